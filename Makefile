@@ -1,0 +1,133 @@
+# kintape — build, test, demo, bench.
+#
+#   make            build bin/kintape
+#   make test       install what is missing, build, run every test (also under ASan/UBSan)
+#   make demo       install what is missing, build, run the end-to-end demo on the emulator
+#   make bench      benchmarks (kintape against kinesalite and kinesis-mock)
+#   make fuzz       libFuzzer harnesses (clang)
+#   make install    PREFIX=/usr/local
+#
+# Variables: SANITIZE=address,undefined builds an instrumented variant in
+# build/san/; CI=true turns warnings into errors.
+
+CC       ?= cc
+PREFIX   ?= /usr/local
+PYTHON   ?= python3
+
+CSTD     := -std=c11 -D_GNU_SOURCE
+WARN     := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wpointer-arith -Wstrict-prototypes -Wmissing-prototypes
+OPT      ?= -O2 -g
+ifneq ($(CI),)
+WARN     += -Werror
+endif
+
+VERSION  := $(shell git describe --tags --always --dirty 2>/dev/null || echo unknown)
+
+ifeq ($(SANITIZE),)
+VARIANT  := build/default
+SANFLAGS :=
+KINTAPE  := bin/kintape
+else
+VARIANT  := build/san
+SANFLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+KINTAPE  := build/san/kintape
+endif
+
+INCLUDES := -I. -Icommon
+CFLAGS_ALL = $(CSTD) $(WARN) $(OPT) $(SANFLAGS) $(INCLUDES) -MMD -MP $(CFLAGS)
+LDLIBS_ALL := -lpcap -lcurl -lcsv -ljansson -levent -lhttp_parser -lssl -lcrypto -lpthread -lm
+LDFLAGS_ALL = $(SANFLAGS) $(LDFLAGS)
+
+# Every module but the program's entry point goes into one static library that
+# the program and the unit tests link against.
+LIB_SRC  := $(filter-out common/main.c, $(wildcard common/*.c emulator/*.c capture/*.c snapshots/*.c replay/*.c))
+LIB_OBJ  := $(LIB_SRC:%.c=$(VARIANT)/%.o)
+MAIN_OBJ := $(VARIANT)/common/main.o
+LIB      := $(VARIANT)/libkintape.a
+
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(VARIANT)/tests/%)
+
+.PHONY: all deps test test-unit test-san demo bench fuzz install clean version-stamp
+
+all: deps-build $(KINTAPE) $(UNIT_BIN)
+
+# ---------------------------------------------------------------------------
+# Dependencies: Debian packages, installed when missing (as root), checked with
+# dpkg first so a ready machine pays nothing.
+BUILD_PKGS := cc:gcc make:make libpcap-dev libcurl4-openssl-dev libcsv-dev libjansson-dev \
+              libssl-dev libevent-dev libhttp-parser-dev
+TEST_PKGS  := python3:python3 curl:curl
+.PHONY: deps-build deps-test deps-bench deps-fuzz
+deps-build:
+	@common/deps.sh $(BUILD_PKGS)
+deps-test: deps-build
+	@common/deps.sh $(TEST_PKGS)
+	@common/deps.sh --tools
+deps-bench: deps-test
+	@common/deps.sh wrk nodejs npm
+deps-fuzz: deps-build
+	@common/deps.sh clang libclang-rt-14-dev
+
+# ---------------------------------------------------------------------------
+# Build
+
+# The version string changes with every commit; keep it in a header that is
+# rewritten only when it differs, so a rebuild touches one object.
+$(VARIANT)/version.h: version-stamp
+	@mkdir -p $(VARIANT)
+	@printf '#define KT_VERSION "%s"\n' "$(VERSION)" > $@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+
+$(VARIANT)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+$(MAIN_OBJ): common/main.c $(VARIANT)/version.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -I$(VARIANT) -c $< -o $@
+
+$(LIB): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(KINTAPE): $(MAIN_OBJ) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) $(MAIN_OBJ) $(LIB) $(LDLIBS_ALL) -o $@
+
+$(VARIANT)/tests/%: tests/unit/%.c $(LIB) tests/unit/ktest.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $< $(LIB) $(LDFLAGS_ALL) $(LDLIBS_ALL) -o $@
+
+-include $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d)
+
+# ---------------------------------------------------------------------------
+# Tests. `make test` runs everything with the normal build, then the tests
+# marked for it (the emulator's) again with an ASan/UBSan build.
+# `make SANITIZE=address,undefined test` runs everything against that build.
+ifeq ($(SANITIZE),)
+test: deps-test
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory SANITIZE=address,undefined all
+	@$(PYTHON) tests/run.py --bin bin/kintape --unit build/default/tests \
+	    --san-bin build/san/kintape --san-unit build/san/tests
+else
+test: deps-test
+	@$(MAKE) --no-print-directory SANITIZE=$(SANITIZE) all
+	@$(PYTHON) tests/run.py --bin $(KINTAPE) --unit $(VARIANT)/tests
+endif
+
+demo: deps-test
+	@$(MAKE) --no-print-directory all
+	@$(PYTHON) examples/demo.py --bin bin/kintape
+
+bench: deps-bench
+	@$(MAKE) --no-print-directory all
+	@$(PYTHON) tests/bench/bench.py --bin bin/kintape
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 bin/kintape $(DESTDIR)$(PREFIX)/bin/kintape
+
+clean:
+	rm -rf build bin

@@ -1,0 +1,49 @@
+/*
+ * main.c — the `kintape` command: dispatches to the subcommands of each part.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "emulator/emulator.h"
+#include "version.h"
+
+static const char usage[] =
+    "usage: kintape <command> [options]\n"
+    "\n"
+    "Capture Amazon Kinesis Data Streams traffic and replay it.\n"
+    "\n"
+    "commands:\n"
+    "  emulator   run the Kinesis Data Streams API emulator\n"
+    "  capture    record Kinesis HTTP exchanges into a snapshot      (not implemented yet)\n"
+    "  snapshot   inspect a snapshot: ls, show, stats                (not implemented yet)\n"
+    "  extract    turn a snapshot into CSV, one record a row         (not implemented yet)\n"
+    "  replay     send a CSV of records as PutRecords calls          (not implemented yet)\n"
+    "\n"
+    "  kintape --version       print the version\n"
+    "  kintape <command> --help\n";
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(usage, stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+        printf("kintape %s\n", KT_VERSION);
+        return 0;
+    }
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        fputs(usage, stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "emulator") == 0)
+        return emulator_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "capture") == 0 || strcmp(cmd, "snapshot") == 0 || strcmp(cmd, "extract") == 0 ||
+        strcmp(cmd, "replay") == 0) {
+        fprintf(stderr, "kintape %s: not implemented yet\n", cmd);
+        return 2;
+    }
+    fprintf(stderr, "kintape: unknown command '%s'\n\n%s", cmd, usage);
+    return 2;
+}

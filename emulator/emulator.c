@@ -1,0 +1,259 @@
+/*
+ * emulator.c — `kintape emulator`: reads flags and the KINESIS_* environment,
+ * creates the store and initial streams, and runs the HTTP server.
+ */
+#include "emulator.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "iterator.h"
+#include "ktime.h"
+#include "log.h"
+#include "server.h"
+
+static const char usage[] =
+    "usage: kintape emulator [options]\n"
+    "\n"
+    "Runs a Kinesis Data Streams API server (JSON 1.1 over HTTP/1.1) that the AWS CLI,\n"
+    "boto3 and the AWS SDKs use unchanged with --endpoint-url http://HOST:PORT.\n"
+    "\n"
+    "options:\n"
+    "  --host ADDR              address to listen on (default 127.0.0.1)\n"
+    "  --port N                 port (default 4566; 0 picks a free port)\n"
+    "  --account ID             12-digit account id in ARNs and messages (default 000000000000)\n"
+    "  --region NAME            region of --initialize-streams entries without one (default us-east-1)\n"
+    "  --error-probability P    0.0-1.0: PutRecord answers ProvisionedThroughputExceededException and\n"
+    "                           PutRecords fails records with it, at random  [KINESIS_ERROR_PROBABILITY]\n"
+    "  --latency MS             milliseconds added to every call             [KINESIS_LATENCY]\n"
+    "  --shard-limit N          open shards per region, or Infinity (default 100) [KINESIS_SHARD_LIMIT]\n"
+    "  --initialize-streams S   streams to create at start: name:shards[:region],...\n"
+    "                                                                        [KINESIS_INITIALIZE_STREAMS]\n"
+    "  --create-stream-ms MS    time a new stream stays CREATING (default 0)   [KINESIS_CREATE_STREAM_MS]\n"
+    "  --delete-stream-ms MS    time a deleted stream stays DELETING (default 0) [KINESIS_DELETE_STREAM_MS]\n"
+    "  --workers N              worker threads (default: one per CPU)\n"
+    "  --max-body BYTES         largest request body accepted (default 33554432); larger gets HTTP 413\n"
+    "  --idle-timeout SEC       close connections idle this long (default 300)\n"
+    "  --max-connections N      concurrent connections (default 10000)\n"
+    "  --quiet                  print only errors\n"
+    "  -h, --help               this help\n"
+    "\n"
+    "examples:\n"
+    "  kintape emulator\n"
+    "  kintape emulator --port 0 --initialize-streams orders:4,clicks:2:eu-west-1\n"
+    "  KINESIS_ERROR_PROBABILITY=0.1 KINESIS_LATENCY=20 kintape emulator --port 4567\n"
+    "\n"
+    "  aws --endpoint-url http://127.0.0.1:4566 kinesis create-stream --stream-name orders --shard-count 2\n"
+    "\n"
+    "GET /health answers a JSON status.\n";
+
+static int parse_long(const char *s, long min, long max, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < min || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int set_probability(struct emu_config *cfg, const char *s, const char *from, char *err, size_t errlen)
+{
+    char *end;
+    double p = strtod(s, &end);
+    if (end == s || *end || !(p >= 0.0 && p <= 1.0)) {
+        snprintf(err, errlen, "%s: '%s' is not a probability between 0.0 and 1.0", from, s);
+        return -1;
+    }
+    cfg->error_probability = p;
+    return 0;
+}
+
+static int set_ms(int64_t *dst, const char *s, const char *from, char *err, size_t errlen)
+{
+    long v;
+    if (parse_long(s, 0, 86400000L, &v) != 0) {
+        snprintf(err, errlen, "%s: '%s' is not a number of milliseconds (0-86400000)", from, s);
+        return -1;
+    }
+    *dst = v;
+    return 0;
+}
+
+static int set_shard_limit(struct emu_config *cfg, const char *s, const char *from, char *err, size_t errlen)
+{
+    long v;
+    if (strcasecmp(s, "Infinity") == 0 || strcasecmp(s, "inf") == 0) {
+        cfg->shard_limit = -1;
+        return 0;
+    }
+    if (parse_long(s, 0, 100000000L, &v) != 0) {
+        snprintf(err, errlen, "%s: '%s' is not a shard count or Infinity", from, s);
+        return -1;
+    }
+    cfg->shard_limit = v;
+    return 0;
+}
+
+int emulator_config_from_env(struct emu_config *cfg, char *err, size_t errlen)
+{
+    const char *v;
+    if ((v = getenv("KINESIS_ERROR_PROBABILITY")) && *v &&
+        set_probability(cfg, v, "KINESIS_ERROR_PROBABILITY", err, errlen))
+        return -1;
+    if ((v = getenv("KINESIS_LATENCY")) && *v) {
+        int64_t ms;
+        if (set_ms(&ms, v, "KINESIS_LATENCY", err, errlen))
+            return -1;
+        cfg->latency_ms = (int)ms;
+    }
+    if ((v = getenv("KINESIS_SHARD_LIMIT")) && *v && set_shard_limit(cfg, v, "KINESIS_SHARD_LIMIT", err, errlen))
+        return -1;
+    if ((v = getenv("KINESIS_CREATE_STREAM_MS")) && *v &&
+        set_ms(&cfg->create_delay_ms, v, "KINESIS_CREATE_STREAM_MS", err, errlen))
+        return -1;
+    if ((v = getenv("KINESIS_DELETE_STREAM_MS")) && *v &&
+        set_ms(&cfg->delete_delay_ms, v, "KINESIS_DELETE_STREAM_MS", err, errlen))
+        return -1;
+    if ((v = getenv("KINESIS_INITIALIZE_STREAMS")) && *v)
+        cfg->initialize_streams = v;
+    return 0;
+}
+
+int emulator_main(int argc, char **argv)
+{
+    enum {
+        O_HOST = 1000, O_PORT, O_ACCOUNT, O_REGION, O_ERRP, O_LATENCY, O_SHARDS, O_INIT, O_CREATE, O_DELETE,
+        O_WORKERS, O_MAXBODY, O_IDLE, O_MAXCONN, O_QUIET
+    };
+    static const struct option opts[] = {
+        {"host", required_argument, NULL, O_HOST},
+        {"port", required_argument, NULL, O_PORT},
+        {"account", required_argument, NULL, O_ACCOUNT},
+        {"region", required_argument, NULL, O_REGION},
+        {"error-probability", required_argument, NULL, O_ERRP},
+        {"latency", required_argument, NULL, O_LATENCY},
+        {"shard-limit", required_argument, NULL, O_SHARDS},
+        {"initialize-streams", required_argument, NULL, O_INIT},
+        {"create-stream-ms", required_argument, NULL, O_CREATE},
+        {"delete-stream-ms", required_argument, NULL, O_DELETE},
+        {"workers", required_argument, NULL, O_WORKERS},
+        {"max-body", required_argument, NULL, O_MAXBODY},
+        {"idle-timeout", required_argument, NULL, O_IDLE},
+        {"max-connections", required_argument, NULL, O_MAXCONN},
+        {"quiet", no_argument, NULL, O_QUIET},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    static struct emu emu;
+    struct emu_config *cfg = &emu.cfg;
+    char err[512];
+    emu_config_defaults(cfg);
+    kt_log_setup("kintape emulator", KT_LOG_INFO);
+    if (emulator_config_from_env(cfg, err, sizeof err) != 0) {
+        fprintf(stderr, "kintape emulator: %s\n", err);
+        return 2;
+    }
+    optind = 1;
+    int ch;
+    long v;
+    int64_t ms;
+    while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        err[0] = '\0';
+        switch (ch) {
+        case O_HOST:
+            snprintf(cfg->host, sizeof cfg->host, "%s", optarg);
+            break;
+        case O_PORT:
+            if (parse_long(optarg, 0, 65535, &v))
+                snprintf(err, sizeof err, "--port: '%s' is not a port number (0-65535)", optarg);
+            cfg->port = (int)v;
+            break;
+        case O_ACCOUNT:
+            if (strlen(optarg) != 12 || strspn(optarg, "0123456789") != 12)
+                snprintf(err, sizeof err, "--account: '%s' is not a 12-digit account id", optarg);
+            else
+                snprintf(cfg->account, sizeof cfg->account, "%s", optarg);
+            break;
+        case O_REGION:
+            snprintf(cfg->default_region, sizeof cfg->default_region, "%s", optarg);
+            break;
+        case O_ERRP:
+            set_probability(cfg, optarg, "--error-probability", err, sizeof err);
+            break;
+        case O_LATENCY:
+            if (set_ms(&ms, optarg, "--latency", err, sizeof err) == 0)
+                cfg->latency_ms = (int)ms;
+            break;
+        case O_SHARDS:
+            set_shard_limit(cfg, optarg, "--shard-limit", err, sizeof err);
+            break;
+        case O_INIT:
+            cfg->initialize_streams = optarg;
+            break;
+        case O_CREATE:
+            set_ms(&cfg->create_delay_ms, optarg, "--create-stream-ms", err, sizeof err);
+            break;
+        case O_DELETE:
+            set_ms(&cfg->delete_delay_ms, optarg, "--delete-stream-ms", err, sizeof err);
+            break;
+        case O_WORKERS:
+            if (parse_long(optarg, 1, 256, &v))
+                snprintf(err, sizeof err, "--workers: '%s' is not a number of threads (1-256)", optarg);
+            cfg->workers = (int)v;
+            break;
+        case O_MAXBODY:
+            if (parse_long(optarg, 1024, 1L << 30, &v))
+                snprintf(err, sizeof err, "--max-body: '%s' is not a size in bytes (1024-1073741824)", optarg);
+            cfg->max_body = (size_t)v;
+            break;
+        case O_IDLE:
+            if (parse_long(optarg, 1, 86400, &v))
+                snprintf(err, sizeof err, "--idle-timeout: '%s' is not a number of seconds (1-86400)", optarg);
+            cfg->idle_timeout_s = (int)v;
+            break;
+        case O_MAXCONN:
+            if (parse_long(optarg, 1, 1000000, &v))
+                snprintf(err, sizeof err, "--max-connections: '%s' is not a count (1-1000000)", optarg);
+            cfg->max_connections = (int)v;
+            break;
+        case O_QUIET:
+            cfg->quiet = 1;
+            break;
+        case 'h':
+            fputs(usage, stdout);
+            return 0;
+        default:
+            fputs(usage, stderr);
+            return 2;
+        }
+        if (err[0]) {
+            fprintf(stderr, "kintape emulator: %s\n", err);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "kintape emulator: unexpected argument '%s'\n%s", argv[optind], usage);
+        return 2;
+    }
+    if (cfg->quiet)
+        kt_log_setup("kintape emulator", KT_LOG_ERROR);
+
+    iter_init();
+    store_init(&emu.store);
+    emu.started_ms = kt_now_ms();
+    if (cfg->initialize_streams &&
+        api_initialize_streams(&emu, cfg->initialize_streams, err, sizeof err) != 0) {
+        fprintf(stderr, "kintape emulator: --initialize-streams / KINESIS_INITIALIZE_STREAMS: %s\n", err);
+        store_free(&emu.store);
+        return 2;
+    }
+    int rc = server_run(&emu);
+    store_free(&emu.store);
+    return rc;
+}

@@ -1,0 +1,401 @@
+/*
+ * ops_records.c — record operations of the Kinesis API: PutRecord,
+ * PutRecords, GetShardIterator, GetRecords.
+ *
+ * Follows the Amazon Kinesis Data Streams API Reference for each action.
+ * These are the hot paths of a load test: responses are written as text
+ * straight into the output buffer, and a request's records are validated in
+ * full before any is stored, so a rejected request stores nothing.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "api.h"
+#include "b64.h"
+#include "iterator.h"
+#include "jsonw.h"
+#include "ktime.h"
+#include "mem.h"
+#include "seqnum.h"
+
+#define PUT_RECORDS_MAX_BYTES ((size_t)5 << 20)
+#define GET_RECORDS_MAX_BYTES ((size_t)10 << 20)
+#define HOUR_MS 3600000LL
+
+static void shard_id(char *out, uint32_t index)
+{
+    snprintf(out, 32, "shardId-%012u", index);
+}
+
+static int64_t retention_ms(const struct stream *s)
+{
+    return (int64_t)s->retention_hours * HOUR_MS;
+}
+
+/* A record as read from the request, checked but not yet stored. */
+struct in_record {
+    const char *data64;
+    size_t data64_len;
+    size_t data_len;
+    const char *key;
+    size_t key_len;
+    u128 hash;
+    size_t data_off;   /* decoded data, in the thread's scratch buffer */
+};
+
+static size_t decoded_len(const char *s, size_t n)
+{
+    size_t pad = 0;
+    while (pad < 2 && n > pad && s[n - 1 - pad] == '=')
+        pad++;
+    size_t rem = (n - pad) % 4;
+    return (n - pad) / 4 * 3 + (rem ? rem - 1 : 0);
+}
+
+/*
+ * Reads and checks one record's Data, PartitionKey and ExplicitHashKey.
+ * `where` names it in messages ("" for PutRecord, "records.3.member." for
+ * PutRecords). Returns 0, or -1 after op_fail.
+ */
+static int read_record(struct op_call *c, json_t *obj, const struct stream *s, const char *where,
+                       struct in_record *r)
+{
+    json_t *d = json_object_get(obj, "Data");
+    json_t *k = json_object_get(obj, "PartitionKey");
+    json_t *h = json_object_get(obj, "ExplicitHashKey");
+    r->data64 = json_string_value(d);
+    r->data64_len = json_string_length(d);
+    r->data_len = decoded_len(r->data64, r->data64_len);
+    r->key = json_string_value(k);
+    r->key_len = json_string_length(k);
+    size_t max = (size_t)s->max_record_kib * 1024;
+    if (r->data_len > max)
+        return op_fail(c, 400, "ValidationException",
+                       "1 validation error detected: Value at '%sdata' failed to satisfy constraint: Member "
+                       "must have length less than or equal to %zu",
+                       where, max);
+    if (r->data_len + r->key_len > max)
+        return op_invalid(c, "Record size (data plus partition key) of %zu bytes at '%sdata' exceeds the "
+                             "maximum record size of %zu bytes of stream %s.",
+                          r->data_len + r->key_len, where, max, s->name);
+    if (h && !json_is_null(h)) {
+        const char *hs = json_string_value(h);
+        if (hk_parse(hs, json_string_length(h), &r->hash) != 0)
+            return op_invalid(c, "Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, 2^128-1]. "
+                                 "Specified value was %s",
+                              hs);
+    } else {
+        r->hash = hk_from_partition_key(r->key, r->key_len);
+    }
+    return 0;
+}
+
+/*
+ * Decodes a record's data and appends it to the thread's scratch buffer
+ * (reserved by the caller); -1 after op_fail.
+ */
+static int decode_data(struct op_call *c, struct in_record *r, const char *where)
+{
+    struct kbuf *sc = &c->ctx->scratch;
+    size_t bad = 0, len = 0;
+    kbuf_reserve(sc, b64_decoded_max(r->data64_len));
+    if (b64_decode((uint8_t *)sc->p + sc->len, r->data64, r->data64_len, &len, &bad) != 0)
+        return op_fail(c, 400, "SerializationException",
+                       "Value of '%sData' is not valid base64: unexpected character at offset %zu", where, bad);
+    r->data_off = sc->len;
+    r->data_len = len;
+    sc->len += len;
+    return 0;
+}
+
+static uint64_t store_record(struct op_call *c, struct stream *s, struct shard *sh, const struct in_record *r)
+{
+    int64_t ts;
+    const uint8_t *data = (const uint8_t *)c->ctx->scratch.p + r->data_off;
+    pthread_mutex_lock(&sh->mu);
+    uint64_t idx = shard_append(sh, r->key, r->key_len, data, r->data_len, c->now_ms, retention_ms(s), &ts);
+    pthread_mutex_unlock(&sh->mu);
+    return idx;
+}
+
+static int throttle(struct op_call *c)
+{
+    double p = c->emu->cfg.error_probability;
+    return p > 0 && api_random(c->ctx) < p;
+}
+
+/* -------------------------------------------------------------- PutRecord */
+
+int op_put_record(struct op_call *c)
+{
+    struct stream *s = op_stream(c, 1);
+    if (!s)
+        return -1;
+    struct in_record r;
+    if (read_record(c, c->in, s, "", &r) != 0)
+        return -1;
+    struct shard *sh = stream_shard_for(s, r.hash);
+    char sid[32];
+    shard_id(sid, sh->index);
+    kbuf_reset(&c->ctx->scratch);
+    if (decode_data(c, &r, "") != 0)
+        return -1;
+    if (throttle(c))
+        return op_fail(c, 400, "ProvisionedThroughputExceededException",
+                       "Rate exceeded for shard %s in stream %s under account %s.", sid, s->name,
+                       c->emu->cfg.account);
+    uint64_t idx = store_record(c, s, sh, &r);
+    char seq[SEQ_LEN + 1];
+    seq_format(seq, s->epoch, sh->index, idx);
+    kbuf_appendf(c->out, "{\"ShardId\":\"%s\",\"SequenceNumber\":\"%s\",\"EncryptionType\":\"NONE\"}", sid, seq);
+    return 0;
+}
+
+/* ------------------------------------------------------------- PutRecords */
+
+int op_put_records(struct op_call *c)
+{
+    struct stream *s = op_stream(c, 1);
+    if (!s)
+        return -1;
+    json_t *list = json_object_get(c->in, "Records");
+    size_t n = json_array_size(list);
+    struct in_record recs[500];
+    size_t total = 0;
+    char where[48];
+    size_t room = 0;
+    for (size_t i = 0; i < n; i++) {
+        snprintf(where, sizeof where, "records.%zu.member.", i + 1);
+        if (read_record(c, json_array_get(list, i), s, where, &recs[i]) != 0)
+            return -1;
+        total += recs[i].data_len + recs[i].key_len;
+        room += b64_decoded_max(recs[i].data64_len);
+    }
+    if (total > PUT_RECORDS_MAX_BYTES)
+        return op_invalid(c, "Records size exceeds 5 MB limit: the request holds %zu bytes of data and "
+                             "partition keys (at most %zu).",
+                          total, PUT_RECORDS_MAX_BYTES);
+    /* Decode everything before storing anything: a bad record rejects the whole request. */
+    kbuf_reset(&c->ctx->scratch);
+    kbuf_reserve(&c->ctx->scratch, room);
+    for (size_t i = 0; i < n; i++) {
+        snprintf(where, sizeof where, "records.%zu.member.", i + 1);
+        if (decode_data(c, &recs[i], where) != 0)
+            return -1;
+    }
+
+    struct kbuf *b = c->out;
+    kbuf_reserve(b, n * 110 + 64);
+    kbuf_puts(b, "{\"Records\":[");
+    unsigned failed = 0;
+    char seq[SEQ_LEN + 1];
+    for (size_t i = 0; i < n; i++) {
+        struct in_record *r = &recs[i];
+        struct shard *sh = stream_shard_for(s, r->hash);
+        if (i)
+            kbuf_putc(b, ',');
+        if (throttle(c)) {
+            failed++;
+            kbuf_appendf(b,
+                         "{\"ErrorCode\":\"ProvisionedThroughputExceededException\",\"ErrorMessage\":\"Rate "
+                         "exceeded for shard shardId-%012u in stream %s under account %s.\"}",
+                         sh->index, s->name, c->emu->cfg.account);
+            continue;
+        }
+        uint64_t idx = store_record(c, s, sh, r);
+        seq_format(seq, s->epoch, sh->index, idx);
+        kbuf_appendf(b, "{\"SequenceNumber\":\"%s\",\"ShardId\":\"shardId-%012u\"}", seq, sh->index);
+    }
+    kbuf_appendf(b, "],\"FailedRecordCount\":%u,\"EncryptionType\":\"NONE\"}", failed);
+    return 0;
+}
+
+/* ------------------------------------------------------- GetShardIterator */
+
+static long long parse_shard_index(const char *s)
+{
+    const char *dash = strrchr(s, '-');
+    const char *digits = dash ? dash + 1 : s;
+    if (!*digits || strlen(digits) > 12)
+        return -1;
+    long long v = 0;
+    for (const char *p = digits; *p; p++) {
+        if (*p < '0' || *p > '9')
+            return -1;
+        v = v * 10 + (*p - '0');
+    }
+    return v;
+}
+
+int op_get_shard_iterator(struct op_call *c)
+{
+    struct stream *s = op_stream(c, 1);
+    if (!s)
+        return -1;
+    const char *acct = c->emu->cfg.account;
+    const char *shard_text = op_str(c, "ShardId", NULL);
+    long long si = parse_shard_index(shard_text);
+    if (si < 0 || si >= s->nshards)
+        return op_fail(c, 400, "ResourceNotFoundException", "Shard %s in stream %s under account %s does not exist",
+                       shard_text, s->name, acct);
+    struct shard *sh = &s->shards[si];
+    char sid[32];
+    shard_id(sid, sh->index);
+    const char *type = op_str(c, "ShardIteratorType", NULL);
+    size_t seql = 0;
+    const char *seqtext = op_str(c, "StartingSequenceNumber", &seql);
+    json_t *ts = json_object_get(c->in, "Timestamp");
+    int by_seq = strcmp(type, "AT_SEQUENCE_NUMBER") == 0 || strcmp(type, "AFTER_SEQUENCE_NUMBER") == 0;
+    int at_ts = strcmp(type, "AT_TIMESTAMP") == 0;
+
+    if (seqtext && !by_seq)
+        return op_invalid(c, "Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and "
+                             "StartingSequenceNumber or (2) TRIM_HORIZON or LATEST and no StartingSequenceNumber. "
+                             "Request specified %s and also a StartingSequenceNumber.",
+                          type);
+    if (by_seq && !seqtext)
+        return op_invalid(c, "Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and "
+                             "StartingSequenceNumber or (2) TRIM_HORIZON or LATEST and no StartingSequenceNumber. "
+                             "Request specified %s and no StartingSequenceNumber.",
+                          type);
+    int64_t ts_ms = 0;
+    if (at_ts) {
+        if (!ts)
+            return op_invalid(c, "Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP. "
+                                 "Current request has no timestamp parameter.");
+        if (op_timestamp_ms(ts, &ts_ms) != 0)
+            return op_invalid(c, "The Timestamp parameter is not a valid timestamp.");
+        if (ts_ms > c->now_ms)
+            return op_invalid(c, "The timestampInMillis parameter cannot be greater than the "
+                                 "currentTimestampInMillis. timestampInMillis: %lld, currentTimestampInMillis: %lld",
+                              (long long)ts_ms, (long long)c->now_ms);
+    }
+
+    uint64_t pos;
+    pthread_mutex_lock(&sh->mu);
+    uint64_t horizon = shard_trim_horizon(sh, c->now_ms, retention_ms(s));
+    if (by_seq) {
+        uint64_t epoch, index;
+        uint32_t seq_shard;
+        int ok = seq_parse(seqtext, seql, &epoch, &seq_shard, &index) == 0;
+        if (ok && seq_shard != sh->index) {
+            pthread_mutex_unlock(&sh->mu);
+            return op_invalid(c, "Invalid StartingSequenceNumber. It encodes shardId-%012u, while it was used in a "
+                                 "call to a shard with %s",
+                              seq_shard, sid);
+        }
+        if (!ok || epoch != s->epoch || index > sh->next) {
+            pthread_mutex_unlock(&sh->mu);
+            return op_invalid(c, "StartingSequenceNumber %s used in GetShardIterator on shard %s in stream %s under "
+                                 "account %s is invalid because it did not come from this stream.",
+                              seqtext, sid, s->name, acct);
+        }
+        pos = type[0] == 'A' && type[1] == 'F' ? index + 1 : index;
+        if (pos > sh->next)
+            pos = sh->next;
+    } else if (strcmp(type, "TRIM_HORIZON") == 0) {
+        pos = horizon;
+    } else if (strcmp(type, "LATEST") == 0) {
+        pos = sh->next;
+    } else {
+        pos = shard_index_at(sh, ts_ms);
+    }
+    if (pos < horizon)
+        pos = horizon;
+    pthread_mutex_unlock(&sh->mu);
+
+    struct iter_pos ip = {.kind = ITER_SHARD, .epoch = s->epoch, .shard = sh->index, .index = pos,
+                          .issued_ms = c->now_ms};
+    snprintf(ip.region, sizeof ip.region, "%s", s->region);
+    snprintf(ip.stream, sizeof ip.stream, "%s", s->name);
+    char text[ITER_TEXT_MAX + 1];
+    iter_encode(text, &ip);
+    kbuf_appendf(c->out, "{\"ShardIterator\":\"%s\"}", text);
+    return 0;
+}
+
+/* ------------------------------------------------------------- GetRecords */
+
+static void amz_utc(char *out, size_t cap, int64_t ms)
+{
+    /* "Thu Jan 22 01:22:02 UTC 2015", as AWS writes times in this message */
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, cap, "%a %b %d %H:%M:%S UTC %Y", &tm);
+}
+
+int op_get_records(struct op_call *c)
+{
+    size_t tl = 0;
+    const char *text = op_str(c, "ShardIterator", &tl);
+    const char *acct = c->emu->cfg.account;
+    struct iter_pos ip;
+    if (iter_decode(text, tl, ITER_SHARD, &ip) != 0)
+        return op_invalid(c, "Invalid ShardIterator.");
+    if (c->now_ms - ip.issued_ms > ITER_TTL_MS) {
+        char then[64], now[64];
+        amz_utc(then, sizeof then, ip.issued_ms);
+        amz_utc(now, sizeof now, c->now_ms);
+        return op_fail(c, 400, "ExpiredIteratorException",
+                       "Iterator expired. The iterator was created at time %s while right now it is %s which is "
+                       "further in the future than the tolerated delay of %d milliseconds.",
+                       then, now, ITER_TTL_MS);
+    }
+    struct stream *s = store_find(&c->emu->store, ip.region, ip.stream, c->now_ms);
+    enum stream_status st = s ? stream_status(s, c->now_ms) : ST_GONE;
+    if (!s || s->epoch != ip.epoch || ip.shard >= s->nshards || (st != ST_ACTIVE && st != ST_UPDATING))
+        return op_fail(c, 400, "ResourceNotFoundException", "Shard shardId-%012u in stream %s under account %s does "
+                                                            "not exist",
+                       ip.shard, ip.stream, acct);
+    const char *arn = op_str(c, "StreamARN", NULL);
+    if (arn && strcmp(arn, s->arn) != 0)
+        return op_invalid(c, "StreamARN %s does not match the stream of the ShardIterator (%s).", arn, s->arn);
+    long long limit = 10000;
+    op_int(c, "Limit", &limit);
+
+    struct shard *sh = &s->shards[ip.shard];
+    struct kbuf *b = c->out;
+    char seq[SEQ_LEN + 1];
+    kbuf_puts(b, "{\"Records\":[");
+    pthread_mutex_lock(&sh->mu);
+    uint64_t pos = ip.index;
+    uint64_t horizon = shard_trim_horizon(sh, c->now_ms, retention_ms(s));
+    if (pos < horizon)
+        pos = horizon;
+    struct shard_cursor cur;
+    struct rec_view v;
+    size_t bytes = 0;
+    long long n = 0;
+    shard_cursor_seek(&cur, sh, pos);
+    while (n < limit && shard_cursor_next(&cur, &v)) {
+        if (v.index < pos)
+            continue;
+        if (n > 0 && bytes + v.dlen + v.klen > GET_RECORDS_MAX_BYTES)
+            break;
+        bytes += v.dlen + v.klen;
+        if (n++)
+            kbuf_putc(b, ',');
+        seq_format(seq, s->epoch, sh->index, v.index);
+        kbuf_appendf(b, "{\"SequenceNumber\":\"%s\",\"ApproximateArrivalTimestamp\":", seq);
+        jw_epoch_ms(b, v.ts_ms);
+        kbuf_puts(b, ",\"Data\":");
+        jw_base64(b, v.data, v.dlen);
+        kbuf_puts(b, ",\"PartitionKey\":");
+        jw_str(b, v.key, v.klen);
+        kbuf_putc(b, '}');
+        pos = v.index + 1;
+    }
+    int64_t behind = pos < sh->next ? c->now_ms - shard_ts_of(sh, pos) : 0;
+    pthread_mutex_unlock(&sh->mu);
+    if (behind < 0)
+        behind = 0;
+
+    ip.index = pos;
+    ip.issued_ms = c->now_ms;
+    char next[ITER_TEXT_MAX + 1];
+    iter_encode(next, &ip);
+    kbuf_appendf(b, "],\"NextShardIterator\":\"%s\",\"MillisBehindLatest\":%lld}", next, (long long)behind);
+    return 0;
+}

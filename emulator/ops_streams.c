@@ -1,0 +1,555 @@
+/*
+ * ops_streams.c — stream management operations of the Kinesis API:
+ * CreateStream, DeleteStream, DescribeStream, DescribeStreamSummary,
+ * ListStreams, ListShards, AddTagsToStream, RemoveTagsFromStream,
+ * ListTagsForStream, Increase/DecreaseStreamRetentionPeriod, DescribeLimits.
+ *
+ * Follows the Amazon Kinesis Data Streams API Reference for each action;
+ * error messages use AWS's wording.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "iterator.h"
+#include "jsonw.h"
+#include "mem.h"
+#include "schema.h"
+#include "seqnum.h"
+
+#define MIN_RETENTION_HOURS 24
+#define MAX_RETENTION_HOURS 8760
+#define MAX_TAGS_PER_STREAM 50
+#define TOKEN_TTL_MS 300000
+
+static void shard_id(char *out, uint32_t index)
+{
+    snprintf(out, 32, "shardId-%012u", index);
+}
+
+/* Parses "shardId-000000000001" (or a bare number); -1 if it is neither. */
+static long long parse_shard_id(const char *s)
+{
+    const char *dash = strrchr(s, '-');
+    const char *digits = dash ? dash + 1 : s;
+    if (!*digits || strlen(digits) > 12)
+        return -1;
+    for (const char *p = digits; *p; p++)
+        if (*p < '0' || *p > '9')
+            return -1;
+    return atoll(digits);
+}
+
+static void write_shard(struct kbuf *b, const struct stream *s, const struct shard *sh)
+{
+    char id[32], start[HK_TEXT_MAX], end[HK_TEXT_MAX], seq[SEQ_LEN + 1];
+    shard_id(id, sh->index);
+    hk_format(start, sh->start);
+    hk_format(end, sh->end);
+    seq_format(seq, s->epoch, sh->index, 0);
+    kbuf_appendf(b,
+                 "{\"ShardId\":\"%s\",\"HashKeyRange\":{\"StartingHashKey\":\"%s\",\"EndingHashKey\":\"%s\"},"
+                 "\"SequenceNumberRange\":{\"StartingSequenceNumber\":\"%s\"}}",
+                 id, start, end, seq);
+}
+
+static void write_mode(struct kbuf *b, const struct stream *s)
+{
+    kbuf_appendf(b, "\"StreamModeDetails\":{\"StreamMode\":\"%s\"}", s->on_demand ? "ON_DEMAND" : "PROVISIONED");
+}
+
+static const char *status_of(struct op_call *c, const struct stream *s)
+{
+    return stream_status_name(stream_status(s, c->now_ms));
+}
+
+/* ----------------------------------------------------------- CreateStream */
+
+struct region_count {
+    const char *region;
+    long shards;
+    long on_demand;
+};
+
+static void count_region(struct stream *s, void *arg)
+{
+    struct region_count *rc = arg;
+    if (strcmp(s->region, rc->region) != 0)
+        return;
+    rc->shards += s->nshards;
+    rc->on_demand += s->on_demand;
+}
+
+int op_create_stream_named(struct op_call *c, const char *name, long long shards, int on_demand)
+{
+    struct emu *emu = c->emu;
+    if (store_find(&emu->store, c->region, name, c->now_ms))
+        return op_fail(c, 400, "ResourceInUseException", "Stream %s under account %s already exists.", name,
+                       emu->cfg.account);
+    struct region_count rc = {c->region, 0, 0};
+    store_each(&emu->store, c->now_ms, count_region, &rc);
+    if (on_demand && emu->cfg.on_demand_stream_limit >= 0 && rc.on_demand >= emu->cfg.on_demand_stream_limit)
+        return op_fail(c, 400, "LimitExceededException",
+                       "This request would exceed the on-demand stream limit for the account %s in %s. "
+                       "Current on-demand stream count for the account: %ld. Limit: %ld.",
+                       emu->cfg.account, c->region, rc.on_demand, emu->cfg.on_demand_stream_limit);
+    if (emu->cfg.shard_limit >= 0 && rc.shards + shards > emu->cfg.shard_limit)
+        return op_fail(c, 400, "LimitExceededException",
+                       "This request would exceed the shard limit for the account %s in %s. Current shard "
+                       "count for the account: %ld. Limit: %ld. Number of additional shards that would have "
+                       "resulted from this request: %lld. Refer to the AWS Service Limits page "
+                       "(http://docs.aws.amazon.com/general/latest/gr/aws_service_limits.html) for current "
+                       "limits and how to request higher limits.",
+                       emu->cfg.account, c->region, rc.shards, emu->cfg.shard_limit, shards);
+    if (shards > 100000)
+        return op_invalid(c, "ShardCount %lld is larger than the emulator supports (100000).", shards);
+    store_add(&emu->store, emu->cfg.account, c->region, name, (uint32_t)shards, on_demand, c->now_ms,
+              emu->cfg.create_delay_ms);
+    return 0;
+}
+
+static int tag_char_ok(unsigned char ch)
+{
+    /* Unicode letters, digits, white space, _ . / = + - % @ (non-ASCII bytes are letters). */
+    return ch >= 0x80 || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+           ch == ' ' || ch == '\t' || strchr("_./=+-%@:", ch) != NULL;
+}
+
+static int tags_valid(struct op_call *c, const char *key, const char *value)
+{
+    for (const char *p = key; *p; p++)
+        if (!tag_char_ok((unsigned char)*p))
+            goto bad;
+    for (const char *p = value; p && *p; p++)
+        if (!tag_char_ok((unsigned char)*p))
+            goto bad;
+    return 1;
+bad:
+    op_invalid(c, "Some tags contain invalid characters. Valid characters: Unicode letters, digits, white "
+                  "space, _ . / = + - %% @.");
+    return 0;
+}
+
+/* Applies a Tags map to a stream, within the per-stream tag limit. */
+static int apply_tags(struct op_call *c, struct stream *s, json_t *tags)
+{
+    const char *k;
+    json_t *v;
+    size_t new_keys = 0;
+    json_object_foreach(tags, k, v) {
+        if (!tags_valid(c, k, json_string_value(v)))
+            return -1;
+        int exists = 0;
+        for (size_t i = 0; i < s->ntags && !exists; i++)
+            exists = strcmp(s->tags[i].key, k) == 0;
+        new_keys += !exists;
+    }
+    if (s->ntags + new_keys > MAX_TAGS_PER_STREAM)
+        return op_invalid(c, "Failed to add tags to stream %s under account %s because a given stream cannot "
+                             "have more than %d tags.",
+                          s->name, c->emu->cfg.account, MAX_TAGS_PER_STREAM);
+    json_object_foreach(tags, k, v) {
+        stream_tag_set(s, k, strlen(k), json_string_value(v), json_string_length(v));
+    }
+    return 0;
+}
+
+int op_create_stream(struct op_call *c)
+{
+    const char *name = op_str(c, "StreamName", NULL);
+    long long shards = 0;
+    int has_shards = op_int(c, "ShardCount", &shards);
+    json_t *mode = json_object_get(json_object_get(c->in, "StreamModeDetails"), "StreamMode");
+    int on_demand = json_is_string(mode) && strcmp(json_string_value(mode), "ON_DEMAND") == 0;
+    if (on_demand && has_shards)
+        return op_invalid(c, "ShardCount must not be given for a stream in ON_DEMAND mode.");
+    if (!on_demand && !has_shards)
+        return op_invalid(c, "ShardCount is required for a stream in PROVISIONED mode (or give "
+                             "StreamModeDetails {\"StreamMode\": \"ON_DEMAND\"}).");
+    if (on_demand)
+        shards = c->emu->cfg.on_demand_shards;
+    json_t *tags = json_object_get(c->in, "Tags");
+    if (json_is_object(tags)) {
+        const char *k;
+        json_t *v;
+        json_object_foreach(tags, k, v) {
+            if (!tags_valid(c, k, json_string_value(v)))
+                return -1;
+        }
+    }
+    if (op_create_stream_named(c, name, shards, on_demand) != 0)
+        return -1;
+    struct stream *s = store_find(&c->emu->store, c->region, name, c->now_ms);
+    long long kib;
+    if (op_int(c, "MaxRecordSizeInKiB", &kib))
+        s->max_record_kib = (int)kib;
+    if (json_is_object(tags) && apply_tags(c, s, tags) != 0) {
+        store_remove(&c->emu->store, s);
+        return -1;
+    }
+    return 0;
+}
+
+/* ----------------------------------------------------------- DeleteStream */
+
+int op_delete_stream(struct op_call *c)
+{
+    struct stream *s = op_stream(c, 0);
+    if (!s)
+        return -1;
+    enum stream_status st = stream_status(s, c->now_ms);
+    if (st == ST_DELETING)
+        return op_fail(c, 400, "ResourceNotFoundException", "Stream %s under account %s not found.", s->name,
+                       c->emu->cfg.account);
+    if (st == ST_CREATING)
+        return op_fail(c, 400, "ResourceInUseException",
+                       "Stream %s under account %s not ACTIVE, instead in state CREATING", s->name,
+                       c->emu->cfg.account);
+    if (c->emu->cfg.delete_delay_ms <= 0)
+        store_remove(&c->emu->store, s);
+    else
+        s->delete_at_ms = c->now_ms + c->emu->cfg.delete_delay_ms;
+    store_reap(&c->emu->store, c->now_ms);
+    return 0;
+}
+
+/* --------------------------------------------------------- DescribeStream */
+
+int op_describe_stream(struct op_call *c)
+{
+    struct stream *s = op_stream(c, 0);
+    if (!s)
+        return -1;
+    long long limit = 100;
+    op_int(c, "Limit", &limit);
+    const char *after = op_str(c, "ExclusiveStartShardId", NULL);
+    uint32_t first = 0;
+    if (after) {
+        long long idx = parse_shard_id(after);
+        first = idx < 0 ? 0 : (idx + 1 > s->nshards ? s->nshards : (uint32_t)(idx + 1));
+    }
+    struct kbuf *b = c->out;
+    kbuf_puts(b, "{\"StreamDescription\":{\"StreamName\":");
+    jw_cstr(b, s->name);
+    kbuf_puts(b, ",\"StreamARN\":");
+    jw_cstr(b, s->arn);
+    kbuf_appendf(b, ",\"StreamStatus\":\"%s\",", status_of(c, s));
+    write_mode(b, s);
+    kbuf_puts(b, ",\"Shards\":[");
+    uint32_t i = first, n = 0;
+    for (; i < s->nshards && n < limit; i++, n++) {
+        if (n)
+            kbuf_putc(b, ',');
+        write_shard(b, s, &s->shards[i]);
+    }
+    kbuf_appendf(b, "],\"HasMoreShards\":%s,\"RetentionPeriodHours\":%d,\"StreamCreationTimestamp\":",
+                 i < s->nshards ? "true" : "false", s->retention_hours);
+    jw_epoch_ms(b, s->created_ms);
+    kbuf_puts(b, ",\"EnhancedMonitoring\":[{\"ShardLevelMetrics\":[]}],\"EncryptionType\":\"NONE\"}}");
+    return 0;
+}
+
+int op_describe_stream_summary(struct op_call *c)
+{
+    struct stream *s = op_stream(c, 0);
+    if (!s)
+        return -1;
+    struct kbuf *b = c->out;
+    kbuf_puts(b, "{\"StreamDescriptionSummary\":{\"StreamName\":");
+    jw_cstr(b, s->name);
+    kbuf_puts(b, ",\"StreamARN\":");
+    jw_cstr(b, s->arn);
+    kbuf_appendf(b, ",\"StreamId\":\"%s\",\"StreamStatus\":\"%s\",", s->id, status_of(c, s));
+    write_mode(b, s);
+    kbuf_appendf(b, ",\"RetentionPeriodHours\":%d,\"StreamCreationTimestamp\":", s->retention_hours);
+    jw_epoch_ms(b, s->created_ms);
+    kbuf_appendf(b,
+                 ",\"EnhancedMonitoring\":[{\"ShardLevelMetrics\":[]}],\"EncryptionType\":\"NONE\","
+                 "\"OpenShardCount\":%u,\"ConsumerCount\":0,\"MaxRecordSizeInKiB\":%d}}",
+                 s->nshards, s->max_record_kib);
+    return 0;
+}
+
+/* ------------------------------------------------------------ ListStreams */
+
+struct stream_list {
+    const char *region;
+    struct stream **v;
+    size_t n, cap;
+};
+
+static void collect_stream(struct stream *s, void *arg)
+{
+    struct stream_list *l = arg;
+    if (strcmp(s->region, l->region) != 0)
+        return;
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 16;
+        l->v = xrealloc(l->v, l->cap * sizeof *l->v);
+    }
+    l->v[l->n++] = s;
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp((*(struct stream *const *)a)->name, (*(struct stream *const *)b)->name);
+}
+
+int op_list_streams(struct op_call *c)
+{
+    long long limit = 100;
+    op_int(c, "Limit", &limit);
+    const char *after = op_str(c, "ExclusiveStartStreamName", NULL);
+    size_t tl = 0;
+    const char *token = op_str(c, "NextToken", &tl);
+    struct iter_pos tp;
+    if (token) {
+        if (iter_decode(token, tl, ITER_LIST_STREAMS, &tp) != 0)
+            return op_invalid(c, "Invalid NextToken.");
+        if (c->now_ms - tp.issued_ms > TOKEN_TTL_MS)
+            return op_fail(c, 400, "ExpiredNextTokenException", "The NextToken has expired: it was issued more "
+                                                                "than 300 seconds ago.");
+        after = tp.stream;
+    }
+    struct stream_list l = {c->region, NULL, 0, 0};
+    store_each(&c->emu->store, c->now_ms, collect_stream, &l);
+    qsort(l.v, l.n, sizeof *l.v, by_name);
+    size_t i = 0;
+    if (after)
+        while (i < l.n && strcmp(l.v[i]->name, after) <= 0)
+            i++;
+    size_t start = i, end = i;
+    while (end < l.n && (long long)(end - start) < limit)
+        end++;
+    struct kbuf *b = c->out;
+    kbuf_puts(b, "{\"StreamNames\":[");
+    for (i = start; i < end; i++) {
+        if (i > start)
+            kbuf_putc(b, ',');
+        jw_cstr(b, l.v[i]->name);
+    }
+    kbuf_appendf(b, "],\"HasMoreStreams\":%s", end < l.n ? "true" : "false");
+    if (end < l.n && end > start) {
+        struct iter_pos np = {.kind = ITER_LIST_STREAMS, .issued_ms = c->now_ms};
+        snprintf(np.region, sizeof np.region, "%s", c->region);
+        snprintf(np.stream, sizeof np.stream, "%s", l.v[end - 1]->name);
+        char text[ITER_TEXT_MAX + 1];
+        iter_encode(text, &np);
+        kbuf_appendf(b, ",\"NextToken\":\"%s\"", text);
+    }
+    kbuf_puts(b, ",\"StreamSummaries\":[");
+    for (i = start; i < end; i++) {
+        struct stream *s = l.v[i];
+        if (i > start)
+            kbuf_putc(b, ',');
+        kbuf_puts(b, "{\"StreamName\":");
+        jw_cstr(b, s->name);
+        kbuf_puts(b, ",\"StreamARN\":");
+        jw_cstr(b, s->arn);
+        kbuf_appendf(b, ",\"StreamStatus\":\"%s\",", status_of(c, s));
+        write_mode(b, s);
+        kbuf_puts(b, ",\"StreamCreationTimestamp\":");
+        jw_epoch_ms(b, s->created_ms);
+        kbuf_putc(b, '}');
+    }
+    kbuf_puts(b, "]}");
+    free(l.v);
+    return 0;
+}
+
+/* ------------------------------------------------------------- ListShards */
+
+int op_list_shards(struct op_call *c)
+{
+    size_t tl = 0;
+    const char *token = op_str(c, "NextToken", &tl);
+    const char *name = op_str(c, "StreamName", NULL);
+    const char *arn = op_str(c, "StreamARN", NULL);
+    long long limit = 1000;
+    op_int(c, "MaxResults", &limit);
+    uint32_t first = 0;
+    struct stream *s;
+    if (token) {
+        if (name || arn)
+            return op_invalid(c, "NextToken and StreamName cannot be provided together.");
+        if (json_object_get(c->in, "ExclusiveStartShardId") || json_object_get(c->in, "ShardFilter"))
+            return op_invalid(c, "NextToken cannot be combined with ExclusiveStartShardId or ShardFilter.");
+        struct iter_pos tp;
+        if (iter_decode(token, tl, ITER_LIST_SHARDS, &tp) != 0)
+            return op_invalid(c, "Invalid ShardId in NextToken: the token is malformed.");
+        if (c->now_ms - tp.issued_ms > TOKEN_TTL_MS)
+            return op_fail(c, 400, "ExpiredNextTokenException",
+                           "The timestamp on the NextToken has expired: it was issued more than 300 seconds ago.");
+        s = store_find(&c->emu->store, tp.region, tp.stream, c->now_ms);
+        if (!s || s->epoch != tp.epoch)
+            return op_fail(c, 400, "ResourceNotFoundException", "Stream %s under account %s not found.",
+                           tp.stream, c->emu->cfg.account);
+        first = tp.shard;
+    } else {
+        s = op_stream(c, 0);
+        if (!s)
+            return -1;
+        const char *after = op_str(c, "ExclusiveStartShardId", NULL);
+        json_t *filter = json_object_get(c->in, "ShardFilter");
+        const char *ftype = json_string_value(json_object_get(filter, "Type"));
+        if (ftype && strcmp(ftype, "AFTER_SHARD_ID") == 0) {
+            after = json_string_value(json_object_get(filter, "ShardId"));
+            if (!after)
+                return op_invalid(c, "ShardFilter of type AFTER_SHARD_ID requires a ShardId.");
+        } else if (ftype && (strcmp(ftype, "AT_TIMESTAMP") == 0 || strcmp(ftype, "FROM_TIMESTAMP") == 0)) {
+            int64_t ts;
+            json_t *t = json_object_get(filter, "Timestamp");
+            if (!t)
+                return op_invalid(c, "ShardFilter of type %s requires a Timestamp.", ftype);
+            if (op_timestamp_ms(t, &ts) != 0)
+                return op_invalid(c, "ShardFilter Timestamp is not a valid timestamp.");
+            /* Every shard of an emulated stream is open from creation on: all qualify. */
+        } else if (ftype && json_object_get(filter, "ShardId")) {
+            return op_invalid(c, "ShardId can only be given with a ShardFilter of type AFTER_SHARD_ID.");
+        }
+        if (after) {
+            long long idx = parse_shard_id(after);
+            first = idx < 0 ? 0 : (idx + 1 > s->nshards ? s->nshards : (uint32_t)(idx + 1));
+        }
+    }
+    struct kbuf *b = c->out;
+    kbuf_puts(b, "{\"Shards\":[");
+    uint32_t i = first, n = 0;
+    for (; i < s->nshards && n < limit; i++, n++) {
+        if (n)
+            kbuf_putc(b, ',');
+        write_shard(b, s, &s->shards[i]);
+    }
+    kbuf_putc(b, ']');
+    if (i < s->nshards) {
+        struct iter_pos np = {.kind = ITER_LIST_SHARDS, .epoch = s->epoch, .shard = i, .issued_ms = c->now_ms};
+        snprintf(np.region, sizeof np.region, "%s", s->region);
+        snprintf(np.stream, sizeof np.stream, "%s", s->name);
+        char text[ITER_TEXT_MAX + 1];
+        iter_encode(text, &np);
+        kbuf_appendf(b, ",\"NextToken\":\"%s\"", text);
+    }
+    kbuf_putc(b, '}');
+    return 0;
+}
+
+/* ------------------------------------------------------------------- Tags */
+
+static struct stream *stream_for_update(struct op_call *c)
+{
+    struct stream *s = op_stream(c, 0);
+    if (!s)
+        return NULL;
+    enum stream_status st = stream_status(s, c->now_ms);
+    if (st != ST_ACTIVE) {
+        op_fail(c, 400, "ResourceInUseException", "Stream %s under account %s not ACTIVE, instead in state %s",
+                s->name, c->emu->cfg.account, stream_status_name(st));
+        return NULL;
+    }
+    return s;
+}
+
+int op_add_tags(struct op_call *c)
+{
+    struct stream *s = stream_for_update(c);
+    if (!s)
+        return -1;
+    return apply_tags(c, s, json_object_get(c->in, "Tags"));
+}
+
+int op_remove_tags(struct op_call *c)
+{
+    struct stream *s = stream_for_update(c);
+    if (!s)
+        return -1;
+    json_t *keys = json_object_get(c->in, "TagKeys");
+    size_t i;
+    json_t *k;
+    json_array_foreach(keys, i, k) {
+        if (!tags_valid(c, json_string_value(k), NULL))
+            return -1;
+    }
+    json_array_foreach(keys, i, k) {
+        stream_tag_remove(s, json_string_value(k), json_string_length(k));
+    }
+    return 0;
+}
+
+int op_list_tags(struct op_call *c)
+{
+    struct stream *s = op_stream(c, 0);
+    if (!s)
+        return -1;
+    long long limit = 50;
+    op_int(c, "Limit", &limit);
+    size_t i = stream_tag_after(s, op_str(c, "ExclusiveStartTagKey", NULL));
+    size_t start = i;
+    struct kbuf *b = c->out;
+    kbuf_puts(b, "{\"Tags\":[");
+    for (; i < s->ntags && (long long)(i - start) < limit; i++) {
+        if (i > start)
+            kbuf_putc(b, ',');
+        kbuf_puts(b, "{\"Key\":");
+        jw_cstr(b, s->tags[i].key);
+        kbuf_puts(b, ",\"Value\":");
+        jw_cstr(b, s->tags[i].value);
+        kbuf_putc(b, '}');
+    }
+    kbuf_appendf(b, "],\"HasMoreTags\":%s}", i < s->ntags ? "true" : "false");
+    return 0;
+}
+
+/* -------------------------------------------------------------- Retention */
+
+static int change_retention(struct op_call *c, int increase)
+{
+    long long hours = 0;
+    op_int(c, "RetentionPeriodHours", &hours);
+    if (hours < MIN_RETENTION_HOURS)
+        return op_invalid(c, "Minimum allowed retention period is %d hours. Requested retention period (%lld "
+                             "hours) is too short.",
+                          MIN_RETENTION_HOURS, hours);
+    if (hours > MAX_RETENTION_HOURS)
+        return op_invalid(c, "Maximum allowed retention period is %d hours. Requested retention period (%lld "
+                             "hours) is too long.",
+                          MAX_RETENTION_HOURS, hours);
+    struct stream *s = stream_for_update(c);
+    if (!s)
+        return -1;
+    if (increase && hours < s->retention_hours)
+        return op_invalid(c, "Requested retention period (%lld hours) for stream %s can not be shorter than "
+                             "existing retention period (%d hours). Use DecreaseRetentionPeriod API.",
+                          hours, s->name, s->retention_hours);
+    if (!increase && hours > s->retention_hours)
+        return op_invalid(c, "Requested retention period (%lld hours) for stream %s can not be longer than "
+                             "existing retention period (%d hours). Use IncreaseRetentionPeriod API.",
+                          hours, s->name, s->retention_hours);
+    s->retention_hours = (int)hours;
+    return 0;
+}
+
+int op_increase_retention(struct op_call *c)
+{
+    return change_retention(c, 1);
+}
+
+int op_decrease_retention(struct op_call *c)
+{
+    return change_retention(c, 0);
+}
+
+/* --------------------------------------------------------- DescribeLimits */
+
+int op_describe_limits(struct op_call *c)
+{
+    struct region_count rc = {c->region, 0, 0};
+    store_each(&c->emu->store, c->now_ms, count_region, &rc);
+    long limit = c->emu->cfg.shard_limit < 0 ? 1000000 : c->emu->cfg.shard_limit;
+    long od_limit = c->emu->cfg.on_demand_stream_limit < 0 ? 1000000 : c->emu->cfg.on_demand_stream_limit;
+    kbuf_appendf(c->out,
+                 "{\"ShardLimit\":%ld,\"OpenShardCount\":%ld,\"OnDemandStreamCount\":%ld,"
+                 "\"OnDemandStreamCountLimit\":%ld}",
+                 limit, rc.shards, rc.on_demand, od_limit);
+    return 0;
+}
