@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "iterator.h"
 #include "jsonw.h"
 #include "ktime.h"
 #include "log.h"
@@ -85,6 +86,7 @@ void emu_config_defaults(struct emu_config *cfg)
     cfg->shard_limit = 100;
     cfg->on_demand_stream_limit = 50;
     cfg->on_demand_shards = 4;
+    cfg->iterator_ttl_ms = ITER_TTL_MS;
     cfg->max_body = (size_t)32 << 20;
     cfg->workers = 0;
     cfg->idle_timeout_s = 300;

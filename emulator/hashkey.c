@@ -71,9 +71,9 @@ size_t hk_format(char *out, u128 v)
     return n;
 }
 
+/* floor(2^128 / n) for n >= 2 (2^128 itself does not fit in 128 bits). */
 static u128 step_of(uint32_t n)
 {
-    /* floor(2^128 / n) without a 129-bit numerator. */
     u128 q = HK_MAX / n;
     if (HK_MAX % n == (u128)n - 1)
         q++;
@@ -82,6 +82,11 @@ static u128 step_of(uint32_t n)
 
 void hk_range(uint32_t n, uint32_t i, u128 *start, u128 *end)
 {
+    if (n <= 1) {
+        *start = 0;
+        *end = HK_MAX;
+        return;
+    }
     u128 step = step_of(n);
     *start = step * i;
     *end = (i + 1 == n) ? HK_MAX : step * (i + 1) - 1;
@@ -89,6 +94,8 @@ void hk_range(uint32_t n, uint32_t i, u128 *start, u128 *end)
 
 uint32_t hk_shard_of(u128 h, uint32_t n)
 {
+    if (n <= 1)
+        return 0;
     u128 idx = h / step_of(n);
     return idx >= n ? n - 1 : (uint32_t)idx;
 }

@@ -334,14 +334,14 @@ int op_get_records(struct op_call *c)
     struct iter_pos ip;
     if (iter_decode(text, tl, ITER_SHARD, &ip) != 0)
         return op_invalid(c, "Invalid ShardIterator.");
-    if (c->now_ms - ip.issued_ms > ITER_TTL_MS) {
+    if (c->now_ms - ip.issued_ms > c->emu->cfg.iterator_ttl_ms) {
         char then[64], now[64];
         amz_utc(then, sizeof then, ip.issued_ms);
         amz_utc(now, sizeof now, c->now_ms);
         return op_fail(c, 400, "ExpiredIteratorException",
                        "Iterator expired. The iterator was created at time %s while right now it is %s which is "
-                       "further in the future than the tolerated delay of %d milliseconds.",
-                       then, now, ITER_TTL_MS);
+                       "further in the future than the tolerated delay of %lld milliseconds.",
+                       then, now, (long long)c->emu->cfg.iterator_ttl_ms);
     }
     struct stream *s = store_find(&c->emu->store, ip.region, ip.stream, c->now_ms);
     enum stream_status st = s ? stream_status(s, c->now_ms) : ST_GONE;

@@ -151,6 +151,10 @@ static const char *json_kind(const json_t *v)
     return "a value";
 }
 
+/* Passed as the value of a violation whose value AWS does not print ("Value at 'x' ..."). */
+static json_t novalue_marker;
+#define NOVALUE (&novalue_marker)
+
 static void violation(struct vstate *vs, const json_t *v, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -160,6 +164,8 @@ static void violation(struct vstate *vs, const json_t *v, const char *fmt, ...)
         kbuf_puts(&vs->errors, "; ");
     if (!v) {
         kbuf_puts(&vs->errors, "Value null");
+    } else if (v == NOVALUE) {
+        kbuf_puts(&vs->errors, "Value");
     } else if (json_is_string(v)) {
         kbuf_puts(&vs->errors, "Value '");
         kbuf_append(&vs->errors, json_string_value(v), json_string_length(v));
@@ -213,20 +219,18 @@ static int64_t blob_len(const char *s, size_t n)
 static void check_length(struct vstate *vs, const struct schema_field *f, const json_t *v, int64_t len)
 {
     if (f->min != NL && len < f->min)
-        violation(vs, f->kind == SK_STRING ? v : NULL,
-                  "Member must have length greater than or equal to %lld", (long long)f->min);
+        violation(vs, v, "Member must have length greater than or equal to %lld", (long long)f->min);
     if (f->max != NL && len > f->max)
-        violation(vs, f->kind == SK_STRING ? v : NULL,
-                  "Member must have length less than or equal to %lld", (long long)f->max);
+        violation(vs, v, "Member must have length less than or equal to %lld", (long long)f->max);
 }
 
 /* The "Value at" form (no value printed) for blobs, lists, maps. */
 static void check_length_noval(struct vstate *vs, const struct schema_field *f, int64_t len)
 {
     if (f->min != NL && len < f->min)
-        violation(vs, NULL, "Member must have length greater than or equal to %lld", (long long)f->min);
+        violation(vs, NOVALUE, "Member must have length greater than or equal to %lld", (long long)f->min);
     if (f->max != NL && len > f->max)
-        violation(vs, NULL, "Member must have length less than or equal to %lld", (long long)f->max);
+        violation(vs, NOVALUE, "Member must have length less than or equal to %lld", (long long)f->max);
 }
 
 static enum schema_result check_value(struct vstate *vs, const struct schema_field *f, json_t *v)
@@ -326,7 +330,7 @@ static enum schema_result check_value(struct vstate *vs, const struct schema_fie
             size_t kl = strlen(k);
             int64_t ku = (int64_t)schema_utf16_len(k, kl);
             if ((f->elem->min != NL && ku < f->elem->min) || (f->elem->max != NL && ku > f->elem->max))
-                violation(vs, NULL,
+                violation(vs, NOVALUE,
                           "Map keys must satisfy constraint: [Member must have length less than or "
                           "equal to %lld, Member must have length greater than or equal to %lld]",
                           (long long)f->elem->max, (long long)f->elem->min);
@@ -337,7 +341,7 @@ static enum schema_result check_value(struct vstate *vs, const struct schema_fie
             }
             int64_t vu = (int64_t)schema_utf16_len(json_string_value(e), json_string_length(e));
             if ((f->value->min != NL && vu < f->value->min) || (f->value->max != NL && vu > f->value->max))
-                violation(vs, NULL,
+                violation(vs, NOVALUE,
                           "Map value must satisfy constraint: [Member must have length less than or "
                           "equal to %lld, Member must have length greater than or equal to %lld]",
                           (long long)f->value->max, (long long)f->value->min);

@@ -1,0 +1,125 @@
+/* Unit tests: base64, RFC 3339 time text, kbuf, JSON string escaping, SigV4 header parsing. */
+#include "common/b64.h"
+#include "common/buf.h"
+#include "common/jsonw.h"
+#include "common/ktime.h"
+#include "common/sigv4.h"
+#include "ktest.h"
+
+static void test_b64(void)
+{
+    char enc[64];
+    uint8_t dec[64];
+    size_t n, bad;
+    CHECK_INT(b64_encode(enc, (const uint8_t *)"hello", 5), 8);
+    CHECK_STR(enc, "aGVsbG8=");
+    CHECK_INT(b64_decode(dec, "aGVsbG8=", 8, &n, &bad), 0);
+    CHECK_INT(n, 5);
+    CHECK(memcmp(dec, "hello", 5) == 0);
+    CHECK_INT(b64_decode(dec, "aGVsbG8", 7, &n, &bad), 0); /* padding is optional */
+    CHECK_INT(n, 5);
+    CHECK_INT(b64_decode(dec, "", 0, &n, &bad), 0);
+    CHECK_INT(n, 0);
+    CHECK_INT(b64_decode(dec, "aGVs bG8=", 9, &n, &bad), -1);
+    CHECK_INT(bad, 4);
+    CHECK_INT(b64_decode(dec, "aGVsbG8=aGVs", 12, &n, &bad), -1); /* data after padding */
+    CHECK_INT(b64_decode(dec, "a===", 4, &n, &bad), -1);
+    CHECK_INT(b64_decode(dec, "aGVsb", 5, &n, &bad), -1); /* one dangling character */
+    CHECK_INT(b64_decode(dec, "aG=s", 4, &n, &bad), -1);
+    /* Every byte value round-trips, at every length mod 3. */
+    uint8_t all[256], back[256];
+    char text[400];
+    for (int i = 0; i < 256; i++)
+        all[i] = (uint8_t)i;
+    for (size_t len = 250; len <= 256; len++) {
+        size_t tl = b64_encode(text, all, len);
+        CHECK_INT(b64_decode(back, text, tl, &n, &bad), 0);
+        CHECK(n == len && memcmp(all, back, len) == 0);
+    }
+}
+
+static void test_time(void)
+{
+    char buf[KT_RFC3339_MAX];
+    int64_t ns;
+    size_t bad;
+    kt_fmt_rfc3339(buf, 0, 9);
+    CHECK_STR(buf, "1970-01-01T00:00:00.000000000Z");
+    kt_fmt_rfc3339(buf, 1795558785123456789LL, 9);
+    CHECK_STR(buf, "2026-11-24T22:19:45.123456789Z");
+    kt_fmt_rfc3339(buf, 1795558785123456789LL, 3);
+    CHECK_STR(buf, "2026-11-24T22:19:45.123Z");
+    kt_fmt_rfc3339(buf, -1, 9);
+    CHECK_STR(buf, "1969-12-31T23:59:59.999999999Z");
+    CHECK_INT(kt_parse_rfc3339("2026-11-24T22:19:45.123456789Z", 30, &ns, &bad), 0);
+    CHECK(ns == 1795558785123456789LL);
+    CHECK_INT(kt_parse_rfc3339("2026-11-24T23:19:45.5+01:00", 27, &ns, &bad), 0);
+    CHECK(ns == 1795558785500000000LL);
+    CHECK_INT(kt_parse_rfc3339("2026-11-24 22:19:45", 19, &ns, &bad), 0);
+    CHECK(ns == 1795558785000000000LL);
+    CHECK_INT(kt_parse_rfc3339("2026-11-24T22:19", 16, &ns, &bad), -1);
+    CHECK_INT(bad, 16);
+    CHECK_INT(kt_parse_rfc3339("2026-13-24T22:19:45Z", 20, &ns, &bad), -1);
+    CHECK_INT(bad, 5);
+    CHECK_INT(kt_parse_rfc3339("2026-11-24T22:19:45Zjunk", 24, &ns, &bad), -1);
+    kt_fmt_http_date(buf, 1795558785);
+    CHECK_STR(buf, "Tue, 24 Nov 2026 22:19:45 GMT");
+}
+
+static void test_buf_json(void)
+{
+    struct kbuf b = KBUF_INIT;
+    jw_str(&b, "a\"b\\c\n\x01\xc3\xa9", 9);
+    CHECK_STR(b.p, "\"a\\\"b\\\\c\\n\\u0001\xc3\xa9\"");
+    kbuf_reset(&b);
+    jw_epoch_ms(&b, 1795558785007LL);
+    CHECK_STR(b.p, "1795558785.007");
+    kbuf_reset(&b);
+    kbuf_append_i64(&b, -42);
+    kbuf_append_u64(&b, 18446744073709551615ULL);
+    CHECK_STR(b.p, "-4218446744073709551615");
+    kbuf_consume(&b, 3);
+    CHECK_STR(b.p, "18446744073709551615");
+    for (int i = 0; i < 10000; i++)
+        kbuf_appendf(&b, "%d,", i);
+    CHECK(b.len > 40000);
+    kbuf_free(&b);
+}
+
+static void test_sigv4_parse(void)
+{
+    struct sigv4_auth a;
+    char err[512];
+    const char *h = "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/kinesis/aws4_request, "
+                    "SignedHeaders=content-type;host;x-amz-date, "
+                    "Signature=5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7";
+    CHECK_INT(sigv4_parse_authorization(h, strlen(h), &a, err, sizeof err), 0);
+    CHECK_STR(a.access_key, "AKIDEXAMPLE");
+    CHECK_STR(a.date, "20150830");
+    CHECK_STR(a.region, "us-east-1");
+    CHECK_STR(a.service, "kinesis");
+    const char *no_sig = "AWS4-HMAC-SHA256 Credential=AKID/20150830/us-east-1/kinesis/aws4_request, "
+                         "SignedHeaders=host";
+    CHECK_INT(sigv4_parse_authorization(no_sig, strlen(no_sig), &a, err, sizeof err), -1);
+    CHECK_CONTAINS(err, "Authorization header requires 'Signature' parameter.");
+    const char *bad_scope = "AWS4-HMAC-SHA256 Credential=AKID/20150830/us-east-1/kinesis, SignedHeaders=host, "
+                            "Signature=00";
+    CHECK_INT(sigv4_parse_authorization(bad_scope, strlen(bad_scope), &a, err, sizeof err), -1);
+    CHECK_CONTAINS(err, "5 slash-delimited elements");
+    const char *bad_term = "AWS4-HMAC-SHA256 Credential=AKID/20150830/us-east-1/kinesis/aws5_request, "
+                           "SignedHeaders=host, Signature=00";
+    CHECK_INT(sigv4_parse_authorization(bad_term, strlen(bad_term), &a, err, sizeof err), -1);
+    CHECK_CONTAINS(err, "valid terminator: 'aws4_request', not 'aws5_request'");
+    const char *v2 = "AWS AKID:signature";
+    CHECK_INT(sigv4_parse_authorization(v2, strlen(v2), &a, err, sizeof err), -1);
+    CHECK_CONTAINS(err, "Unsupported AWS 'algorithm'");
+}
+
+int main(void)
+{
+    test_b64();
+    test_time();
+    test_buf_json();
+    test_sigv4_parse();
+    return ktest_done("test_common");
+}
