@@ -314,7 +314,8 @@ int op_list_streams(struct op_call *c)
     }
     struct stream_list l = {c->region, NULL, 0, 0};
     store_each(&c->emu->store, c->now_ms, collect_stream, &l);
-    qsort(l.v, l.n, sizeof *l.v, by_name);
+    if (l.n)
+        qsort(l.v, l.n, sizeof *l.v, by_name);
     size_t i = 0;
     if (after)
         while (i < l.n && strcmp(l.v[i]->name, after) <= 0)

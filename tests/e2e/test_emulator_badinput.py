@@ -1,0 +1,298 @@
+"""Bad input to the emulator, sent as raw HTTP: each gets the right status and
+__type, and the server keeps serving other clients afterwards."""
+import base64
+import json
+import socket
+import threading
+import time
+import unittest
+
+from .kt import (AUTH, EmulatorTestCase, call, closed_by_peer, connect, read_response, request_bytes)
+
+
+def put_body(stream, records):
+    return json.dumps({"StreamName": stream, "Records": records})
+
+
+class BadInput(EmulatorTestCase, unittest.TestCase):
+    emulator_args = ("--max-body", "8388608", "--initialize-streams", "bad:2")
+
+    def assertServing(self):
+        r = call(self.emu, "ListStreams", "{}")
+        self.assertEqual(r.status, 200, r.body)
+        self.assertIn("bad", r.json()["StreamNames"])
+
+    def assertError(self, resp, status, typ, message=None):
+        self.assertEqual(resp.status, status, resp.body)
+        body = resp.json()
+        self.assertEqual(body["__type"], typ, body)
+        if message is not None:
+            self.assertEqual(body["message"], message)
+        self.assertEqual(resp.headers.get("content-type"), "application/x-amz-json-1.1")
+        return body
+
+    def tearDown(self):
+        self.assertTrue(self.emu.alive(), self.emu.stderr())
+        self.assertServing()
+
+    # --- JSON and the API -----------------------------------------------------
+
+    def test_truncated_json(self):
+        b = self.assertError(call(self.emu, "CreateStream", '{"StreamName": "x", "ShardCount"'), 400,
+                             "SerializationException")
+        self.assertIn("byte", b["message"])
+
+    def test_not_json(self):
+        self.assertError(call(self.emu, "ListStreams", "hello"), 400, "SerializationException")
+        self.assertError(call(self.emu, "ListStreams", b"\xff\xfe\x00"), 400, "SerializationException")
+        self.assertError(call(self.emu, "ListStreams", "[1,2]"), 400, "SerializationException")
+        self.assertError(call(self.emu, "ListStreams", '"str"'), 400, "SerializationException")
+
+    def test_wrong_member_types(self):
+        b = self.assertError(call(self.emu, "CreateStream", '{"StreamName": 7, "ShardCount": 1}'), 400,
+                             "SerializationException")
+        self.assertIn("streamName", b["message"])
+        self.assertError(call(self.emu, "PutRecords", '{"StreamName": "bad", "Records": "no"}'), 400,
+                         "SerializationException")
+        self.assertError(call(self.emu, "GetRecords", '{"ShardIterator": ["x"]}'), 400, "SerializationException")
+
+    def test_missing_and_unknown_target(self):
+        self.assertError(call(self.emu, None, "{}"), 400, "UnknownOperationException")
+        self.assertError(call(self.emu, "Kinesis_20131202.Frobnicate", "{}"), 400, "UnknownOperationException")
+        self.assertError(call(self.emu, "DynamoDB_20120810.ListTables", "{}"), 400, "UnknownOperationException")
+
+    def test_not_implemented_operation(self):
+        b = self.assertError(call(self.emu, "UpdateShardCount",
+                                  '{"StreamName":"bad","TargetShardCount":4,"ScalingType":"UNIFORM_SCALING"}'),
+                             501, "NotImplementedException")
+        self.assertIn("UpdateShardCount", b["message"])
+        self.assertIn("not implemented", b["message"])
+
+    def test_authentication(self):
+        self.assertError(call(self.emu, "ListStreams", "{}", auth=None), 400, "MissingAuthenticationTokenException",
+                         "Missing Authentication Token")
+        b = self.assertError(call(self.emu, "ListStreams", "{}", auth="AWS4-HMAC-SHA256 Credential=x"), 400,
+                             "IncompleteSignatureException")
+        self.assertIn("Credential", b["message"])
+        self.assertError(call(self.emu, "ListStreams", "{}", auth="Basic dXNlcjpwYXNz"), 400,
+                         "IncompleteSignatureException")
+        b = self.assertError(call(self.emu, "ListStreams", "{}", extra_headers={"X-Amz-Date": None}), 400,
+                             "IncompleteSignatureException")
+        self.assertIn("X-Amz-Date", b["message"])
+
+    def test_validation_messages(self):
+        self.assertError(call(self.emu, "CreateStream", '{"ShardCount": 1}'), 400, "ValidationException",
+                         "1 validation error detected: Value null at 'streamName' failed to satisfy constraint: "
+                         "Member must not be null")
+        self.assertError(call(self.emu, "CreateStream", '{"StreamName": "v", "ShardCount": 0}'), 400,
+                         "ValidationException",
+                         "1 validation error detected: Value '0' at 'shardCount' failed to satisfy constraint: "
+                         "Member must have value greater than or equal to 1")
+        b = self.assertError(call(self.emu, "GetRecords", '{"ShardIterator": "x", "Limit": 10001}'), 400,
+                             "ValidationException")
+        self.assertIn("Value '10001' at 'limit' failed to satisfy constraint: Member must have value less than or "
+                      "equal to 10000", b["message"])
+        b = self.assertError(call(self.emu, "ListStreams", '{"Limit": 0, "ExclusiveStartStreamName": ""}'), 400,
+                             "ValidationException")
+        self.assertTrue(b["message"].startswith("3 validation errors detected: "), b["message"])
+        self.assertError(call(self.emu, "PutRecords", put_body("bad", [])), 400, "ValidationException")
+        recs = [{"Data": "YQ==", "PartitionKey": "k"}] * 501
+        b = self.assertError(call(self.emu, "PutRecords", put_body("bad", recs)), 400, "ValidationException")
+        self.assertIn("Member must have length less than or equal to 500", b["message"])
+        self.assertError(call(self.emu, "PutRecord", '{"StreamName":"bad","Data":"YQ==","PartitionKey":""}'), 400,
+                         "ValidationException")
+
+    def test_invalid_arguments(self):
+        self.assertError(call(self.emu, "DescribeStream", "{}"), 400, "InvalidArgumentException")
+        self.assertError(call(self.emu, "GetRecords", '{"ShardIterator": "bm90IGFuIGl0ZXJhdG9y"}'), 400,
+                         "InvalidArgumentException", "Invalid ShardIterator.")
+        b = self.assertError(call(self.emu, "PutRecord", '{"StreamName":"bad","Data":"!!!!","PartitionKey":"k"}'),
+                             400, "SerializationException")
+        self.assertIn("base64", b["message"])
+        big = base64.b64encode(b"x" * (1024 * 1024 + 1)).decode()
+        self.assertError(call(self.emu, "PutRecord", json.dumps({"StreamName": "bad", "Data": big,
+                                                                 "PartitionKey": "k"})),
+                         400, "ValidationException")
+        # 5 records of 1 MiB - 10 bytes and one of 200 KB: over 5 MiB in total.
+        one = base64.b64encode(b"x" * (1024 * 1024 - 10)).decode()
+        extra = base64.b64encode(b"x" * 200000).decode()
+        b = self.assertError(call(self.emu, "PutRecords",
+                                  put_body("bad", [{"Data": one, "PartitionKey": "k"}] * 5 +
+                                           [{"Data": extra, "PartitionKey": "k"}])),
+                             400, "InvalidArgumentException")
+        self.assertIn("5 MB", b["message"])
+        # A bad record anywhere rejects the whole request: nothing is stored.
+        before = call(self.emu, "DescribeStreamSummary", '{"StreamName":"bad"}').json()
+        recs = [{"Data": "YQ==", "PartitionKey": "k"}] * 3 + [{"Data": "***", "PartitionKey": "k"}]
+        b = self.assertError(call(self.emu, "PutRecords", put_body("bad", recs)), 400, "SerializationException")
+        self.assertIn("records.4.member.Data", b["message"])
+        health = self.health()
+        self.assertEqual(health["records"], 0)
+        self.assertTrue(before)
+
+    def health(self):
+        with connect(self.emu) as s:
+            s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+            r, _ = read_response(s)
+        self.assertEqual(r.status, 200)
+        return r.json()
+
+    # --- HTTP -------------------------------------------------------------------
+
+    def test_health(self):
+        h = self.health()
+        self.assertEqual(h["status"], "running")
+        self.assertGreaterEqual(h["streams"], 1)
+
+    def test_malformed_request_line_closes(self):
+        for junk in (b"HELLO\r\n\r\n", b"POST / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n", b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03",
+                     b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n",
+                     b"POST / HTTP/1.1\r\nBad Header Without Colon\r\n\r\n"):
+            with connect(self.emu) as s:
+                s.sendall(junk)
+                r, _ = read_response(s)
+                self.assertEqual(r.status, 400, junk)
+                self.assertEqual(r.json()["__type"], "MalformedHttpRequestException")
+                self.assertIn("byte", r.json()["message"])
+                self.assertTrue(closed_by_peer(s), junk)
+
+    def test_body_over_limit_413(self):
+        with connect(self.emu) as s:
+            s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: Kinesis_20131202.ListStreams\r\n"
+                      b"Content-Length: 999999999999\r\n\r\n{")
+            r, _ = read_response(s)
+            self.assertEqual(r.status, 413)
+            self.assertEqual(r.json()["__type"], "RequestEntityTooLargeException")
+            self.assertIn("8388608", r.json()["message"])
+            self.assertTrue(closed_by_peer(s))
+        # A chunked body that grows past the cap is cut off the same way.
+        with connect(self.emu) as s:
+            s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: Kinesis_20131202.ListStreams\r\n"
+                      b"Transfer-Encoding: chunked\r\n\r\n")
+            chunk = b"%x\r\n" % (1 << 20) + b" " * (1 << 20) + b"\r\n"
+            try:
+                for _ in range(12):
+                    s.sendall(chunk)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            r, _ = read_response(s)
+            self.assertEqual(r.status, 413)
+
+    def test_chunked_body_accepted(self):
+        body = b'{"StreamName":"bad"}'
+        with connect(self.emu) as s:
+            s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: Kinesis_20131202.DescribeStreamSummary\r\n"
+                      b"X-Amz-Date: 20261124T000000Z\r\nAuthorization: " + AUTH.encode() +
+                      b"\r\nTransfer-Encoding: chunked\r\n\r\n" +
+                      b"5\r\n" + body[:5] + b"\r\n" + b"%x\r\n" % (len(body) - 5) + body[5:] + b"\r\n0\r\n\r\n")
+            r, _ = read_response(s)
+            self.assertEqual(r.status, 200, r.body)
+            self.assertEqual(r.json()["StreamDescriptionSummary"]["StreamName"], "bad")
+
+    def test_huge_header_rejected(self):
+        with connect(self.emu) as s:
+            s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nAuthorization: " + b"a" * 20000 + b"\r\n\r\n")
+            r, _ = read_response(s)
+            self.assertIn(r.status, (400, 431))
+            self.assertTrue(closed_by_peer(s))
+        with connect(self.emu) as s:
+            s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\n" + b"X-Filler: aaaaaaaaaaaaaaaa\r\n" * 8000 + b"\r\n")
+            r, _ = read_response(s)
+            self.assertEqual(r.status, 400)
+
+    def test_keep_alive_and_pipelining(self):
+        reqs = b"".join(request_bytes("DescribeStreamSummary", json.dumps({"StreamName": n}))
+                        for n in ("bad", "missing", "bad"))
+        with connect(self.emu) as s:
+            s.sendall(reqs)
+            r1, rest = read_response(s)
+            r2, rest = read_response(s, rest)
+            r3, rest = read_response(s, rest)
+            self.assertEqual([r1.status, r2.status, r3.status], [200, 400, 200])
+            self.assertEqual(r2.json()["__type"], "ResourceNotFoundException")
+            # The connection stays open for more.
+            for _ in range(50):
+                s.sendall(request_bytes("ListStreams", "{}"))
+                r, rest = read_response(s, rest)
+                self.assertEqual(r.status, 200)
+
+    def test_http10_closes(self):
+        with connect(self.emu) as s:
+            req = request_bytes("ListStreams", "{}").replace(b"HTTP/1.1", b"HTTP/1.0", 1)
+            s.sendall(req)
+            r, _ = read_response(s)
+            self.assertEqual(r.status, 200)
+            self.assertTrue(closed_by_peer(s))
+
+    def test_expect_continue(self):
+        body = b'{"StreamName":"bad"}'
+        req = request_bytes("DescribeStreamSummary", body, extra_headers={"Expect": "100-continue"})
+        head, _, _ = req.partition(b"\r\n\r\n")
+        with connect(self.emu) as s:
+            s.sendall(head + b"\r\n\r\n")
+            s.settimeout(10)
+            interim = s.recv(100)
+            self.assertTrue(interim.startswith(b"HTTP/1.1 100 Continue\r\n\r\n"), interim)
+            s.sendall(body)
+            r, _ = read_response(s, interim[len(b"HTTP/1.1 100 Continue\r\n\r\n"):])
+            self.assertEqual(r.status, 200)
+
+    def test_method_and_path(self):
+        with connect(self.emu) as s:
+            s.sendall(b"GET /nothing HTTP/1.1\r\nHost: x\r\n\r\n")
+            r, _ = read_response(s)
+            self.assertEqual(r.status, 404)
+        with connect(self.emu) as s:
+            s.sendall(b"DELETE / HTTP/1.1\r\nHost: x\r\n\r\n")
+            r, _ = read_response(s)
+            self.assertEqual(r.status, 405)
+
+    def test_half_sent_requests_do_not_block_others(self):
+        # Connections that stall mid-header or mid-body, or vanish, leave other clients unaffected.
+        stalled = []
+        for part in (b"POST / HTTP/1.1\r\nHost: x\r\nContent-Le",
+                     request_bytes("ListStreams", '{"Limit": 10}')[:-5]):
+            s = connect(self.emu)
+            s.sendall(part)
+            stalled.append(s)
+        gone = connect(self.emu)
+        gone.sendall(request_bytes("ListStreams", "{}")[:30])
+        gone.close()
+        t0 = time.time()
+        self.assertServing()
+        self.assertLess(time.time() - t0, 5)
+        for s in stalled:
+            s.close()
+
+    def test_many_concurrent_connections(self):
+        results = []
+        lock = threading.Lock()
+
+        def client(i):
+            try:
+                with connect(self.emu) as s:
+                    for _ in range(5):
+                        s.sendall(request_bytes("PutRecord", json.dumps(
+                            {"StreamName": "bad", "Data": base64.b64encode(f"c{i}".encode()).decode(),
+                             "PartitionKey": f"k{i}"})))
+                        r, _ = read_response(s)
+                        with lock:
+                            results.append(r.status)
+            except Exception as e:  # noqa: BLE001 - recorded as a failure below
+                with lock:
+                    results.append(repr(e))
+
+        threads = [threading.Thread(target=client, args=(i,)) for i in range(200)]
+        socks_open = [connect(self.emu) for _ in range(100)]  # idle connections held open meanwhile
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        for s in socks_open:
+            s.close()
+        self.assertEqual(results, [200] * 1000)
+        self.assertGreaterEqual(self.health()["records"], 1000)
+
+
+if __name__ == "__main__":
+    unittest.main()
