@@ -98,11 +98,13 @@ void api_ctx_init(struct api_ctx *ctx, struct emu *emu, uint64_t seed)
     ctx->emu = emu;
     ctx->rng = seed ? seed : 0x9e3779b97f4a7c15ULL;
     kbuf_init(&ctx->scratch);
+    jdoc_init(&ctx->doc);
 }
 
 void api_ctx_free(struct api_ctx *ctx)
 {
     kbuf_free(&ctx->scratch);
+    jdoc_free(&ctx->doc);
 }
 
 double api_random(struct api_ctx *ctx)
@@ -138,37 +140,39 @@ int op_fail(struct op_call *c, int status, const char *type, const char *fmt, ..
     return -1;
 }
 
+const struct jnode *op_get(struct op_call *c, const char *name)
+{
+    return c->in ? jget(c->doc, c->in, name) : NULL;
+}
+
 const char *op_str(struct op_call *c, const char *name, size_t *len)
 {
-    json_t *v = json_object_get(c->in, name);
-    if (!json_is_string(v))
+    const struct jnode *v = op_get(c, name);
+    if (!v || v->type != J_STR)
         return NULL;
     if (len)
-        *len = json_string_length(v);
-    return json_string_value(v);
+        *len = v->len;
+    return jstr(c->doc, v);
 }
 
 int op_int(struct op_call *c, const char *name, long long *out)
 {
-    json_t *v = json_object_get(c->in, name);
-    if (!json_is_integer(v))
-        return 0;
-    *out = json_integer_value(v);
-    return 1;
+    const struct jnode *v = op_get(c, name);
+    return v && jint(c->doc, v, out) == 0;
 }
 
-int op_timestamp_ms(json_t *v, int64_t *ms)
+int op_timestamp_ms(struct op_call *c, const struct jnode *v, int64_t *ms)
 {
-    if (json_is_number(v)) {
-        double sec = json_number_value(v);
+    if (v->type == J_NUM) {
+        double sec = jnum(c->doc, v);
         if (!(sec > -1e12 && sec < 1e12))
             return -1;
         *ms = (int64_t)(sec * 1000.0 + (sec >= 0 ? 0.5 : -0.5));
         return 0;
     }
-    if (json_is_string(v)) {
-        const char *s = json_string_value(v);
-        size_t n = json_string_length(v);
+    if (v->type == J_STR) {
+        const char *s = jstr(c->doc, v);
+        size_t n = v->len;
         char *end;
         double sec = strtod(s, &end);
         if (n && end == s + n && sec > -1e12 && sec < 1e12) {
@@ -334,32 +338,29 @@ void api_handle(struct api_ctx *ctx, const struct api_req *req, struct api_resp 
         goto done;
     }
 
-    json_t *in;
-    if (req->body_len == 0) {
-        in = json_object();
-    } else {
-        json_error_t jerr;
-        in = json_loadb(req->body, req->body_len, 0, &jerr);
-        if (!in) {
-            fail(resp, 400, "SerializationException", "Malformed JSON at byte %d (line %d, column %d): %s",
-                 jerr.position, jerr.line, jerr.column, jerr.text);
-            goto done;
-        }
-        if (!json_is_object(in)) {
-            json_decref(in);
-            fail(resp, 400, "SerializationException",
-                 "The request body must be a JSON object (Start of structure or map found where not expected)");
-            goto done;
-        }
+    /* An empty body stands for {}, as the SDKs treat operations without input. */
+    char empty[] = "{}";
+    char *body = req->body_len ? req->body : empty;
+    size_t body_len = req->body_len ? req->body_len : 2;
+    char jerr[256];
+    size_t jerr_at;
+    if (jdoc_parse(&ctx->doc, body, body_len, jerr, sizeof jerr, &jerr_at) != 0) {
+        fail(resp, 400, "SerializationException", "%s", jerr);
+        goto done;
+    }
+    const struct jnode *in = jroot(&ctx->doc);
+    if (in->type != J_OBJ) {
+        fail(resp, 400, "SerializationException",
+             "The request body must be a JSON object, not %s", jtype_name((enum jtype)in->type));
+        goto done;
     }
 
     struct kbuf msg = KBUF_INIT;
-    enum schema_result r = schema_check(op->shape, in, &msg);
+    enum schema_result r = schema_check(op->shape, &ctx->doc, in, &msg);
     if (r != SCHEMA_OK) {
         fail(resp, 400, r == SCHEMA_SERIALIZATION ? "SerializationException" : "ValidationException", "%s",
              msg.p);
         kbuf_free(&msg);
-        json_decref(in);
         goto done;
     }
     kbuf_free(&msg);
@@ -367,6 +368,7 @@ void api_handle(struct api_ctx *ctx, const struct api_req *req, struct api_resp 
     struct op_call call = {
         .ctx = ctx,
         .emu = emu,
+        .doc = &ctx->doc,
         .in = in,
         .region = auth.region,
         .now_ms = kt_now_ms(),
@@ -381,7 +383,6 @@ void api_handle(struct api_ctx *ctx, const struct api_req *req, struct api_resp 
     if (op->lock != LOCK_NONE)
         store_unlock(&emu->store);
     resp->status = call.status;
-    json_decref(in);
 
 done:
     if (resp->status != 200)
@@ -431,6 +432,7 @@ int api_initialize_streams(struct emu *emu, const char *spec, char *err, size_t 
         struct op_call call = {
             .ctx = &ctx,
             .emu = emu,
+            .doc = NULL,
             .in = NULL,
             .region = region && *region ? region : emu->cfg.default_region,
             .now_ms = kt_now_ms(),

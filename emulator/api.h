@@ -11,12 +11,12 @@
 #ifndef KT_API_H
 #define KT_API_H
 
-#include <jansson.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "buf.h"
+#include "jread.h"
 #include "store.h"
 
 struct emu_config {
@@ -56,6 +56,7 @@ struct api_ctx {
     struct emu *emu;
     uint64_t rng;
     struct kbuf scratch;
+    struct jdoc doc;
 };
 
 void api_ctx_init(struct api_ctx *ctx, struct emu *emu, uint64_t seed);
@@ -69,7 +70,7 @@ struct api_req {
     int has_date;              /* X-Amz-Date or Date present */
     const char *content_type;  /* or NULL */
     size_t content_type_len;
-    const char *body;
+    char *body;                /* parsed in place: the API layer may modify it */
     size_t body_len;
 };
 
@@ -93,7 +94,8 @@ int api_initialize_streams(struct emu *emu, const char *spec, char *err, size_t 
 struct op_call {
     struct api_ctx *ctx;
     struct emu *emu;
-    json_t *in;
+    const struct jdoc *doc;
+    const struct jnode *in;    /* the request object */
     const char *region;
     int64_t now_ms;
     struct kbuf *out;
@@ -117,8 +119,11 @@ struct stream *op_stream(struct op_call *c, int active);
 const char *op_str(struct op_call *c, const char *name, size_t *len);
 int op_int(struct op_call *c, const char *name, long long *out);
 
-/* A timestamp member (epoch seconds number, or text) in ms; -1 if bad. */
-int op_timestamp_ms(json_t *v, int64_t *ms);
+/* Member `name` of the request, or NULL. */
+const struct jnode *op_get(struct op_call *c, const char *name);
+
+/* A timestamp value (epoch seconds number, or text) in ms; -1 if bad. */
+int op_timestamp_ms(struct op_call *c, const struct jnode *v, int64_t *ms);
 
 /* Uniform random in [0, 1) from the thread's generator. */
 double api_random(struct api_ctx *ctx);

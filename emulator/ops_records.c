@@ -33,6 +33,15 @@ static int64_t retention_ms(const struct stream *s)
     return (int64_t)s->retention_hours * HOUR_MS;
 }
 
+/* "records.3.member." for the 3rd record of PutRecords, "" for PutRecord. */
+static void record_where(char *out, size_t cap, size_t pos)
+{
+    if (pos)
+        snprintf(out, cap, "records.%zu.member.", pos);
+    else
+        out[0] = '\0';
+}
+
 /* A record as read from the request, checked but not yet stored. */
 struct in_record {
     const char *data64;
@@ -55,21 +64,24 @@ static size_t decoded_len(const char *s, size_t n)
 
 /*
  * Reads and checks one record's Data, PartitionKey and ExplicitHashKey.
- * `where` names it in messages ("" for PutRecord, "records.3.member." for
- * PutRecords). Returns 0, or -1 after op_fail.
+ * `pos` is the record's 1-based position in PutRecords (0 for PutRecord),
+ * used to name it in messages. Returns 0, or -1 after op_fail.
  */
-static int read_record(struct op_call *c, json_t *obj, const struct stream *s, const char *where,
+static int read_record(struct op_call *c, const struct jnode *obj, const struct stream *s, size_t pos,
                        struct in_record *r)
 {
-    json_t *d = json_object_get(obj, "Data");
-    json_t *k = json_object_get(obj, "PartitionKey");
-    json_t *h = json_object_get(obj, "ExplicitHashKey");
-    r->data64 = json_string_value(d);
-    r->data64_len = json_string_length(d);
+    char where[48];
+    const struct jdoc *doc = c->doc;
+    const struct jnode *d = jget(doc, obj, "Data");
+    const struct jnode *k = jget(doc, obj, "PartitionKey");
+    const struct jnode *h = jget(doc, obj, "ExplicitHashKey");
+    r->data64 = jstr(doc, d);
+    r->data64_len = d->len;
     r->data_len = decoded_len(r->data64, r->data64_len);
-    r->key = json_string_value(k);
-    r->key_len = json_string_length(k);
+    r->key = jstr(doc, k);
+    r->key_len = k->len;
     size_t max = (size_t)s->max_record_kib * 1024;
+    record_where(where, sizeof where, pos);
     if (r->data_len > max)
         return op_fail(c, 400, "ValidationException",
                        "1 validation error detected: Value at '%sdata' failed to satisfy constraint: Member "
@@ -79,9 +91,9 @@ static int read_record(struct op_call *c, json_t *obj, const struct stream *s, c
         return op_invalid(c, "Record size (data plus partition key) of %zu bytes at '%sdata' exceeds the "
                              "maximum record size of %zu bytes of stream %s.",
                           r->data_len + r->key_len, where, max, s->name);
-    if (h && !json_is_null(h)) {
-        const char *hs = json_string_value(h);
-        if (hk_parse(hs, json_string_length(h), &r->hash) != 0)
+    if (h && h->type == J_STR) {
+        const char *hs = jstr(doc, h);
+        if (hk_parse(hs, h->len, &r->hash) != 0)
             return op_invalid(c, "Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, 2^128-1]. "
                                  "Specified value was %s",
                               hs);
@@ -95,14 +107,17 @@ static int read_record(struct op_call *c, json_t *obj, const struct stream *s, c
  * Decodes a record's data and appends it to the thread's scratch buffer
  * (reserved by the caller); -1 after op_fail.
  */
-static int decode_data(struct op_call *c, struct in_record *r, const char *where)
+static int decode_data(struct op_call *c, struct in_record *r, size_t pos)
 {
     struct kbuf *sc = &c->ctx->scratch;
     size_t bad = 0, len = 0;
     kbuf_reserve(sc, b64_decoded_max(r->data64_len));
-    if (b64_decode((uint8_t *)sc->p + sc->len, r->data64, r->data64_len, &len, &bad) != 0)
+    if (b64_decode((uint8_t *)sc->p + sc->len, r->data64, r->data64_len, &len, &bad) != 0) {
+        char where[48];
+        record_where(where, sizeof where, pos);
         return op_fail(c, 400, "SerializationException",
                        "Value of '%sData' is not valid base64: unexpected character at offset %zu", where, bad);
+    }
     r->data_off = sc->len;
     r->data_len = len;
     sc->len += len;
@@ -133,13 +148,13 @@ int op_put_record(struct op_call *c)
     if (!s)
         return -1;
     struct in_record r;
-    if (read_record(c, c->in, s, "", &r) != 0)
+    if (read_record(c, c->in, s, 0, &r) != 0)
         return -1;
     struct shard *sh = stream_shard_for(s, r.hash);
     char sid[32];
     shard_id(sid, sh->index);
     kbuf_reset(&c->ctx->scratch);
-    if (decode_data(c, &r, "") != 0)
+    if (decode_data(c, &r, 0) != 0)
         return -1;
     if (throttle(c))
         return op_fail(c, 400, "ProvisionedThroughputExceededException",
@@ -154,20 +169,42 @@ int op_put_record(struct op_call *c)
 
 /* ------------------------------------------------------------- PutRecords */
 
+/* {"SequenceNumber":"...","ShardId":"shardId-000000000001"}, without printf: this runs per record. */
+static void append_result(struct kbuf *b, const struct stream *s, const struct shard *sh, uint64_t idx)
+{
+    static const char a[] = "{\"SequenceNumber\":\"";
+    static const char m[] = "\",\"ShardId\":\"shardId-";
+    kbuf_reserve(b, sizeof a + SEQ_LEN + sizeof m + 12 + 2);
+    char *p = b->p + b->len;
+    memcpy(p, a, sizeof a - 1);
+    p += sizeof a - 1;
+    seq_format(p, s->epoch, sh->index, idx);
+    p += SEQ_LEN;
+    memcpy(p, m, sizeof m - 1);
+    p += sizeof m - 1;
+    uint32_t v = sh->index;
+    for (int i = 11; i >= 0; i--, v /= 10)
+        p[i] = (char)('0' + v % 10);
+    p += 12;
+    *p++ = '"';
+    *p++ = '}';
+    *p = '\0';
+    b->len = (size_t)(p - b->p);
+}
+
 int op_put_records(struct op_call *c)
 {
     struct stream *s = op_stream(c, 1);
     if (!s)
         return -1;
-    json_t *list = json_object_get(c->in, "Records");
-    size_t n = json_array_size(list);
+    const struct jnode *list = op_get(c, "Records");
+    size_t n = list->len;
     struct in_record recs[500];
     size_t total = 0;
-    char where[48];
     size_t room = 0;
-    for (size_t i = 0; i < n; i++) {
-        snprintf(where, sizeof where, "records.%zu.member.", i + 1);
-        if (read_record(c, json_array_get(list, i), s, where, &recs[i]) != 0)
+    const struct jnode *e = jfirst(c->doc, list);
+    for (size_t i = 0; i < n; i++, e = jnext(c->doc, list, e)) {
+        if (read_record(c, e, s, i + 1, &recs[i]) != 0)
             return -1;
         total += recs[i].data_len + recs[i].key_len;
         room += b64_decoded_max(recs[i].data64_len);
@@ -180,8 +217,7 @@ int op_put_records(struct op_call *c)
     kbuf_reset(&c->ctx->scratch);
     kbuf_reserve(&c->ctx->scratch, room);
     for (size_t i = 0; i < n; i++) {
-        snprintf(where, sizeof where, "records.%zu.member.", i + 1);
-        if (decode_data(c, &recs[i], where) != 0)
+        if (decode_data(c, &recs[i], i + 1) != 0)
             return -1;
     }
 
@@ -189,7 +225,6 @@ int op_put_records(struct op_call *c)
     kbuf_reserve(b, n * 110 + 64);
     kbuf_puts(b, "{\"Records\":[");
     unsigned failed = 0;
-    char seq[SEQ_LEN + 1];
     for (size_t i = 0; i < n; i++) {
         struct in_record *r = &recs[i];
         struct shard *sh = stream_shard_for(s, r->hash);
@@ -204,8 +239,7 @@ int op_put_records(struct op_call *c)
             continue;
         }
         uint64_t idx = store_record(c, s, sh, r);
-        seq_format(seq, s->epoch, sh->index, idx);
-        kbuf_appendf(b, "{\"SequenceNumber\":\"%s\",\"ShardId\":\"shardId-%012u\"}", seq, sh->index);
+        append_result(b, s, sh, idx);
     }
     kbuf_appendf(b, "],\"FailedRecordCount\":%u,\"EncryptionType\":\"NONE\"}", failed);
     return 0;
@@ -245,7 +279,7 @@ int op_get_shard_iterator(struct op_call *c)
     const char *type = op_str(c, "ShardIteratorType", NULL);
     size_t seql = 0;
     const char *seqtext = op_str(c, "StartingSequenceNumber", &seql);
-    json_t *ts = json_object_get(c->in, "Timestamp");
+    const struct jnode *ts = op_get(c, "Timestamp");
     int by_seq = strcmp(type, "AT_SEQUENCE_NUMBER") == 0 || strcmp(type, "AFTER_SEQUENCE_NUMBER") == 0;
     int at_ts = strcmp(type, "AT_TIMESTAMP") == 0;
 
@@ -264,7 +298,7 @@ int op_get_shard_iterator(struct op_call *c)
         if (!ts)
             return op_invalid(c, "Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP. "
                                  "Current request has no timestamp parameter.");
-        if (op_timestamp_ms(ts, &ts_ms) != 0)
+        if (op_timestamp_ms(c, ts, &ts_ms) != 0)
             return op_invalid(c, "The Timestamp parameter is not a valid timestamp.");
         if (ts_ms > c->now_ms)
             return op_invalid(c, "The timestampInMillis parameter cannot be greater than the "

@@ -132,26 +132,24 @@ bad:
 }
 
 /* Applies a Tags map to a stream, within the per-stream tag limit. */
-static int apply_tags(struct op_call *c, struct stream *s, json_t *tags)
+static int apply_tags(struct op_call *c, struct stream *s, const struct jnode *tags)
 {
-    const char *k;
-    json_t *v;
+    const struct jdoc *d = c->doc;
     size_t new_keys = 0;
-    json_object_foreach(tags, k, v) {
-        if (!tags_valid(c, k, json_string_value(v)))
+    for (const struct jnode *k = jfirst(d, tags); k; k = jnext(d, tags, k)) {
+        if (!tags_valid(c, jstr(d, k), jstr(d, k + 1)))
             return -1;
         int exists = 0;
         for (size_t i = 0; i < s->ntags && !exists; i++)
-            exists = strcmp(s->tags[i].key, k) == 0;
+            exists = strcmp(s->tags[i].key, jstr(d, k)) == 0;
         new_keys += !exists;
     }
     if (s->ntags + new_keys > MAX_TAGS_PER_STREAM)
         return op_invalid(c, "Failed to add tags to stream %s under account %s because a given stream cannot "
                              "have more than %d tags.",
                           s->name, c->emu->cfg.account, MAX_TAGS_PER_STREAM);
-    json_object_foreach(tags, k, v) {
-        stream_tag_set(s, k, strlen(k), json_string_value(v), json_string_length(v));
-    }
+    for (const struct jnode *k = jfirst(d, tags); k; k = jnext(d, tags, k))
+        stream_tag_set(s, jstr(d, k), k->len, jstr(d, k + 1), (k + 1)->len);
     return 0;
 }
 
@@ -160,8 +158,8 @@ int op_create_stream(struct op_call *c)
     const char *name = op_str(c, "StreamName", NULL);
     long long shards = 0;
     int has_shards = op_int(c, "ShardCount", &shards);
-    json_t *mode = json_object_get(json_object_get(c->in, "StreamModeDetails"), "StreamMode");
-    int on_demand = json_is_string(mode) && strcmp(json_string_value(mode), "ON_DEMAND") == 0;
+    const struct jnode *mode = jget(c->doc, op_get(c, "StreamModeDetails"), "StreamMode");
+    int on_demand = mode && mode->type == J_STR && strcmp(jstr(c->doc, mode), "ON_DEMAND") == 0;
     if (on_demand && has_shards)
         return op_invalid(c, "ShardCount must not be given for a stream in ON_DEMAND mode.");
     if (!on_demand && !has_shards)
@@ -169,22 +167,19 @@ int op_create_stream(struct op_call *c)
                              "StreamModeDetails {\"StreamMode\": \"ON_DEMAND\"}).");
     if (on_demand)
         shards = c->emu->cfg.on_demand_shards;
-    json_t *tags = json_object_get(c->in, "Tags");
-    if (json_is_object(tags)) {
-        const char *k;
-        json_t *v;
-        json_object_foreach(tags, k, v) {
-            if (!tags_valid(c, k, json_string_value(v)))
-                return -1;
-        }
-    }
+    const struct jnode *tags = op_get(c, "Tags");
+    if (tags && tags->type != J_OBJ)
+        tags = NULL;
+    for (const struct jnode *k = jfirst(c->doc, tags); k; k = jnext(c->doc, tags, k))
+        if (!tags_valid(c, jstr(c->doc, k), jstr(c->doc, k + 1)))
+            return -1;
     if (op_create_stream_named(c, name, shards, on_demand) != 0)
         return -1;
     struct stream *s = store_find(&c->emu->store, c->region, name, c->now_ms);
     long long kib;
     if (op_int(c, "MaxRecordSizeInKiB", &kib))
         s->max_record_kib = (int)kib;
-    if (json_is_object(tags) && apply_tags(c, s, tags) != 0) {
+    if (tags && apply_tags(c, s, tags) != 0) {
         store_remove(&c->emu->store, s);
         return -1;
     }
@@ -374,7 +369,7 @@ int op_list_shards(struct op_call *c)
     if (token) {
         if (name || arn)
             return op_invalid(c, "NextToken and StreamName cannot be provided together.");
-        if (json_object_get(c->in, "ExclusiveStartShardId") || json_object_get(c->in, "ShardFilter"))
+        if (op_get(c, "ExclusiveStartShardId") || op_get(c, "ShardFilter"))
             return op_invalid(c, "NextToken cannot be combined with ExclusiveStartShardId or ShardFilter.");
         struct iter_pos tp;
         if (iter_decode(token, tl, ITER_LIST_SHARDS, &tp) != 0)
@@ -392,21 +387,24 @@ int op_list_shards(struct op_call *c)
         if (!s)
             return -1;
         const char *after = op_str(c, "ExclusiveStartShardId", NULL);
-        json_t *filter = json_object_get(c->in, "ShardFilter");
-        const char *ftype = json_string_value(json_object_get(filter, "Type"));
+        const struct jdoc *d = c->doc;
+        const struct jnode *filter = op_get(c, "ShardFilter");
+        const struct jnode *ft = jget(d, filter, "Type");
+        const struct jnode *fsid = jget(d, filter, "ShardId");
+        const char *ftype = ft && ft->type == J_STR ? jstr(d, ft) : NULL;
         if (ftype && strcmp(ftype, "AFTER_SHARD_ID") == 0) {
-            after = json_string_value(json_object_get(filter, "ShardId"));
+            after = fsid && fsid->type == J_STR ? jstr(d, fsid) : NULL;
             if (!after)
                 return op_invalid(c, "ShardFilter of type AFTER_SHARD_ID requires a ShardId.");
         } else if (ftype && (strcmp(ftype, "AT_TIMESTAMP") == 0 || strcmp(ftype, "FROM_TIMESTAMP") == 0)) {
             int64_t ts;
-            json_t *t = json_object_get(filter, "Timestamp");
+            const struct jnode *t = jget(d, filter, "Timestamp");
             if (!t)
                 return op_invalid(c, "ShardFilter of type %s requires a Timestamp.", ftype);
-            if (op_timestamp_ms(t, &ts) != 0)
+            if (op_timestamp_ms(c, t, &ts) != 0)
                 return op_invalid(c, "ShardFilter Timestamp is not a valid timestamp.");
             /* Every shard of an emulated stream is open from creation on: all qualify. */
-        } else if (ftype && json_object_get(filter, "ShardId")) {
+        } else if (ftype && fsid) {
             return op_invalid(c, "ShardId can only be given with a ShardFilter of type AFTER_SHARD_ID.");
         }
         if (after) {
@@ -456,7 +454,7 @@ int op_add_tags(struct op_call *c)
     struct stream *s = stream_for_update(c);
     if (!s)
         return -1;
-    return apply_tags(c, s, json_object_get(c->in, "Tags"));
+    return apply_tags(c, s, op_get(c, "Tags"));
 }
 
 int op_remove_tags(struct op_call *c)
@@ -464,16 +462,13 @@ int op_remove_tags(struct op_call *c)
     struct stream *s = stream_for_update(c);
     if (!s)
         return -1;
-    json_t *keys = json_object_get(c->in, "TagKeys");
-    size_t i;
-    json_t *k;
-    json_array_foreach(keys, i, k) {
-        if (!tags_valid(c, json_string_value(k), NULL))
+    const struct jdoc *d = c->doc;
+    const struct jnode *keys = op_get(c, "TagKeys");
+    for (const struct jnode *k = jfirst(d, keys); k; k = jnext(d, keys, k))
+        if (!tags_valid(c, jstr(d, k), NULL))
             return -1;
-    }
-    json_array_foreach(keys, i, k) {
-        stream_tag_remove(s, json_string_value(k), json_string_length(k));
-    }
+    for (const struct jnode *k = jfirst(d, keys); k; k = jnext(d, keys, k))
+        stream_tag_remove(s, jstr(d, k), k->len);
     return 0;
 }
 

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "mem.h"
+
 #define NL SCHEMA_NOLIMIT
 
 /* ------------------------------------------------------------- patterns */
@@ -114,6 +116,7 @@ size_t schema_utf16_len(const char *s, size_t n)
 /* ------------------------------------------------------------ validation */
 
 struct vstate {
+    const struct jdoc *d;
     struct kbuf *msg;
     int count;           /* constraint violations */
     struct kbuf errors;  /* "Value ... ; Value ..." */
@@ -136,29 +139,14 @@ static const char *kind_name(enum schema_kind k)
     return "a value";
 }
 
-static const char *json_kind(const json_t *v)
-{
-    switch (json_typeof(v)) {
-    case JSON_OBJECT: return "an object";
-    case JSON_ARRAY: return "an array";
-    case JSON_STRING: return "a string";
-    case JSON_INTEGER: return "an integer";
-    case JSON_REAL: return "a number";
-    case JSON_TRUE:
-    case JSON_FALSE: return "a boolean";
-    case JSON_NULL: return "null";
-    }
-    return "a value";
-}
-
 /* Passed as the value of a violation whose value AWS does not print ("Value at 'x' ..."). */
-static json_t novalue_marker;
+static struct jnode novalue_marker;
 #define NOVALUE (&novalue_marker)
 
-static void violation(struct vstate *vs, const json_t *v, const char *fmt, ...)
+static void violation(struct vstate *vs, const struct jnode *v, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-static void violation(struct vstate *vs, const json_t *v, const char *fmt, ...)
+static void violation(struct vstate *vs, const struct jnode *v, const char *fmt, ...)
 {
     if (vs->count++)
         kbuf_puts(&vs->errors, "; ");
@@ -166,12 +154,14 @@ static void violation(struct vstate *vs, const json_t *v, const char *fmt, ...)
         kbuf_puts(&vs->errors, "Value null");
     } else if (v == NOVALUE) {
         kbuf_puts(&vs->errors, "Value");
-    } else if (json_is_string(v)) {
+    } else if (v->type == J_STR) {
         kbuf_puts(&vs->errors, "Value '");
-        kbuf_append(&vs->errors, json_string_value(v), json_string_length(v));
+        kbuf_append(&vs->errors, jstr(vs->d, v), v->len);
         kbuf_putc(&vs->errors, '\'');
-    } else if (json_is_integer(v)) {
-        kbuf_appendf(&vs->errors, "Value '%lld'", (long long)json_integer_value(v));
+    } else if (v->type == J_NUM) {
+        kbuf_puts(&vs->errors, "Value '");
+        kbuf_append(&vs->errors, vs->d->text + v->start, v->len);
+        kbuf_putc(&vs->errors, '\'');
     } else {
         kbuf_puts(&vs->errors, "Value");
     }
@@ -204,7 +194,7 @@ static size_t path_push_index(struct vstate *vs, size_t i)
     return old;
 }
 
-static enum schema_result check_shape(struct vstate *vs, const struct schema_shape *shape, json_t *obj);
+static enum schema_result check_shape(struct vstate *vs, const struct schema_shape *shape, const struct jnode *obj);
 
 static int64_t blob_len(const char *s, size_t n)
 {
@@ -216,7 +206,7 @@ static int64_t blob_len(const char *s, size_t n)
     return (int64_t)(full + (rem ? rem - 1 : 0));
 }
 
-static void check_length(struct vstate *vs, const struct schema_field *f, const json_t *v, int64_t len)
+static void check_length(struct vstate *vs, const struct schema_field *f, const struct jnode *v, int64_t len)
 {
     if (f->min != NL && len < f->min)
         violation(vs, v, "Member must have length greater than or equal to %lld", (long long)f->min);
@@ -233,18 +223,18 @@ static void check_length_noval(struct vstate *vs, const struct schema_field *f, 
         violation(vs, NOVALUE, "Member must have length less than or equal to %lld", (long long)f->max);
 }
 
-static enum schema_result check_value(struct vstate *vs, const struct schema_field *f, json_t *v)
+static enum schema_result check_value(struct vstate *vs, const struct schema_field *f, const struct jnode *v)
 {
+    const struct jdoc *d = vs->d;
     switch (f->kind) {
     case SK_STRING: {
-        if (!json_is_string(v))
+        if (v->type != J_STR)
             goto type;
-        const char *s = json_string_value(v);
-        size_t n = json_string_length(v);
+        const char *s = jstr(d, v);
+        size_t n = v->len;
         check_length(vs, f, v, (int64_t)schema_utf16_len(s, n));
         if (f->pattern != PAT_NONE && !schema_pattern_ok(f->pattern, s, n))
-            violation(vs, v, "Member must satisfy regular expression pattern: %s",
-                      schema_pattern_text(f->pattern));
+            violation(vs, v, "Member must satisfy regular expression pattern: %s", schema_pattern_text(f->pattern));
         if (f->enums) {
             int found = 0;
             for (const char *const *e = f->enums; *e && !found; e++)
@@ -260,18 +250,18 @@ static enum schema_result check_value(struct vstate *vs, const struct schema_fie
         return SCHEMA_OK;
     }
     case SK_BLOB:
-        if (!json_is_string(v))
+        if (v->type != J_STR)
             goto type;
-        check_length_noval(vs, f, blob_len(json_string_value(v), json_string_length(v)));
+        check_length_noval(vs, f, blob_len(jstr(d, v), v->len));
         return SCHEMA_OK;
     case SK_INT:
     case SK_LONG: {
-        if (!json_is_integer(v))
+        long long x;
+        if (v->type != J_NUM || !v->is_int)
             goto type;
-        json_int_t x = json_integer_value(v);
-        if (f->kind == SK_INT && (x > INT32_MAX || x < INT32_MIN)) {
-            kbuf_appendf(vs->msg, "Numeric value (%lld) of member '%s' is out of range of int",
-                         (long long)x, vs->path);
+        if (jint(d, v, &x) != 0 || (f->kind == SK_INT && (x > INT32_MAX || x < INT32_MIN))) {
+            kbuf_appendf(vs->msg, "Numeric value (%.*s) of member '%s' is out of range of %s",
+                         (int)KT_MIN(v->len, 64), d->text + v->start, vs->path, f->kind == SK_INT ? "int" : "long");
             return SCHEMA_SERIALIZATION;
         }
         if (f->min != NL && x < f->min)
@@ -281,32 +271,31 @@ static enum schema_result check_value(struct vstate *vs, const struct schema_fie
         return SCHEMA_OK;
     }
     case SK_BOOL:
-        if (!json_is_boolean(v))
+        if (v->type != J_TRUE && v->type != J_FALSE)
             goto type;
         return SCHEMA_OK;
     case SK_TIMESTAMP:
-        if (!json_is_number(v) && !json_is_string(v))
+        if (v->type != J_NUM && v->type != J_STR)
             goto type;
         return SCHEMA_OK;
     case SK_STRUCT:
-        if (!json_is_object(v))
+        if (v->type != J_OBJ)
             goto type;
         return check_shape(vs, f->shape, v);
     case SK_LIST: {
-        if (!json_is_array(v))
+        if (v->type != J_ARR)
             goto type;
-        check_length_noval(vs, f, (int64_t)json_array_size(v));
-        size_t i;
-        json_t *e;
-        json_array_foreach(v, i, e) {
+        check_length_noval(vs, f, (int64_t)v->len);
+        size_t i = 0;
+        for (const struct jnode *e = jfirst(d, v); e; e = jnext(d, v, e), i++) {
             size_t old = path_push_index(vs, i);
             enum schema_result r = SCHEMA_OK;
-            if (json_is_null(e)) {
+            if (e->type == J_NULL) {
                 violation(vs, NULL, "Member must not be null");
             } else if (f->shape) {
-                if (!json_is_object(e)) {
+                if (e->type != J_OBJ) {
                     kbuf_appendf(vs->msg, "Expected an object at '%s' but found %s", vs->path,
-                                 json_kind(e));
+                                 jtype_name((enum jtype)e->type));
                     r = SCHEMA_SERIALIZATION;
                 } else {
                     r = check_shape(vs, f->shape, e);
@@ -321,25 +310,23 @@ static enum schema_result check_value(struct vstate *vs, const struct schema_fie
         return SCHEMA_OK;
     }
     case SK_MAP: {
-        if (!json_is_object(v))
+        if (v->type != J_OBJ)
             goto type;
-        check_length_noval(vs, f, (int64_t)json_object_size(v));
-        const char *k;
-        json_t *e;
-        json_object_foreach(v, k, e) {
-            size_t kl = strlen(k);
-            int64_t ku = (int64_t)schema_utf16_len(k, kl);
+        check_length_noval(vs, f, (int64_t)v->len);
+        for (const struct jnode *k = jfirst(d, v); k; k = jnext(d, v, k)) {
+            const struct jnode *e = k + 1;
+            int64_t ku = (int64_t)schema_utf16_len(jstr(d, k), k->len);
             if ((f->elem->min != NL && ku < f->elem->min) || (f->elem->max != NL && ku > f->elem->max))
                 violation(vs, NOVALUE,
                           "Map keys must satisfy constraint: [Member must have length less than or "
                           "equal to %lld, Member must have length greater than or equal to %lld]",
                           (long long)f->elem->max, (long long)f->elem->min);
-            if (!json_is_string(e)) {
-                kbuf_appendf(vs->msg, "Expected a string for the value of '%s' in '%s' but found %s",
-                             k, vs->path, json_kind(e));
+            if (e->type != J_STR) {
+                kbuf_appendf(vs->msg, "Expected a string for the value of '%s' in '%s' but found %s", jstr(d, k),
+                             vs->path, jtype_name((enum jtype)e->type));
                 return SCHEMA_SERIALIZATION;
             }
-            int64_t vu = (int64_t)schema_utf16_len(json_string_value(e), json_string_length(e));
+            int64_t vu = (int64_t)schema_utf16_len(jstr(d, e), e->len);
             if ((f->value->min != NL && vu < f->value->min) || (f->value->max != NL && vu > f->value->max))
                 violation(vs, NOVALUE,
                           "Map value must satisfy constraint: [Member must have length less than or "
@@ -352,18 +339,18 @@ static enum schema_result check_value(struct vstate *vs, const struct schema_fie
     return SCHEMA_OK;
 type:
     kbuf_appendf(vs->msg, "Expected %s for member '%s' but found %s", kind_name(f->kind), vs->path,
-                 json_kind(v));
+                 jtype_name((enum jtype)v->type));
     return SCHEMA_SERIALIZATION;
 }
 
-static enum schema_result check_shape(struct vstate *vs, const struct schema_shape *shape, json_t *obj)
+static enum schema_result check_shape(struct vstate *vs, const struct schema_shape *shape, const struct jnode *obj)
 {
     for (size_t i = 0; i < shape->n; i++) {
         const struct schema_field *f = &shape->fields[i];
-        json_t *v = json_object_get(obj, f->name);
+        const struct jnode *v = jget(vs->d, obj, f->name);
         size_t old = path_push(vs, f->name);
         enum schema_result r = SCHEMA_OK;
-        if (!v || json_is_null(v)) {
+        if (!v || v->type == J_NULL) {
             if (f->required)
                 violation(vs, NULL, "Member must not be null");
         } else {
@@ -376,9 +363,10 @@ static enum schema_result check_shape(struct vstate *vs, const struct schema_sha
     return SCHEMA_OK;
 }
 
-enum schema_result schema_check(const struct schema_shape *shape, json_t *obj, struct kbuf *msg)
+enum schema_result schema_check(const struct schema_shape *shape, const struct jdoc *d, const struct jnode *obj,
+                                struct kbuf *msg)
 {
-    struct vstate vs = {.msg = msg, .count = 0, .errors = KBUF_INIT, .path = ""};
+    struct vstate vs = {.d = d, .msg = msg, .count = 0, .errors = KBUF_INIT, .path = ""};
     enum schema_result r = check_shape(&vs, shape, obj);
     if (r == SCHEMA_OK && vs.count) {
         kbuf_appendf(msg, "%d validation error%s detected: %s", vs.count, vs.count == 1 ? "" : "s",

@@ -17,11 +17,11 @@
 #ifndef KT_SCHEMA_H
 #define KT_SCHEMA_H
 
-#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "buf.h"
+#include "jread.h"
 
 enum schema_kind { SK_STRING, SK_INT, SK_LONG, SK_BOOL, SK_BLOB, SK_TIMESTAMP, SK_STRUCT, SK_LIST, SK_MAP };
 
@@ -58,10 +58,11 @@ struct schema_shape {
 enum schema_result { SCHEMA_OK, SCHEMA_SERIALIZATION, SCHEMA_VALIDATION };
 
 /*
- * Checks `obj` (a JSON object) against `shape`. On failure appends the
- * message to `msg` and returns which exception it is.
+ * Checks `obj` (a JSON object of document d) against `shape`. On failure
+ * appends the message to `msg` and returns which exception it is.
  */
-enum schema_result schema_check(const struct schema_shape *shape, json_t *obj, struct kbuf *msg);
+enum schema_result schema_check(const struct schema_shape *shape, const struct jdoc *d, const struct jnode *obj,
+                                struct kbuf *msg);
 
 /* Length of UTF-8 text in UTF-16 code units, the unit AWS counts lengths in. */
 size_t schema_utf16_len(const char *s, size_t n);

@@ -416,7 +416,7 @@ static int on_message_complete(http_parser *p)
             .has_date = c->have[H_AMZDATE] || c->have[H_DATE],
             .content_type = c->have[H_CTYPE] ? c->hval[H_CTYPE].p : NULL,
             .content_type_len = c->hval[H_CTYPE].len,
-            .body = c->body.p ? c->body.p : "",
+            .body = c->body.p,
             .body_len = c->body.len,
         };
         struct api_resp resp = {.body = &w->resp};

@@ -13,13 +13,15 @@
  *
  *   i64 arrival_ms | u32 data_len | u16 key_len | key bytes | data bytes
  *
- * with offs[i] the offset of record first + i. `data` grows by doubling up
- * to CHUNK_BYTES (or one record, if larger), so a shard with few records
- * costs little and a busy one allocates rarely.
+ * with offs[i] the offset of record first + i. A chunk's data is allocated
+ * once and never moved (a realloc would copy megabytes under the shard lock);
+ * each new chunk of a shard is twice the size of the one before, from
+ * CHUNK_MIN_BYTES up to CHUNK_BYTES (or one record, if larger), so a shard
+ * with few records costs little and a busy one allocates rarely.
  */
 #define CHUNK_RECORDS 4096
-#define CHUNK_BYTES ((size_t)4 << 20)
-#define CHUNK_MIN_BYTES 2048
+#define CHUNK_BYTES ((size_t)1 << 20)
+#define CHUNK_MIN_BYTES 4096
 #define REC_HDR 14
 
 struct chunk {
@@ -96,8 +98,9 @@ static void shard_drop_expired(struct shard *sh, int64_t cutoff_ms)
 static struct chunk *shard_new_chunk(struct shard *sh, size_t need)
 {
     struct chunk *c = xcalloc(1, sizeof *c);
+    size_t cap = sh->nchunks ? KT_MIN(sh->chunks[sh->nchunks - 1]->cap * 2, CHUNK_BYTES) : CHUNK_MIN_BYTES;
     c->first = sh->next;
-    c->cap = KT_MAX(need, (size_t)CHUNK_MIN_BYTES);
+    c->cap = KT_MAX(need, cap);
     c->data = xmalloc(c->cap);
     c->cap_offs = 16;
     c->offs = xmalloc(c->cap_offs * sizeof *c->offs);
@@ -114,18 +117,9 @@ uint64_t shard_append(struct shard *sh, const char *key, size_t klen, const uint
 {
     size_t need = REC_HDR + klen + dlen;
     struct chunk *c = sh->nchunks ? sh->chunks[sh->nchunks - 1] : NULL;
-    if (!c || c->count == CHUNK_RECORDS || (c->used + need > CHUNK_BYTES && c->count > 0)) {
+    if (!c || c->count == CHUNK_RECORDS || c->used + need > c->cap) {
         shard_drop_expired(sh, now_ms - retention_ms);
         c = shard_new_chunk(sh, need);
-    }
-    if (c->used + need > c->cap) {
-        size_t cap = c->cap * 2;
-        if (cap > CHUNK_BYTES)
-            cap = CHUNK_BYTES;
-        if (cap < c->used + need)
-            cap = c->used + need;
-        c->data = xrealloc(c->data, cap);
-        c->cap = cap;
     }
     if (c->count == c->cap_offs) {
         c->cap_offs *= 2;

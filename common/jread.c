@@ -1,0 +1,520 @@
+/* jread.c — strict in-place JSON reader (RFC 8259; see jread.h). */
+#include "jread.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mem.h"
+
+/* Requests never need more; a body of tiny values must not cost 16x its size. */
+#define JREAD_MAX_NODES 200000
+
+struct parser {
+    struct jdoc *d;
+    char *s;
+    size_t len;
+    size_t pos;
+    char *err;
+    size_t errlen;
+    size_t *err_at;
+};
+
+void jdoc_init(struct jdoc *d)
+{
+    memset(d, 0, sizeof *d);
+    d->max_depth = JREAD_MAX_DEPTH;
+}
+
+void jdoc_free(struct jdoc *d)
+{
+    free(d->nodes);
+    jdoc_init(d);
+}
+
+const char *jtype_name(enum jtype t)
+{
+    static const char *names[] = {"null", "a boolean", "a boolean", "a number", "a string", "an array",
+                                  "an object"};
+    return names[t];
+}
+
+static int fail(struct parser *p, const char *what)
+{
+    if (p->pos >= p->len)
+        snprintf(p->err, p->errlen, "truncated JSON: the text ends at byte %zu in the middle of %s", p->len, what);
+    else
+        snprintf(p->err, p->errlen, "malformed JSON at byte %zu: %s", p->pos, what);
+    *p->err_at = p->pos;
+    return -1;
+}
+
+static int push(struct parser *p, enum jtype t, size_t *idx)
+{
+    struct jdoc *d = p->d;
+    if (d->n == JREAD_MAX_NODES) {
+        snprintf(p->err, p->errlen, "JSON at byte %zu has more than %d values", p->pos, JREAD_MAX_NODES);
+        *p->err_at = p->pos;
+        return -1;
+    }
+    if (d->n == d->cap) {
+        d->cap = d->cap ? d->cap * 2 : 256;
+        d->nodes = xrealloc(d->nodes, d->cap * sizeof *d->nodes);
+    }
+    struct jnode *n = &d->nodes[d->n];
+    n->type = (uint8_t)t;
+    n->is_int = 0;
+    n->start = (uint32_t)p->pos;
+    n->len = 0;
+    n->next = 0;
+    *idx = d->n++;
+    return 0;
+}
+
+static void skip_ws(struct parser *p)
+{
+    while (p->pos < p->len) {
+        char c = p->s[p->pos];
+        if (c != ' ' && c != '\n' && c != '\r' && c != '\t')
+            return;
+        p->pos++;
+    }
+}
+
+static int hex4(const char *s, unsigned *out)
+{
+    unsigned v = 0;
+    for (int i = 0; i < 4; i++) {
+        char c = s[i];
+        v <<= 4;
+        if (c >= '0' && c <= '9')
+            v |= (unsigned)(c - '0');
+        else if (c >= 'a' && c <= 'f')
+            v |= (unsigned)(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F')
+            v |= (unsigned)(c - 'A' + 10);
+        else
+            return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static size_t put_utf8(char *o, unsigned cp)
+{
+    if (cp < 0x80) {
+        o[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        o[0] = (char)(0xc0 | cp >> 6);
+        o[1] = (char)(0x80 | (cp & 0x3f));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        o[0] = (char)(0xe0 | cp >> 12);
+        o[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+        o[2] = (char)(0x80 | (cp & 0x3f));
+        return 3;
+    }
+    o[0] = (char)(0xf0 | cp >> 18);
+    o[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+    o[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+    o[3] = (char)(0x80 | (cp & 0x3f));
+    return 4;
+}
+
+/* Length of the valid UTF-8 sequence at s (of at most n bytes), or 0. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+    unsigned char c = s[0];
+    if (c >= 0xc2 && c <= 0xdf)
+        return n >= 2 && (s[1] & 0xc0) == 0x80 ? 2 : 0;
+    if (c >= 0xe0 && c <= 0xef) {
+        if (n < 3 || (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80)
+            return 0;
+        if ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] > 0x9f))
+            return 0; /* overlong, or a surrogate */
+        return 3;
+    }
+    if (c >= 0xf0 && c <= 0xf4) {
+        if (n < 4 || (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 || (s[3] & 0xc0) != 0x80)
+            return 0;
+        if ((c == 0xf0 && s[1] < 0x90) || (c == 0xf4 && s[1] > 0x8f))
+            return 0;
+        return 4;
+    }
+    return 0;
+}
+
+/* Parses the string at p->pos (an opening quote), unescaping it in place. */
+static int parse_string(struct parser *p, size_t idx)
+{
+    char *s = p->s;
+    size_t i = p->pos + 1;
+    size_t start = i, o = i;
+    for (;;) {
+        /* Fast path, 8 bytes at a time while no copy is needed: a word with no
+         * control character, quote, backslash or byte >= 0x80 is passed over whole. */
+        if (o == i) {
+            while (i + 8 <= p->len) {
+                uint64_t w;
+                memcpy(&w, s + i, 8);
+                const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+                uint64_t quote = w ^ (ones * '"'), bslash = w ^ (ones * '\\');
+                /* (x - ones) & ~x & highs is non-zero when some byte of x is zero */
+                if ((w & highs) || ((w - ones * 0x20) & ~w & highs) || ((quote - ones) & ~quote & highs) ||
+                    ((bslash - ones) & ~bslash & highs))
+                    break;
+                i += 8;
+            }
+            o = i;
+        }
+        /* Plain ASCII runs need no copy until the first escape. */
+        while (i < p->len) {
+            unsigned char c = (unsigned char)s[i];
+            if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80)
+                break;
+            if (o != i)
+                s[o] = (char)c;
+            i++, o++;
+        }
+        if (i >= p->len) {
+            p->pos = i;
+            return fail(p, "a string");
+        }
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"')
+            break;
+        if (c < 0x20) {
+            p->pos = i;
+            return fail(p, "a control character inside a string (it must be escaped)");
+        }
+        if (c >= 0x80) {
+            size_t k = utf8_seq((const unsigned char *)s + i, p->len - i);
+            if (!k) {
+                p->pos = i;
+                return fail(p, i + 4 > p->len && c >= 0xc2 ? "a UTF-8 sequence" : "invalid UTF-8 in a string");
+            }
+            if (o != i)
+                memmove(s + o, s + i, k);
+            i += k, o += k;
+            continue;
+        }
+        /* backslash */
+        if (i + 1 >= p->len) {
+            p->pos = i + 1;
+            return fail(p, "an escape sequence");
+        }
+        char e = s[i + 1];
+        char out;
+        switch (e) {
+        case '"': out = '"'; break;
+        case '\\': out = '\\'; break;
+        case '/': out = '/'; break;
+        case 'b': out = '\b'; break;
+        case 'f': out = '\f'; break;
+        case 'n': out = '\n'; break;
+        case 'r': out = '\r'; break;
+        case 't': out = '\t'; break;
+        case 'u': {
+            unsigned cp, lo;
+            if (i + 6 > p->len) {
+                p->pos = p->len;
+                return fail(p, "a \\u escape");
+            }
+            if (hex4(s + i + 2, &cp)) {
+                p->pos = i;
+                return fail(p, "invalid \\u escape (four hex digits expected)");
+            }
+            size_t used = 6;
+            if (cp >= 0xd800 && cp <= 0xdbff) {
+                if (i + 12 > p->len || s[i + 6] != '\\' || s[i + 7] != 'u' || hex4(s + i + 8, &lo) ||
+                    lo < 0xdc00 || lo > 0xdfff) {
+                    p->pos = i;
+                    return fail(p, "a lone UTF-16 high surrogate in a \\u escape");
+                }
+                cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+                used = 12;
+            } else if (cp >= 0xdc00 && cp <= 0xdfff) {
+                p->pos = i;
+                return fail(p, "a lone UTF-16 low surrogate in a \\u escape");
+            }
+            o += put_utf8(s + o, cp);
+            i += used;
+            continue;
+        }
+        default:
+            p->pos = i;
+            return fail(p, "invalid escape sequence in a string");
+        }
+        s[o++] = out;
+        i += 2;
+    }
+    struct jnode *n = &p->d->nodes[idx];
+    n->start = (uint32_t)start;
+    n->len = (uint32_t)(o - start);
+    s[o] = '\0';
+    p->pos = i + 1;
+    return 0;
+}
+
+static int is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+static int parse_number(struct parser *p, size_t idx)
+{
+    const char *s = p->s;
+    size_t i = p->pos;
+    int is_int = 1;
+    if (i < p->len && s[i] == '-')
+        i++;
+    if (i >= p->len) {
+        p->pos = i;
+        return fail(p, "a number");
+    }
+    if (s[i] == '0') {
+        i++;
+    } else if (is_digit(s[i])) {
+        while (i < p->len && is_digit(s[i]))
+            i++;
+    } else {
+        p->pos = i;
+        return fail(p, "a number (digit expected)");
+    }
+    if (i < p->len && s[i] == '.') {
+        is_int = 0;
+        i++;
+        if (i >= p->len || !is_digit(s[i])) {
+            p->pos = i;
+            return fail(p, "a number (digit expected after '.')");
+        }
+        while (i < p->len && is_digit(s[i]))
+            i++;
+    }
+    if (i < p->len && (s[i] == 'e' || s[i] == 'E')) {
+        is_int = 0;
+        i++;
+        if (i < p->len && (s[i] == '+' || s[i] == '-'))
+            i++;
+        if (i >= p->len || !is_digit(s[i])) {
+            p->pos = i;
+            return fail(p, "a number (digit expected in the exponent)");
+        }
+        while (i < p->len && is_digit(s[i]))
+            i++;
+    }
+    struct jnode *n = &p->d->nodes[idx];
+    n->len = (uint32_t)(i - p->pos);
+    n->is_int = (uint8_t)is_int;
+    p->pos = i;
+    return 0;
+}
+
+static int parse_literal(struct parser *p, const char *word, enum jtype t)
+{
+    size_t n = strlen(word);
+    size_t idx;
+    for (size_t k = 0; k < n; k++) {
+        if (p->pos + k >= p->len) {
+            p->pos = p->len;
+            return fail(p, word);
+        }
+        if (p->s[p->pos + k] != word[k]) {
+            p->pos += k;
+            return fail(p, "an unexpected character (a value was expected)");
+        }
+    }
+    if (push(p, t, &idx))
+        return -1;
+    p->pos += n;
+    p->d->nodes[idx].next = (uint32_t)p->d->n;
+    return 0;
+}
+
+static int parse_value(struct parser *p, int depth);
+
+static int parse_container(struct parser *p, int depth, int is_obj)
+{
+    size_t idx;
+    char close = is_obj ? '}' : ']';
+    if (depth >= p->d->max_depth) {
+        snprintf(p->err, p->errlen, "malformed JSON at byte %zu: nested deeper than %d levels", p->pos,
+                 p->d->max_depth);
+        *p->err_at = p->pos;
+        return -1;
+    }
+    if (push(p, is_obj ? J_OBJ : J_ARR, &idx))
+        return -1;
+    p->pos++;
+    uint32_t count = 0;
+    skip_ws(p);
+    if (p->pos < p->len && p->s[p->pos] == close) {
+        p->pos++;
+    } else {
+        for (;;) {
+            skip_ws(p);
+            if (is_obj) {
+                size_t key;
+                if (p->pos >= p->len)
+                    return fail(p, "an object");
+                if (p->s[p->pos] != '"')
+                    return fail(p, "an unexpected character (a member name in quotes was expected)");
+                if (push(p, J_STR, &key) || parse_string(p, key))
+                    return -1;
+                p->d->nodes[key].next = (uint32_t)p->d->n;
+                skip_ws(p);
+                if (p->pos >= p->len)
+                    return fail(p, "an object");
+                if (p->s[p->pos] != ':')
+                    return fail(p, "an unexpected character (':' was expected)");
+                p->pos++;
+            }
+            if (parse_value(p, depth + 1))
+                return -1;
+            count++;
+            skip_ws(p);
+            if (p->pos >= p->len)
+                return fail(p, is_obj ? "an object" : "an array");
+            char c = p->s[p->pos];
+            if (c == ',') {
+                p->pos++;
+                continue;
+            }
+            if (c == close) {
+                p->pos++;
+                break;
+            }
+            return fail(p, is_obj ? "an unexpected character (',' or '}' was expected)"
+                                  : "an unexpected character (',' or ']' was expected)");
+        }
+    }
+    struct jnode *n = &p->d->nodes[idx];
+    n->len = count;
+    n->next = (uint32_t)p->d->n;
+    return 0;
+}
+
+static int parse_value(struct parser *p, int depth)
+{
+    skip_ws(p);
+    if (p->pos >= p->len)
+        return fail(p, "a value");
+    char c = p->s[p->pos];
+    size_t idx;
+    switch (c) {
+    case '{':
+        return parse_container(p, depth, 1);
+    case '[':
+        return parse_container(p, depth, 0);
+    case '"':
+        if (push(p, J_STR, &idx) || parse_string(p, idx))
+            return -1;
+        p->d->nodes[idx].next = (uint32_t)p->d->n;
+        return 0;
+    case 't':
+        return parse_literal(p, "true", J_TRUE);
+    case 'f':
+        return parse_literal(p, "false", J_FALSE);
+    case 'n':
+        return parse_literal(p, "null", J_NULL);
+    default:
+        if (c == '-' || is_digit(c)) {
+            if (push(p, J_NUM, &idx) || parse_number(p, idx))
+                return -1;
+            p->d->nodes[idx].next = (uint32_t)p->d->n;
+            return 0;
+        }
+        return fail(p, "an unexpected character (a value was expected)");
+    }
+}
+
+int jdoc_parse(struct jdoc *d, char *text, size_t len, char *err, size_t errlen, size_t *err_at)
+{
+    d->text = text;
+    d->text_len = len;
+    d->n = 0;
+    if (len >= UINT32_MAX) {
+        snprintf(err, errlen, "JSON text of %zu bytes is too large", len);
+        *err_at = 0;
+        return -1;
+    }
+    struct parser p = {d, text, len, 0, err, errlen, err_at};
+    /* A UTF-8 byte order mark is not JSON text (RFC 8259, section 8.1). */
+    if (parse_value(&p, 0))
+        return -1;
+    skip_ws(&p);
+    if (p.pos != len)
+        return fail(&p, "trailing characters after the JSON value");
+    return 0;
+}
+
+const struct jnode *jget(const struct jdoc *d, const struct jnode *obj, const char *key)
+{
+    if (!obj || obj->type != J_OBJ)
+        return NULL;
+    size_t kl = strlen(key);
+    const struct jnode *found = NULL;
+    const struct jnode *end = d->nodes + obj->next;
+    const struct jnode *k = obj + 1;
+    while (k < end) {
+        const struct jnode *v = k + 1;
+        if (k->len == kl && memcmp(d->text + k->start, key, kl) == 0)
+            found = v;
+        k = d->nodes + v->next;
+    }
+    return found;
+}
+
+const struct jnode *jfirst(const struct jdoc *d, const struct jnode *c)
+{
+    if (!c || (c->type != J_OBJ && c->type != J_ARR) || c->len == 0)
+        return NULL;
+    return c + 1;
+}
+
+const struct jnode *jnext(const struct jdoc *d, const struct jnode *c, const struct jnode *n)
+{
+    uint32_t idx = c->type == J_OBJ ? (n + 1)->next : n->next;
+    return idx < c->next ? d->nodes + idx : NULL;
+}
+
+int jint(const struct jdoc *d, const struct jnode *n, long long *out)
+{
+    if (n->type != J_NUM || !n->is_int)
+        return -1;
+    const char *s = d->text + n->start;
+    size_t i = 0;
+    int neg = 0;
+    if (s[0] == '-')
+        neg = 1, i = 1;
+    unsigned long long v = 0;
+    for (; i < n->len; i++) {
+        unsigned d10 = (unsigned)(s[i] - '0');
+        if (v > (9223372036854775808ULL - d10) / 10)
+            return -1;
+        v = v * 10 + d10;
+    }
+    if (!neg && v > 9223372036854775807ULL)
+        return -1;
+    *out = neg ? (long long)(0 - v) : (long long)v;
+    return 0;
+}
+
+double jnum(const struct jdoc *d, const struct jnode *n)
+{
+    char buf[64];
+    if (n->type != J_NUM)
+        return 0;
+    if (n->len < sizeof buf) {
+        memcpy(buf, d->text + n->start, n->len);
+        buf[n->len] = '\0';
+        return strtod(buf, NULL);
+    }
+    char *tmp = xstrndup(d->text + n->start, n->len);
+    double v = strtod(tmp, NULL);
+    free(tmp);
+    return v;
+}
