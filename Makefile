@@ -35,7 +35,7 @@ endif
 
 INCLUDES := -I. -Icommon
 CFLAGS_ALL = $(CSTD) $(WARN) $(OPT) $(SANFLAGS) $(INCLUDES) -MMD -MP $(CFLAGS)
-LDLIBS_ALL := -lpcap -lcurl -lcsv -ljansson -levent -lhttp_parser -lssl -lcrypto -lpthread -lm
+LDLIBS_ALL := -lpcap -lcurl -lcsv -ljansson -levent -lhttp_parser -lnghttp2 -lssl -lcrypto -lpthread -lm
 LDFLAGS_ALL = $(SANFLAGS) $(LDFLAGS)
 
 # Every module but the program's entry point goes into one static library that
@@ -56,7 +56,7 @@ all: deps-build $(KINTAPE) $(UNIT_BIN)
 # Dependencies: Debian packages, installed when missing (as root), checked with
 # dpkg first so a ready machine pays nothing.
 BUILD_PKGS := cc:gcc make:make libpcap-dev libcurl4-openssl-dev libcsv-dev libjansson-dev \
-              libssl-dev libevent-dev libhttp-parser-dev
+              libssl-dev libevent-dev libhttp-parser-dev libnghttp2-dev
 TEST_PKGS  := python3:python3 curl:curl
 .PHONY: deps-build deps-test deps-bench deps-fuzz
 deps-build:
@@ -74,7 +74,7 @@ deps-fuzz: deps-build
 
 # The version string changes with every commit; keep it in a header that is
 # rewritten only when it differs, so a rebuild touches one object.
-$(VARIANT)/version.h: version-stamp
+$(VARIANT)/kt_version_stamp.h: version-stamp
 	@mkdir -p $(VARIANT)
 	@printf '#define KT_VERSION "%s"\n' "$(VERSION)" > $@.tmp
 	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
@@ -83,7 +83,7 @@ $(VARIANT)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -c $< -o $@
 
-$(MAIN_OBJ): common/main.c $(VARIANT)/version.h
+$(VARIANT)/common/version.o: common/version.c $(VARIANT)/kt_version_stamp.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -I$(VARIANT) -c $< -o $@
 

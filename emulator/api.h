@@ -49,6 +49,7 @@ struct emu {
     atomic_uint_fast64_t requests;
     atomic_uint_fast64_t errors;
     int64_t started_ms;
+    const char *version;
 };
 
 /* Per-thread state of the API layer: one per worker, never shared. */

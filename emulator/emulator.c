@@ -15,6 +15,7 @@
 #include "ktime.h"
 #include "log.h"
 #include "server.h"
+#include "version.h"
 
 static const char usage[] =
     "usage: kintape emulator [options]\n"
@@ -247,6 +248,7 @@ int emulator_main(int argc, char **argv)
     iter_init();
     store_init(&emu.store);
     emu.started_ms = kt_now_ms();
+    emu.version = kt_version();
     if (cfg->initialize_streams &&
         api_initialize_streams(&emu, cfg->initialize_streams, err, sizeof err) != 0) {
         fprintf(stderr, "kintape emulator: --initialize-streams / KINESIS_INITIALIZE_STREAMS: %s\n", err);

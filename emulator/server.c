@@ -1,116 +1,52 @@
 /*
- * server.c — HTTP/1.1 transport of the emulator (see server.h).
+ * server.c — the emulator's listener, worker threads and connection I/O
+ * (see server.h and conn.h).
  *
- * Parses requests per RFC 9112 with http-parser (nodejs/http-parser 2.9)
- * and writes responses itself. A connection's life:
- *
- *   read → http_parser_execute → on_* callbacks collect target, headers,
- *   body → on_message_complete → api_handle → response appended to `out`
- *   → write; repeat while keep-alive.
- *
- * Malformed HTTP gets a 400 with a JSON body naming the problem and its byte
- * offset, and the connection is closed; a body over the cap gets a 413. A
- * response held back for KINESIS_LATENCY pauses the parser, so pipelined
- * requests are still answered in order.
+ * The acceptor (the thread that called server_run) hands each connection to
+ * a worker round-robin through a pipe; a worker runs its own libevent loop
+ * and owns its connections and API scratch state, so workers share nothing
+ * but the store. A connection's first bytes decide its protocol: the HTTP/2
+ * client preface selects HTTP/2 (http2.c), anything else HTTP/1.1 (http1.c).
  */
 #include "server.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <event2/event.h>
 #include <fcntl.h>
-#include <http_parser.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "conn.h"
 #include "jsonw.h"
 #include "ktime.h"
 #include "log.h"
 #include "mem.h"
 
 #define READ_CHUNK 65536
-#define MAX_URL 8192
-#define MAX_HEADER_VALUE 16384
 #define OUT_HIGH_WATER ((size_t)64 << 20)
 #define KEEP_BUFFER ((size_t)1 << 20)
 
-enum hdr { H_NONE = -1, H_TARGET, H_AUTH, H_CTYPE, H_AMZDATE, H_DATE, H_EXPECT, H_COUNT };
+static const char h2_preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
-static const char *const hdr_names[H_COUNT] = {"x-amz-target", "authorization", "content-type",
-                                               "x-amz-date", "date", "expect"};
-
-struct worker;
-
-struct conn {
-    struct worker *w;
-    int fd;
-    struct event *rev, *wev, *tev;
-    http_parser hp;
-    /* the request being parsed */
-    struct kbuf url;
-    struct kbuf body;
-    struct kbuf hval[H_COUNT];
-    int have[H_COUNT];
-    char hname[32];
-    size_t hname_len;
-    int hname_long;
-    enum hdr cur;
-    int in_value;
-    int reject;            /* status of a request refused before its body (413), or 0 */
-    uint64_t fed;          /* bytes fed to the parser on this connection */
-    /* output */
-    struct kbuf out;
-    size_t out_off;
-    struct kbuf pending;   /* input not yet parsed while paused */
-    int paused;            /* a response is held for KINESIS_LATENCY */
-    int close_after;       /* close once `out` is written */
-    int reading;
-};
-
-struct worker {
-    pthread_t tid;
-    int index;
-    struct emu *emu;
-    struct event_base *base;
-    int pipe_fd[2];
-    struct event *pipe_ev;
-    struct api_ctx api;
-    struct kbuf resp;      /* response body scratch */
-    uint64_t rng;
-    int64_t date_sec;
-    char date[40];
-    struct conn **conns;
-    size_t nconns, capconns;
-};
+const char *const hdr_names[H_COUNT] = {"x-amz-target", "authorization", "content-type",
+                                        "x-amz-date", "date", "expect"};
 
 static atomic_int live_conns;
-static http_parser_settings parser_settings;
 
-/* ------------------------------------------------------------- responses */
-
-static const char *reason(int status)
+enum hdr hdr_lookup(const char *name, size_t len)
 {
-    switch (status) {
-    case 100: return "Continue";
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 413: return "Payload Too Large";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 503: return "Service Unavailable";
-    default: return "Unknown";
-    }
+    for (int i = 0; i < H_COUNT; i++)
+        if (strlen(hdr_names[i]) == len && strncasecmp(hdr_names[i], name, len) == 0)
+            return (enum hdr)i;
+    return H_NONE;
 }
 
 static uint64_t worker_rand(struct worker *w)
@@ -123,7 +59,15 @@ static uint64_t worker_rand(struct worker *w)
     return x * 0x2545F4914F6CDD1DULL;
 }
 
-static const char *http_date(struct worker *w)
+void worker_request_id(struct worker *w, char *out)
+{
+    uint64_t a = worker_rand(w), b = worker_rand(w);
+    snprintf(out, 37, "%08x-%04x-4%03x-%04x-%012llx", (unsigned)(a >> 32), (unsigned)(a >> 16) & 0xffff,
+             (unsigned)a & 0xfff, (unsigned)((b >> 48) & 0x3fff) | 0x8000,
+             (unsigned long long)(b & 0xffffffffffffULL));
+}
+
+const char *worker_http_date(struct worker *w)
 {
     int64_t now = kt_now_ns() / KT_NS_PER_SEC;
     if (now != w->date_sec) {
@@ -133,35 +77,77 @@ static const char *http_date(struct worker *w)
     return w->date;
 }
 
-/* Appends a complete response to the connection's output. */
-static void respond(struct conn *c, int status, const char *body, size_t len, int close)
+void error_json(struct kbuf *out, const char *type, const char *msg)
 {
-    struct worker *w = c->w;
-    uint64_t a = worker_rand(w), b = worker_rand(w);
-    struct kbuf *o = &c->out;
-    kbuf_reserve(o, len + 256);
-    kbuf_appendf(o,
-                 "HTTP/1.1 %d %s\r\nx-amzn-RequestId: %08x-%04x-4%03x-%04x-%012llx\r\n"
-                 "Content-Type: application/x-amz-json-1.1\r\nContent-Length: %zu\r\nDate: %s\r\n%s\r\n",
-                 status, reason(status), (unsigned)(a >> 32), (unsigned)(a >> 16) & 0xffff,
-                 (unsigned)a & 0xfff, (unsigned)((b >> 48) & 0x3fff) | 0x8000,
-                 (unsigned long long)(b & 0xffffffffffffULL), len, http_date(w),
-                 close ? "Connection: close\r\n" : "");
-    kbuf_append(o, body, len);
-    if (close)
-        c->close_after = 1;
+    kbuf_puts(out, "{\"__type\":");
+    jw_cstr(out, type);
+    kbuf_puts(out, ",\"message\":");
+    jw_cstr(out, msg);
+    kbuf_putc(out, '}');
 }
 
-static void respond_error(struct conn *c, int status, const char *type, const char *msg, int close)
+/* --------------------------------------------------------------- requests */
+
+static void health(struct worker *w, struct kbuf *b)
 {
-    struct kbuf b = KBUF_INIT;
-    kbuf_puts(&b, "{\"__type\":");
-    jw_cstr(&b, type);
-    kbuf_puts(&b, ",\"message\":");
-    jw_cstr(&b, msg);
-    kbuf_putc(&b, '}');
-    respond(c, status, b.p, b.len, close);
-    kbuf_free(&b);
+    struct emu *emu = w->emu;
+    uint64_t bytes, records, shards, streams;
+    int64_t now = kt_now_ms();
+    store_rdlock(&emu->store);
+    store_totals(&emu->store, now, &bytes, &records, &shards, &streams);
+    store_unlock(&emu->store);
+    kbuf_appendf(b,
+                 "{\"status\":\"running\",\"service\":\"kinesis\",\"version\":\"%s\",\"uptime_seconds\":%lld,"
+                 "\"streams\":%llu,\"shards\":%llu,\"records\":%llu,\"bytes\":%llu,\"requests\":%llu,"
+                 "\"connections\":%d}",
+                 emu->version, (long long)((now - emu->started_ms) / 1000), (unsigned long long)streams,
+                 (unsigned long long)shards, (unsigned long long)records, (unsigned long long)bytes,
+                 (unsigned long long)atomic_load(&emu->requests), atomic_load(&live_conns));
+}
+
+static int path_is(const struct http_request *req, const char *path)
+{
+    size_t n = strlen(path);
+    return req->path_len >= n && memcmp(req->path, path, n) == 0 &&
+           (req->path_len == n || req->path[n] == '?');
+}
+
+void worker_serve(struct worker *w, struct http_request *req, struct http_response *resp)
+{
+    resp->status = 200;
+    resp->delay_ms = 0;
+    if (req->is_get) {
+        if (path_is(req, "/health") || path_is(req, "/_health")) {
+            health(w, resp->body);
+        } else {
+            resp->status = 404;
+            error_json(resp->body, "NotFoundException",
+                       "Not found: the Kinesis API is served by POST /; GET /health reports status");
+        }
+        return;
+    }
+    if (!req->is_post) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "Method %s is not allowed: the Kinesis API is served by POST /", req->method);
+        resp->status = 405;
+        error_json(resp->body, "MethodNotAllowedException", msg);
+        return;
+    }
+    struct api_req areq = {
+        .target = req->hval[H_TARGET],
+        .target_len = req->hlen[H_TARGET],
+        .auth = req->hval[H_AUTH],
+        .auth_len = req->hlen[H_AUTH],
+        .has_date = req->hval[H_AMZDATE] || req->hval[H_DATE],
+        .content_type = req->hval[H_CTYPE],
+        .content_type_len = req->hlen[H_CTYPE],
+        .body = req->body,
+        .body_len = req->body_len,
+    };
+    struct api_resp aresp = {.body = resp->body};
+    api_handle(&w->api, &areq, &aresp);
+    resp->status = aresp.status;
+    resp->delay_ms = aresp.delay_ms;
 }
 
 /* ----------------------------------------------------------- connections */
@@ -169,26 +155,8 @@ static void respond_error(struct conn *c, int status, const char *type, const ch
 static void conn_read_cb(evutil_socket_t fd, short what, void *arg);
 static void conn_write_cb(evutil_socket_t fd, short what, void *arg);
 static void conn_timer_cb(evutil_socket_t fd, short what, void *arg);
-static void conn_feed(struct conn *c, const char *data, size_t n);
 
-static void conn_reset_request(struct conn *c)
-{
-    kbuf_reset(&c->url);
-    if (c->body.cap > KEEP_BUFFER)
-        kbuf_free(&c->body);
-    kbuf_reset(&c->body);
-    for (int i = 0; i < H_COUNT; i++) {
-        kbuf_reset(&c->hval[i]);
-        c->have[i] = 0;
-    }
-    c->hname_len = 0;
-    c->hname_long = 0;
-    c->cur = H_NONE;
-    c->in_value = 0;
-    c->reject = 0;
-}
-
-static void conn_close(struct conn *c)
+void conn_close(struct conn *c)
 {
     struct worker *w = c->w;
     for (size_t i = 0; i < w->nconns; i++) {
@@ -201,17 +169,15 @@ static void conn_close(struct conn *c)
     event_free(c->wev);
     event_free(c->tev);
     close(c->fd);
-    kbuf_free(&c->url);
-    kbuf_free(&c->body);
-    for (int i = 0; i < H_COUNT; i++)
-        kbuf_free(&c->hval[i]);
+    h1_free(c);
+    h2_free(c);
     kbuf_free(&c->out);
     kbuf_free(&c->pending);
     free(c);
     atomic_fetch_sub(&live_conns, 1);
 }
 
-static void set_reading(struct conn *c, int on)
+void conn_set_reading(struct conn *c, int on)
 {
     if (on == c->reading)
         return;
@@ -224,11 +190,7 @@ static void set_reading(struct conn *c, int on)
     }
 }
 
-/*
- * Writes what it can of `out`. Returns 0 while the connection lives, -1 once
- * it has been closed (the caller must not touch it again).
- */
-static int conn_flush(struct conn *c)
+int conn_flush(struct conn *c)
 {
     if (c->paused)
         return 0;
@@ -243,8 +205,9 @@ static int conn_flush(struct conn *c)
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
             struct timeval tv = {c->w->emu->cfg.idle_timeout_s, 0};
             event_add(c->wev, &tv);
+            /* A client that sends without reading must not grow our buffer without end. */
             if (c->out.len - c->out_off > OUT_HIGH_WATER)
-                set_reading(c, 0);
+                conn_set_reading(c, 0);
             return 0;
         }
         conn_close(c);
@@ -259,240 +222,50 @@ static int conn_flush(struct conn *c)
         return -1;
     }
     if (!c->reading && !c->paused)
-        set_reading(c, 1);
+        conn_set_reading(c, 1);
     return 0;
 }
 
-/* --------------------------------------------------- http-parser callbacks */
-
-static struct conn *conn_of(http_parser *p)
+/* Decides the protocol from the first bytes; returns -1 if the connection was closed. */
+static int conn_detect(struct conn *c, const char *data, size_t n)
 {
-    return p->data;
-}
-
-static int on_message_begin(http_parser *p)
-{
-    conn_reset_request(conn_of(p));
-    return 0;
-}
-
-static int on_url(http_parser *p, const char *at, size_t n)
-{
-    struct conn *c = conn_of(p);
-    if (c->url.len + n > MAX_URL) {
-        c->reject = 414;
-        return -1;
-    }
-    kbuf_append(&c->url, at, n);
-    return 0;
-}
-
-static void header_identify(struct conn *c)
-{
-    c->cur = H_NONE;
-    if (c->hname_long)
-        return;
-    for (int i = 0; i < H_COUNT; i++)
-        if (strlen(hdr_names[i]) == c->hname_len && strncasecmp(hdr_names[i], c->hname, c->hname_len) == 0)
-            c->cur = (enum hdr)i;
-}
-
-static int on_header_field(http_parser *p, const char *at, size_t n)
-{
-    struct conn *c = conn_of(p);
-    if (c->in_value) {
-        c->in_value = 0;
-        c->hname_len = 0;
-        c->hname_long = 0;
-    }
-    if (c->hname_len + n >= sizeof c->hname) {
-        c->hname_long = 1;
-        return 0;
-    }
-    memcpy(c->hname + c->hname_len, at, n);
-    c->hname_len += n;
-    return 0;
-}
-
-static int on_header_value(http_parser *p, const char *at, size_t n)
-{
-    struct conn *c = conn_of(p);
-    if (!c->in_value) {
-        c->in_value = 1;
-        header_identify(c);
-        if (c->cur != H_NONE) {
-            /* A repeated header: the last one wins. */
-            kbuf_reset(&c->hval[c->cur]);
-            c->have[c->cur] = 1;
-        }
-    }
-    if (c->cur == H_NONE)
-        return 0;
-    if (c->hval[c->cur].len + n > MAX_HEADER_VALUE) {
-        c->reject = 431;
-        return -1;
-    }
-    kbuf_append(&c->hval[c->cur], at, n);
-    return 0;
-}
-
-static int on_headers_complete(http_parser *p)
-{
-    struct conn *c = conn_of(p);
-    size_t max = c->w->emu->cfg.max_body;
-    if ((p->flags & F_CONTENTLENGTH) && p->content_length > max) {
-        c->reject = 413;
-        return -1;
-    }
-    if (c->have[H_EXPECT]) {
-        if (strcasecmp(c->hval[H_EXPECT].p, "100-continue") == 0)
-            kbuf_puts(&c->out, "HTTP/1.1 100 Continue\r\n\r\n");
-    }
-    if ((p->flags & F_CONTENTLENGTH) && p->content_length > 0)
-        kbuf_reserve(&c->body, (size_t)p->content_length);
-    return 0;
-}
-
-static int on_body(http_parser *p, const char *at, size_t n)
-{
-    struct conn *c = conn_of(p);
-    if (c->body.len + n > c->w->emu->cfg.max_body) {
-        c->reject = 413;
-        return -1;
-    }
-    kbuf_append(&c->body, at, n);
-    return 0;
-}
-
-static void health(struct conn *c)
-{
-    struct emu *emu = c->w->emu;
-    uint64_t bytes, records, shards, streams;
-    int64_t now = kt_now_ms();
-    store_rdlock(&emu->store);
-    store_totals(&emu->store, now, &bytes, &records, &shards, &streams);
-    store_unlock(&emu->store);
-    struct kbuf b = KBUF_INIT;
-    kbuf_appendf(&b,
-                 "{\"status\":\"running\",\"service\":\"kinesis\",\"uptime_seconds\":%lld,\"streams\":%llu,"
-                 "\"shards\":%llu,\"records\":%llu,\"bytes\":%llu,\"requests\":%llu,\"connections\":%d}",
-                 (long long)((now - emu->started_ms) / 1000), (unsigned long long)streams,
-                 (unsigned long long)shards, (unsigned long long)records, (unsigned long long)bytes,
-                 (unsigned long long)atomic_load(&emu->requests), atomic_load(&live_conns));
-    respond(c, 200, b.p, b.len, !http_should_keep_alive(&c->hp));
-    kbuf_free(&b);
-}
-
-static int url_path_is(const struct kbuf *url, const char *path)
-{
-    size_t n = strlen(path);
-    return url->len >= n && memcmp(url->p, path, n) == 0 &&
-           (url->len == n || url->p[n] == '?');
-}
-
-static int on_message_complete(http_parser *p)
-{
-    struct conn *c = conn_of(p);
-    struct worker *w = c->w;
-    int keep = http_should_keep_alive(p);
-    int delay = 0;
-    if (p->method == HTTP_GET) {
-        if (url_path_is(&c->url, "/health") || url_path_is(&c->url, "/_health"))
-            health(c);
-        else
-            respond_error(c, 404, "NotFoundException",
-                          "Not found: the Kinesis API is served by POST /; GET /health reports status", !keep);
-    } else if (p->method != HTTP_POST) {
-        char msg[128];
-        snprintf(msg, sizeof msg, "Method %s is not allowed: the Kinesis API is served by POST /",
-                 http_method_str((enum http_method)p->method));
-        respond_error(c, 405, "MethodNotAllowedException", msg, !keep);
+    kbuf_append(&c->pending, data, n);
+    size_t have = c->pending.len < sizeof h2_preface - 1 ? c->pending.len : sizeof h2_preface - 1;
+    if (memcmp(c->pending.p, h2_preface, have) != 0) {
+        c->proto = CONN_H1;
+    } else if (have == sizeof h2_preface - 1) {
+        c->proto = CONN_H2;
     } else {
-        struct api_req req = {
-            .target = c->have[H_TARGET] ? c->hval[H_TARGET].p : NULL,
-            .target_len = c->hval[H_TARGET].len,
-            .auth = c->have[H_AUTH] ? c->hval[H_AUTH].p : NULL,
-            .auth_len = c->hval[H_AUTH].len,
-            .has_date = c->have[H_AMZDATE] || c->have[H_DATE],
-            .content_type = c->have[H_CTYPE] ? c->hval[H_CTYPE].p : NULL,
-            .content_type_len = c->hval[H_CTYPE].len,
-            .body = c->body.p,
-            .body_len = c->body.len,
-        };
-        struct api_resp resp = {.body = &w->resp};
-        kbuf_reset(&w->resp);
-        api_handle(&w->api, &req, &resp);
-        respond(c, resp.status, w->resp.p ? w->resp.p : "", w->resp.len, !keep);
-        if (w->resp.cap > KEEP_BUFFER)
-            kbuf_free(&w->resp);
-        delay = resp.delay_ms;
+        return 0; /* a prefix of the preface: wait for more */
     }
-    if (!keep || delay > 0) {
-        /* Stop parsing: either the connection ends here, or the answer is held. */
-        http_parser_pause(p, 1);
-        if (delay > 0) {
-            c->paused = 1;
-            struct timeval tv = {delay / 1000, (delay % 1000) * 1000};
-            evtimer_add(c->tev, &tv);
-        }
+    struct kbuf in = c->pending;
+    kbuf_init(&c->pending);
+    int rc = 0;
+    if (c->proto == CONN_H1) {
+        h1_feed(c, in.p, in.len);
+    } else if (h2_start(c) != 0 || h2_feed(c, in.p, in.len) != 0) {
+        rc = -1;
     }
-    return 0;
+    kbuf_free(&in);
+    return rc;
 }
 
-/* ----------------------------------------------------------------- input */
-
-static const char *reject_type(int status)
+static void conn_input(struct conn *c, const char *data, size_t n)
 {
-    switch (status) {
-    case 413: return "RequestEntityTooLargeException";
-    case 414: return "RequestURITooLongException";
-    default: return "RequestHeaderFieldsTooLargeException";
-    }
-}
-
-/* Feeds bytes to the parser; saves what a pause leaves unparsed. */
-static void conn_feed(struct conn *c, const char *data, size_t n)
-{
-    size_t done = http_parser_execute(&c->hp, &parser_settings, data, n);
-    enum http_errno err = HTTP_PARSER_ERRNO(&c->hp);
-    c->fed += done;
-    if (err == HPE_PAUSED) {
-        if (c->close_after) {
-            set_reading(c, 0);
-            return;
-        }
-        kbuf_append(&c->pending, data + done, n - done);
-        set_reading(c, 0);
-        if (!c->paused) {
-            /* Paused for keep-alive = false: nothing further is read. */
+    switch (c->proto) {
+    case CONN_DETECT:
+        if (conn_detect(c, data, n) != 0)
             c->close_after = 1;
+        break;
+    case CONN_H1:
+        h1_feed(c, data, n);
+        break;
+    case CONN_H2:
+        if (h2_feed(c, data, n) != 0) {
+            c->close_after = 1;
+            conn_set_reading(c, 0);
         }
-        return;
-    }
-    if (err != HPE_OK) {
-        char msg[512];
-        if (c->reject) {
-            if (c->reject == 413)
-                snprintf(msg, sizeof msg,
-                         "Request body is larger than the emulator's limit of %zu bytes (--max-body)",
-                         c->w->emu->cfg.max_body);
-            else if (c->reject == 414)
-                snprintf(msg, sizeof msg, "Request target is longer than %d bytes", MAX_URL);
-            else
-                snprintf(msg, sizeof msg, "A request header value is longer than %d bytes", MAX_HEADER_VALUE);
-            respond_error(c, c->reject, reject_type(c->reject), msg, 1);
-        } else {
-            snprintf(msg, sizeof msg, "Malformed HTTP request at byte %llu of the connection: %s (%s)",
-                     (unsigned long long)c->fed, http_errno_description(err), http_errno_name(err));
-            respond_error(c, 400, "MalformedHttpRequestException", msg, 1);
-        }
-        set_reading(c, 0);
-        return;
-    }
-    if (c->hp.upgrade) {
-        respond_error(c, 400, "MalformedHttpRequestException",
-                      "Protocol upgrade (HTTP/2 or WebSocket) is not implemented yet: use HTTP/1.1", 1);
-        set_reading(c, 0);
+        break;
     }
 }
 
@@ -507,7 +280,7 @@ static void conn_read_cb(evutil_socket_t fd, short what, void *arg)
     for (int rounds = 0; rounds < 16 && c->reading && !c->close_after; rounds++) {
         ssize_t n = read(fd, buf, sizeof buf);
         if (n > 0) {
-            conn_feed(c, buf, (size_t)n);
+            conn_input(c, buf, (size_t)n);
             if ((size_t)n < sizeof buf)
                 break;
             continue;
@@ -519,7 +292,7 @@ static void conn_read_cb(evutil_socket_t fd, short what, void *arg)
         /* EOF or error: answer what is complete, then close. */
         if (c->out.len > c->out_off && !c->paused) {
             c->close_after = 1;
-            set_reading(c, 0);
+            conn_set_reading(c, 0);
             break;
         }
         conn_close(c);
@@ -538,28 +311,11 @@ static void conn_write_cb(evutil_socket_t fd, short what, void *arg)
     conn_flush(c);
 }
 
-/* The held response's delay is over: send it and go on with pipelined input. */
 static void conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
     struct conn *c = arg;
-    c->paused = 0;
-    if (c->close_after) {
-        conn_flush(c);
-        return;
-    }
-    http_parser_pause(&c->hp, 0);
-    if (conn_flush(c) != 0)
-        return;
-    if (c->pending.len) {
-        struct kbuf in = c->pending;
-        kbuf_init(&c->pending);
-        conn_feed(c, in.p, in.len);
-        kbuf_free(&in);
-        if (conn_flush(c) != 0)
-            return;
-    }
-    if (!c->paused && !c->close_after && c->out.len == 0)
-        set_reading(c, 1);
+    if (c->proto == CONN_H1)
+        h1_resume(c);
 }
 
 static void conn_new(struct worker *w, int fd)
@@ -567,9 +323,8 @@ static void conn_new(struct worker *w, int fd)
     struct conn *c = xcalloc(1, sizeof *c);
     c->w = w;
     c->fd = fd;
-    http_parser_init(&c->hp, HTTP_REQUEST);
-    c->hp.data = c;
-    c->cur = H_NONE;
+    c->proto = CONN_DETECT;
+    h1_init(c);
     c->rev = event_new(w->base, fd, EV_READ | EV_PERSIST, conn_read_cb, c);
     c->wev = event_new(w->base, fd, EV_WRITE, conn_write_cb, c);
     c->tev = evtimer_new(w->base, conn_timer_cb, c);
@@ -578,7 +333,7 @@ static void conn_new(struct worker *w, int fd)
         w->conns = xrealloc(w->conns, w->capconns * sizeof *w->conns);
     }
     w->conns[w->nconns++] = c;
-    set_reading(c, 1);
+    conn_set_reading(c, 1);
 }
 
 /* ---------------------------------------------------------------- workers */
@@ -714,15 +469,7 @@ static int listen_on(const char *host, int port, char *bound, size_t boundlen)
 
 int server_run(struct emu *emu)
 {
-    parser_settings = (http_parser_settings){
-        .on_message_begin = on_message_begin,
-        .on_url = on_url,
-        .on_header_field = on_header_field,
-        .on_header_value = on_header_value,
-        .on_headers_complete = on_headers_complete,
-        .on_body = on_body,
-        .on_message_complete = on_message_complete,
-    };
+    h1_settings_init();
     signal(SIGPIPE, SIG_IGN);
     char bound[300];
     int lfd = listen_on(emu->cfg.host, emu->cfg.port, bound, sizeof bound);

@@ -1,0 +1,326 @@
+/*
+ * http2.c — HTTP/2 over cleartext with prior knowledge (RFC 9113) for the
+ * emulator, framed by nghttp2.
+ *
+ * The AWS SDK for JavaScript v3 sends every Kinesis call over HTTP/2
+ * (NodeHttp2Handler), and over http:// it opens with the client preface
+ * directly. Each stream carries one request:
+ *
+ *   HEADERS (:method, :path, x-amz-target, ...) [DATA ...] END_STREAM
+ *     → worker_serve → HEADERS (:status, ...) DATA END_STREAM
+ *
+ * Streams are independent, so a response held for KINESIS_LATENCY delays
+ * only its own stream. Bodies are capped per stream (--max-body, answered
+ * with 413) and per connection (twice that, refused with RST_STREAM).
+ */
+#include <nghttp2/nghttp2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conn.h"
+#include "log.h"
+#include "mem.h"
+
+#define H2_MAX_STREAMS 128
+#define H2_WINDOW (16 << 20)
+#define H2_CONN_WINDOW (64 << 20)
+#define MAX_HEADER_VALUE 16384
+
+struct h2_stream {
+    struct h2_session *s;
+    struct h2_stream *prev, *next;  /* the session's open streams */
+    int32_t id;
+    struct kbuf method, path;
+    struct kbuf hval[H_COUNT];
+    int have[H_COUNT];
+    struct kbuf body;
+    int reject;                /* 413 or 431, or 0 */
+    int answered;
+    struct kbuf resp;          /* response body, read by the data provider */
+    size_t resp_off;
+    int status;
+    struct event *timer;       /* a response held for KINESIS_LATENCY */
+};
+
+struct h2_session {
+    nghttp2_session *ng;
+    struct conn *c;
+    struct h2_stream *streams;
+    size_t buffered;           /* request body bytes held across open streams */
+};
+
+static void stream_free(struct h2_stream *st)
+{
+    if (st->prev)
+        st->prev->next = st->next;
+    else
+        st->s->streams = st->next;
+    if (st->next)
+        st->next->prev = st->prev;
+    if (st->timer)
+        event_free(st->timer);
+    kbuf_free(&st->method);
+    kbuf_free(&st->path);
+    for (int i = 0; i < H_COUNT; i++)
+        kbuf_free(&st->hval[i]);
+    st->s->buffered -= st->body.len;
+    kbuf_free(&st->body);
+    kbuf_free(&st->resp);
+    free(st);
+}
+
+/* Moves nghttp2's pending frames into the connection's output. */
+static int pump(struct h2_session *s)
+{
+    for (;;) {
+        const uint8_t *data;
+        ssize_t n = nghttp2_session_mem_send(s->ng, &data);
+        if (n < 0)
+            return -1;
+        if (n == 0)
+            return 0;
+        kbuf_append(&s->c->out, data, (size_t)n);
+    }
+}
+
+static ssize_t read_body(nghttp2_session *ng, int32_t id, uint8_t *buf, size_t len, uint32_t *flags,
+                         nghttp2_data_source *src, void *user)
+{
+    struct h2_stream *st = src->ptr;
+    size_t left = st->resp.len - st->resp_off;
+    size_t n = left < len ? left : len;
+    if (n)
+        memcpy(buf, st->resp.p + st->resp_off, n);
+    st->resp_off += n;
+    if (st->resp_off == st->resp.len)
+        *flags |= NGHTTP2_DATA_FLAG_EOF;
+    return (ssize_t)n;
+}
+
+static void submit(struct h2_stream *st)
+{
+    struct worker *w = st->s->c->w;
+    char status[8], length[24], rid[40];
+    snprintf(status, sizeof status, "%d", st->status);
+    snprintf(length, sizeof length, "%zu", st->resp.len);
+    worker_request_id(w, rid);
+    const char *date = worker_http_date(w);
+#define NV(n, v) {(uint8_t *)(n), (uint8_t *)(v), sizeof(n) - 1, strlen(v), NGHTTP2_NV_FLAG_NONE}
+    nghttp2_nv nva[] = {
+        NV(":status", status),
+        NV("content-type", "application/x-amz-json-1.1"),
+        NV("content-length", length),
+        NV("x-amzn-requestid", rid),
+        NV("date", date),
+    };
+#undef NV
+    nghttp2_data_provider prd = {.source = {.ptr = st}, .read_callback = read_body};
+    nghttp2_submit_response(st->s->ng, st->id, nva, KT_ARRAY_LEN(nva), &prd);
+}
+
+static void held_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct h2_stream *st = arg;
+    struct conn *c = st->s->c;
+    submit(st);
+    if (pump(st->s) != 0)
+        c->close_after = 1;
+    conn_flush(c);
+}
+
+static void answer(struct h2_stream *st)
+{
+    struct worker *w = st->s->c->w;
+    struct http_response resp = {.body = &st->resp};
+    st->answered = 1;
+    if (st->reject) {
+        char msg[160];
+        if (st->reject == 413)
+            snprintf(msg, sizeof msg, "Request body is larger than the emulator's limit of %zu bytes (--max-body)",
+                     w->emu->cfg.max_body);
+        else
+            snprintf(msg, sizeof msg, "A request header value is longer than %d bytes", MAX_HEADER_VALUE);
+        st->status = st->reject;
+        error_json(&st->resp, st->reject == 413 ? "RequestEntityTooLargeException"
+                                                : "RequestHeaderFieldsTooLargeException", msg);
+        submit(st);
+        return;
+    }
+    struct http_request req = {
+        .is_get = st->method.len == 3 && memcmp(st->method.p, "GET", 3) == 0,
+        .is_post = st->method.len == 4 && memcmp(st->method.p, "POST", 4) == 0,
+        .method = st->method.p ? st->method.p : "(none)",
+        .path = st->path.p ? st->path.p : "/",
+        .path_len = st->path.len,
+        .body = st->body.p,
+        .body_len = st->body.len,
+    };
+    for (int i = 0; i < H_COUNT; i++) {
+        req.hval[i] = st->have[i] ? st->hval[i].p : NULL;
+        req.hlen[i] = st->hval[i].len;
+    }
+    worker_serve(w, &req, &resp);
+    st->status = resp.status;
+    if (resp.delay_ms > 0) {
+        st->timer = evtimer_new(w->base, held_cb, st);
+        struct timeval tv = {resp.delay_ms / 1000, (resp.delay_ms % 1000) * 1000};
+        evtimer_add(st->timer, &tv);
+        return;
+    }
+    submit(st);
+}
+
+static int on_begin_headers(nghttp2_session *ng, const nghttp2_frame *frame, void *user)
+{
+    struct h2_session *s = user;
+    if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST)
+        return 0;
+    struct h2_stream *st = xcalloc(1, sizeof *st);
+    st->s = s;
+    st->id = frame->hd.stream_id;
+    st->next = s->streams;
+    if (s->streams)
+        s->streams->prev = st;
+    s->streams = st;
+    nghttp2_session_set_stream_user_data(ng, st->id, st);
+    return 0;
+}
+
+static int on_header(nghttp2_session *ng, const nghttp2_frame *frame, const uint8_t *name, size_t namelen,
+                     const uint8_t *value, size_t valuelen, uint8_t flags, void *user)
+{
+    struct h2_session *s = user;
+    struct h2_stream *st = nghttp2_session_get_stream_user_data(ng, frame->hd.stream_id);
+    if (!st || frame->hd.type != NGHTTP2_HEADERS)
+        return 0;
+    const char *n = (const char *)name;
+    if (valuelen > MAX_HEADER_VALUE) {
+        st->reject = 431;
+        return 0;
+    }
+    if (namelen == 7 && memcmp(n, ":method", 7) == 0) {
+        kbuf_append(&st->method, value, valuelen);
+    } else if (namelen == 5 && memcmp(n, ":path", 5) == 0) {
+        kbuf_append(&st->path, value, valuelen);
+    } else if (namelen == 14 && memcmp(n, "content-length", 14) == 0) {
+        char *end;
+        char tmp[32];
+        size_t l = valuelen < sizeof tmp - 1 ? valuelen : sizeof tmp - 1;
+        memcpy(tmp, value, l);
+        tmp[l] = '\0';
+        unsigned long long cl = strtoull(tmp, &end, 10);
+        if (cl > s->c->w->emu->cfg.max_body)
+            st->reject = 413;
+    } else {
+        enum hdr h = hdr_lookup(n, namelen);
+        if (h != H_NONE) {
+            kbuf_reset(&st->hval[h]);
+            kbuf_append(&st->hval[h], value, valuelen);
+            st->have[h] = 1;
+        }
+    }
+    return 0;
+}
+
+static int on_data_chunk(nghttp2_session *ng, uint8_t flags, int32_t id, const uint8_t *data, size_t len,
+                         void *user)
+{
+    struct h2_session *s = user;
+    struct h2_stream *st = nghttp2_session_get_stream_user_data(ng, id);
+    if (!st || st->reject)
+        return 0;
+    size_t max = s->c->w->emu->cfg.max_body;
+    if (st->body.len + len > max) {
+        st->reject = 413;
+        s->buffered -= st->body.len;
+        kbuf_free(&st->body);
+        return 0;
+    }
+    if (s->buffered + len > 2 * max) {
+        nghttp2_submit_rst_stream(ng, NGHTTP2_FLAG_NONE, id, NGHTTP2_REFUSED_STREAM);
+        return 0;
+    }
+    kbuf_append(&st->body, data, len);
+    s->buffered += len;
+    return 0;
+}
+
+static int on_frame_recv(nghttp2_session *ng, const nghttp2_frame *frame, void *user)
+{
+    if ((frame->hd.type == NGHTTP2_HEADERS || frame->hd.type == NGHTTP2_DATA) &&
+        (frame->hd.flags & NGHTTP2_FLAG_END_STREAM)) {
+        struct h2_stream *st = nghttp2_session_get_stream_user_data(ng, frame->hd.stream_id);
+        if (st && !st->answered)
+            answer(st);
+    }
+    return 0;
+}
+
+static int on_stream_close(nghttp2_session *ng, int32_t id, uint32_t error_code, void *user)
+{
+    struct h2_stream *st = nghttp2_session_get_stream_user_data(ng, id);
+    if (st) {
+        nghttp2_session_set_stream_user_data(ng, id, NULL);
+        stream_free(st);
+    }
+    return 0;
+}
+
+int h2_start(struct conn *c)
+{
+    nghttp2_session_callbacks *cb;
+    nghttp2_session_callbacks_new(&cb);
+    nghttp2_session_callbacks_set_on_begin_headers_callback(cb, on_begin_headers);
+    nghttp2_session_callbacks_set_on_header_callback(cb, on_header);
+    nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, on_data_chunk);
+    nghttp2_session_callbacks_set_on_frame_recv_callback(cb, on_frame_recv);
+    nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_stream_close);
+    struct h2_session *s = xcalloc(1, sizeof *s);
+    s->c = c;
+    c->h2 = s;
+    int rc = nghttp2_session_server_new(&s->ng, cb, s);
+    nghttp2_session_callbacks_del(cb);
+    if (rc != 0) {
+        kt_log(KT_LOG_WARN, "HTTP/2 session: %s", nghttp2_strerror(rc));
+        return -1;
+    }
+    nghttp2_settings_entry iv[] = {
+        {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, H2_MAX_STREAMS},
+        {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, H2_WINDOW},
+    };
+    nghttp2_submit_settings(s->ng, NGHTTP2_FLAG_NONE, iv, KT_ARRAY_LEN(iv));
+    nghttp2_session_set_local_window_size(s->ng, NGHTTP2_FLAG_NONE, 0, H2_CONN_WINDOW);
+    return pump(s);
+}
+
+int h2_feed(struct conn *c, const char *data, size_t n)
+{
+    struct h2_session *s = c->h2;
+    ssize_t rc = nghttp2_session_mem_recv(s->ng, (const uint8_t *)data, n);
+    if (rc < 0) {
+        kt_log(KT_LOG_DEBUG, "HTTP/2 protocol error after byte %llu: %s", (unsigned long long)c->fed,
+               nghttp2_strerror((int)rc));
+        nghttp2_session_terminate_session(s->ng, NGHTTP2_PROTOCOL_ERROR);
+        pump(s);
+        return -1;
+    }
+    c->fed += (uint64_t)rc;
+    if (pump(s) != 0)
+        return -1;
+    if (!nghttp2_session_want_read(s->ng) && !nghttp2_session_want_write(s->ng))
+        return -1;
+    return 0;
+}
+
+void h2_free(struct conn *c)
+{
+    struct h2_session *s = c->h2;
+    if (!s)
+        return;
+    nghttp2_session_del(s->ng);
+    while (s->streams)
+        stream_free(s->streams);
+    free(s);
+    c->h2 = NULL;
+}
