@@ -41,6 +41,7 @@ static const char usage[] =
     "  --idle-timeout SEC       close connections idle this long (default 300)\n"
     "  --max-connections N      concurrent connections (default 10000)\n"
     "  --quiet                  print only errors\n"
+    "  --verbose                also print each connection's protocol errors\n"
     "  -h, --help               this help\n"
     "\n"
     "examples:\n"
@@ -130,7 +131,7 @@ int emulator_main(int argc, char **argv)
 {
     enum {
         O_HOST = 1000, O_PORT, O_ACCOUNT, O_REGION, O_ERRP, O_LATENCY, O_SHARDS, O_INIT, O_CREATE, O_DELETE,
-        O_WORKERS, O_MAXBODY, O_IDLE, O_MAXCONN, O_QUIET
+        O_WORKERS, O_MAXBODY, O_IDLE, O_MAXCONN, O_QUIET, O_VERBOSE
     };
     static const struct option opts[] = {
         {"host", required_argument, NULL, O_HOST},
@@ -148,6 +149,7 @@ int emulator_main(int argc, char **argv)
         {"idle-timeout", required_argument, NULL, O_IDLE},
         {"max-connections", required_argument, NULL, O_MAXCONN},
         {"quiet", no_argument, NULL, O_QUIET},
+        {"verbose", no_argument, NULL, O_VERBOSE},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -225,6 +227,9 @@ int emulator_main(int argc, char **argv)
             break;
         case O_QUIET:
             cfg->quiet = 1;
+            break;
+        case O_VERBOSE:
+            kt_log_setup("kintape emulator", KT_LOG_DEBUG);
             break;
         case 'h':
             fputs(usage, stdout);
