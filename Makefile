@@ -65,7 +65,7 @@ deps-test: deps-build
 	@common/deps.sh $(TEST_PKGS)
 	@common/deps.sh --tools
 deps-bench: deps-test
-	@common/deps.sh wrk nodejs npm
+	@common/deps.sh wrk:wrk node:nodejs npm:npm
 deps-fuzz: deps-build
 	@common/deps.sh clang libclang-rt-14-dev
 

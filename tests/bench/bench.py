@@ -1,0 +1,254 @@
+#!/usr/bin/env python3
+"""`make bench`: kintape's benchmarks, each run side by side with the tools it
+is compared to, so the figures that matter are ratios from one run.
+
+emulator-putrecords: PutRecords of 500 records x 100 bytes into a 4-shard
+stream over 16 keep-alive connections (wrk, 2 threads, Lua script), against
+the kintape emulator, kinesalite and kinesis-mock (npm `kinesalite`,
+`kinesis-local`, installed into tests/bench/.node and pinned to 127.0.0.1 by a
+preload). Prints records/s, latency percentiles and kintape's ratio to each,
+and the emulator's resident memory against the payload bytes it holds.
+"""
+import argparse
+import base64
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+NODE_DIR = os.path.join(HERE, ".node")
+
+AUTH = ("AWS4-HMAC-SHA256 Credential=bench/20261124/us-east-1/kinesis/aws4_request, "
+        "SignedHeaders=host;x-amz-date;x-amz-target, Signature=" + "0" * 64)
+
+# Listen on 127.0.0.1 whatever address the server asks for.
+PIN_JS = r"""
+const net = require("net");
+const listen = net.Server.prototype.listen;
+net.Server.prototype.listen = function (...args) {
+  if (typeof args[0] === "number" || typeof args[0] === "string" && /^\d+$/.test(args[0])) {
+    const rest = args.slice(1).filter((a) => typeof a !== "string");
+    args = [Number(args[0]), "127.0.0.1", ...rest];
+  } else if (args[0] && typeof args[0] === "object" && args[0].path === undefined) {
+    args[0] = { ...args[0], host: "127.0.0.1" };
+  }
+  return listen.apply(this, args);
+};
+"""
+
+WRK_LUA = r"""
+wrk.method = "POST"
+local f = io.open(os.getenv("BENCH_BODY"), "rb")
+wrk.body = f:read("*all")
+f:close()
+wrk.headers["Content-Type"] = "application/x-amz-json-1.1"
+wrk.headers["X-Amz-Target"] = "Kinesis_20131202.PutRecords"
+wrk.headers["X-Amz-Date"] = "20261124T000000Z"
+wrk.headers["Authorization"] = os.getenv("BENCH_AUTH")
+done = function(summary, latency, requests)
+  for _, p in ipairs({50, 90, 99, 99.9}) do
+    io.write(string.format("PCT %g %d\n", p, latency:percentile(p)))
+  end
+  io.write(string.format("MAX %d\n", latency.max))
+end
+"""
+
+
+def call(port, target, body):
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/", data=json.dumps(body).encode(), method="POST",
+                                 headers={"X-Amz-Target": "Kinesis_20131202." + target, "Authorization": AUTH,
+                                          "X-Amz-Date": "20261124T000000Z",
+                                          "Content-Type": "application/x-amz-json-1.1"})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return json.loads(r.read() or b"{}")
+    except urllib.error.HTTPError as e:
+        return json.loads(e.read() or b"{}")
+
+
+def wait_port(port, proc, timeout=60):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        try:
+            call(port, "ListStreams", {})
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"nothing answers on port {port}")
+
+
+def create_stream(port, shards):
+    call(port, "CreateStream", {"StreamName": "bench", "ShardCount": shards})
+    for _ in range(100):
+        d = call(port, "DescribeStreamSummary", {"StreamName": "bench"})
+        if d.get("StreamDescriptionSummary", {}).get("StreamStatus") == "ACTIVE":
+            return
+        time.sleep(0.1)
+    raise RuntimeError("stream did not become ACTIVE")
+
+
+def free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def npm_install():
+    if os.path.isdir(os.path.join(NODE_DIR, "node_modules", "kinesalite")) and \
+            os.path.isdir(os.path.join(NODE_DIR, "node_modules", "kinesis-local")):
+        return
+    os.makedirs(NODE_DIR, exist_ok=True)
+    subprocess.run(["npm", "install", "--no-save", "--no-package-lock", "--no-audit", "--no-fund",
+                    "--loglevel=error", "kinesalite", "kinesis-local"], cwd=NODE_DIR, check=True, timeout=900)
+
+
+def start_server(name, kintape, pin):
+    port = free_port()
+    env = dict(os.environ)
+    if name == "kintape":
+        cmd = [kintape, "emulator", "--port", str(port), "--quiet"]
+        cwd = ROOT
+    elif name == "kinesalite":
+        cmd = ["node", "-r", pin, os.path.join(NODE_DIR, "node_modules", "kinesalite", "cli.js"),
+               "--port", str(port), "--createStreamMs", "0", "--deleteStreamMs", "0", "--updateStreamMs", "0",
+               "--shardLimit", "100"]
+        cwd = NODE_DIR
+    else:
+        tls = free_port()
+        cwd = os.path.join(NODE_DIR, "node_modules", "kinesis-local")
+        cmd = ["node", "-r", pin, "main.js"]
+        env.update({"KINESIS_MOCK_PLAIN_PORT": str(port), "KINESIS_MOCK_TLS_PORT": str(tls), "LOG_LEVEL": "ERROR"})
+        for k in ("CREATE_STREAM", "DELETE_STREAM", "REGISTER_STREAM_CONSUMER", "START_STREAM_ENCRYPTION",
+                  "STOP_STREAM_ENCRYPTION", "DEREGISTER_STREAM_CONSUMER", "MERGE_SHARDS", "SPLIT_SHARD",
+                  "UPDATE_SHARD_COUNT", "UPDATE_STREAM_MODE"):
+            env[k + "_DURATION"] = "0ms"
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    wait_port(port, proc)
+    return proc, port
+
+
+def stop(proc):
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def run_wrk(port, seconds, threads, conns, lua, body_file):
+    env = dict(os.environ, BENCH_BODY=body_file, BENCH_AUTH=AUTH)
+    p = subprocess.run(["wrk", f"-t{threads}", f"-c{conns}", f"-d{seconds}s", "--timeout", "30s", "-s", lua,
+                        f"http://127.0.0.1:{port}/"], capture_output=True, text=True, env=env,
+                       timeout=seconds + 120)
+    out = p.stdout
+    m = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    res = {"rps": float(m.group(1)) if m else 0.0, "pct": {}, "non2xx": 0, "errors": ""}
+    for pm in re.finditer(r"PCT ([\d.]+) (\d+)", out):
+        res["pct"][pm.group(1)] = int(pm.group(2)) / 1000.0
+    mm = re.search(r"MAX (\d+)", out)
+    res["max"] = int(mm.group(1)) / 1000.0 if mm else 0.0
+    nm = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if nm:
+        res["non2xx"] = int(nm.group(1))
+    em = re.search(r"Socket errors: (.*)", out)
+    if em:
+        res["errors"] = em.group(1)
+    res["requests"] = int(re.search(r"(\d+) requests in", out).group(1)) if "requests in" in out else 0
+    return res
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def bench_emulators(args, tmp):
+    random.seed(7)
+    records = [{"Data": base64.b64encode(random.randbytes(100)).decode(),
+                "PartitionKey": f"pk-{random.randrange(10 ** 9)}"} for _ in range(500)]
+    body_file = os.path.join(tmp, "putrecords.json")
+    with open(body_file, "w") as f:
+        json.dump({"StreamName": "bench", "Records": records}, f)
+    lua = os.path.join(tmp, "putrecords.lua")
+    with open(lua, "w") as f:
+        f.write(WRK_LUA)
+    pin = os.path.join(tmp, "pin-loopback.js")
+    with open(pin, "w") as f:
+        f.write(PIN_JS)
+
+    names = ["kintape", "kinesalite", "kinesis-mock"] if not args.only else args.only.split(",")
+    if any(n != "kintape" for n in names):
+        npm_install()
+    print(f"\n== emulator-putrecords: PutRecords of 500 x 100-byte records, 4 shards, {args.connections} "
+          f"connections, wrk -t{args.threads}, {args.duration}s per server")
+    results = {}
+    for name in names:
+        proc, port = start_server(name, args.bin, pin)
+        try:
+            create_stream(port, 4)
+            check = call(port, "PutRecords", {"StreamName": "bench", "Records": records})
+            if check.get("FailedRecordCount") != 0:
+                raise RuntimeError(f"{name}: PutRecords failed: {str(check)[:300]}")
+            r = run_wrk(port, args.duration, args.threads, args.connections, lua, body_file)
+            if name == "kintape":
+                h = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=10).read())
+                r["rss_bytes"] = rss_kib(proc.pid) * 1024
+                r["held_bytes"] = h["bytes"]
+                r["held_records"] = h["records"]
+            results[name] = r
+        finally:
+            stop(proc)
+        r["records_per_s"] = r["rps"] * 500
+        bad = f", {r['non2xx']} non-2xx" if r["non2xx"] else ""
+        bad += f", socket errors: {r['errors']}" if r["errors"] else ""
+        p = r["pct"]
+        print(f"{name:>13}: {r['records_per_s']:>12,.0f} records/s  ({r['rps']:,.1f} requests/s{bad})  "
+              f"latency p50 {p.get('50', 0):.1f} ms  p90 {p.get('90', 0):.1f} ms  p99 {p.get('99', 0):.1f} ms  "
+              f"p99.9 {p.get('99.9', 0):.1f} ms  max {r['max']:.1f} ms", flush=True)
+    k = results.get("kintape")
+    if k:
+        for other in ("kinesalite", "kinesis-mock"):
+            if other in results and results[other]["records_per_s"] > 0:
+                print(f"  kintape / {other}: {k['records_per_s'] / results[other]['records_per_s']:.1f}x records/s")
+        if k.get("held_bytes"):
+            print(f"  kintape memory: {k['rss_bytes'] / 2**20:,.0f} MiB resident holding "
+                  f"{k['held_records']:,} records, {k['held_bytes'] / 2**20:,.0f} MiB of data and keys: "
+                  f"{k['rss_bytes'] / k['held_bytes']:.2f}x")
+    return results
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin", default=os.path.join(ROOT, "bin", "kintape"))
+    ap.add_argument("--duration", type=int, default=int(os.environ.get("BENCH_SECONDS", "10")))
+    ap.add_argument("--connections", type=int, default=16)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--only", help="comma-separated servers: kintape,kinesalite,kinesis-mock")
+    args = ap.parse_args()
+    args.bin = os.path.abspath(args.bin)
+    if not shutil.which("wrk"):
+        sys.exit("bench: wrk is not installed (apt-get install wrk)")
+    with tempfile.TemporaryDirectory(prefix="kintape-bench-") as tmp:
+        bench_emulators(args, tmp)
+
+
+if __name__ == "__main__":
+    main()
