@@ -125,6 +125,25 @@ bench: deps-bench
 	@$(MAKE) --no-print-directory all
 	@$(PYTHON) tests/bench/bench.py --bin bin/kintape
 
+# libFuzzer harnesses (tests/fuzz/fuzz_*.c), each run FUZZ_SECONDS from its seed corpus.
+FUZZ_SECONDS ?= 60
+FUZZ_CC      ?= clang
+FUZZ_FLAGS   := -g -O1 -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer
+FUZZ_SRC     := $(wildcard tests/fuzz/fuzz_*.c)
+
+fuzz: deps-fuzz
+	@mkdir -p build/fuzz
+	@printf '#define KT_VERSION "%s"\n' "$(VERSION)" > build/fuzz/kt_version_stamp.h
+	@set -e; for h in $(FUZZ_SRC); do \
+	    name=$$(basename $$h .c); corpus=tests/fuzz/corpus/$${name#fuzz_}; \
+	    echo "building $$name"; \
+	    $(FUZZ_CC) $(CSTD) $(INCLUDES) -Ibuild/fuzz $(FUZZ_FLAGS) $$h $(LIB_SRC) $(LDLIBS_ALL) -o build/fuzz/$$name; \
+	    mkdir -p build/fuzz/corpus-$$name; \
+	    echo "running $$name for $(FUZZ_SECONDS)s (seeds: $$corpus)"; \
+	    build/fuzz/$$name -max_total_time=$(FUZZ_SECONDS) -max_len=262144 -artifact_prefix=build/fuzz/ \
+	        build/fuzz/corpus-$$name $$corpus; \
+	done
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 bin/kintape $(DESTDIR)$(PREFIX)/bin/kintape
