@@ -23,11 +23,6 @@
 #define GET_RECORDS_MAX_BYTES ((size_t)10 << 20)
 #define HOUR_MS 3600000LL
 
-static void shard_id(char *out, uint32_t index)
-{
-    snprintf(out, 32, "shardId-%012u", index);
-}
-
 static int64_t retention_ms(const struct stream *s)
 {
     return (int64_t)s->retention_hours * HOUR_MS;
@@ -151,8 +146,8 @@ int op_put_record(struct op_call *c)
     if (read_record(c, c->in, s, 0, &r) != 0)
         return -1;
     struct shard *sh = stream_shard_for(s, r.hash);
-    char sid[32];
-    shard_id(sid, sh->index);
+    char sid[SHARD_ID_MAX];
+    shard_id_format(sid, sh->index);
     kbuf_reset(&c->ctx->scratch);
     if (decode_data(c, &r, 0) != 0)
         return -1;
@@ -247,21 +242,6 @@ int op_put_records(struct op_call *c)
 
 /* ------------------------------------------------------- GetShardIterator */
 
-static long long parse_shard_index(const char *s)
-{
-    const char *dash = strrchr(s, '-');
-    const char *digits = dash ? dash + 1 : s;
-    if (!*digits || strlen(digits) > 12)
-        return -1;
-    long long v = 0;
-    for (const char *p = digits; *p; p++) {
-        if (*p < '0' || *p > '9')
-            return -1;
-        v = v * 10 + (*p - '0');
-    }
-    return v;
-}
-
 int op_get_shard_iterator(struct op_call *c)
 {
     struct stream *s = op_stream(c, 1);
@@ -269,13 +249,13 @@ int op_get_shard_iterator(struct op_call *c)
         return -1;
     const char *acct = c->emu->cfg.account;
     const char *shard_text = op_str(c, "ShardId", NULL);
-    long long si = parse_shard_index(shard_text);
+    long long si = shard_id_parse(shard_text);
     if (si < 0 || si >= s->nshards)
         return op_fail(c, 400, "ResourceNotFoundException", "Shard %s in stream %s under account %s does not exist",
                        shard_text, s->name, acct);
     struct shard *sh = &s->shards[si];
-    char sid[32];
-    shard_id(sid, sh->index);
+    char sid[SHARD_ID_MAX];
+    shard_id_format(sid, sh->index);
     const char *type = op_str(c, "ShardIteratorType", NULL);
     size_t seql = 0;
     const char *seqtext = op_str(c, "StartingSequenceNumber", &seql);

@@ -23,28 +23,10 @@
 #define MAX_TAGS_PER_STREAM 50
 #define TOKEN_TTL_MS 300000
 
-static void shard_id(char *out, uint32_t index)
-{
-    snprintf(out, 32, "shardId-%012u", index);
-}
-
-/* Parses "shardId-000000000001" (or a bare number); -1 if it is neither. */
-static long long parse_shard_id(const char *s)
-{
-    const char *dash = strrchr(s, '-');
-    const char *digits = dash ? dash + 1 : s;
-    if (!*digits || strlen(digits) > 12)
-        return -1;
-    for (const char *p = digits; *p; p++)
-        if (*p < '0' || *p > '9')
-            return -1;
-    return atoll(digits);
-}
-
 static void write_shard(struct kbuf *b, const struct stream *s, const struct shard *sh)
 {
-    char id[32], start[HK_TEXT_MAX], end[HK_TEXT_MAX], seq[SEQ_LEN + 1];
-    shard_id(id, sh->index);
+    char id[SHARD_ID_MAX], start[HK_TEXT_MAX], end[HK_TEXT_MAX], seq[SEQ_LEN + 1];
+    shard_id_format(id, sh->index);
     hk_format(start, sh->start);
     hk_format(end, sh->end);
     seq_format(seq, s->epoch, sh->index, 0);
@@ -218,12 +200,7 @@ int op_describe_stream(struct op_call *c)
         return -1;
     long long limit = 100;
     op_int(c, "Limit", &limit);
-    const char *after = op_str(c, "ExclusiveStartShardId", NULL);
-    uint32_t first = 0;
-    if (after) {
-        long long idx = parse_shard_id(after);
-        first = idx < 0 ? 0 : (idx + 1 > s->nshards ? s->nshards : (uint32_t)(idx + 1));
-    }
+    uint32_t first = stream_shard_after(s, op_str(c, "ExclusiveStartShardId", NULL));
     struct kbuf *b = c->out;
     kbuf_puts(b, "{\"StreamDescription\":{\"StreamName\":");
     jw_cstr(b, s->name);
@@ -407,10 +384,7 @@ int op_list_shards(struct op_call *c)
         } else if (ftype && fsid) {
             return op_invalid(c, "ShardId can only be given with a ShardFilter of type AFTER_SHARD_ID.");
         }
-        if (after) {
-            long long idx = parse_shard_id(after);
-            first = idx < 0 ? 0 : (idx + 1 > s->nshards ? s->nshards : (uint32_t)(idx + 1));
-        }
+        first = stream_shard_after(s, after);
     }
     struct kbuf *b = c->out;
     kbuf_puts(b, "{\"Shards\":[");

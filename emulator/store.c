@@ -421,6 +421,36 @@ size_t store_each(struct store *st, int64_t now_ms, void (*fn)(struct stream *, 
     return n;
 }
 
+void shard_id_format(char *out, uint32_t index)
+{
+    snprintf(out, SHARD_ID_MAX, "shardId-%012u", index);
+}
+
+long long shard_id_parse(const char *s)
+{
+    const char *dash = strrchr(s, '-');
+    const char *digits = dash ? dash + 1 : s;
+    if (!*digits || strlen(digits) > 12)
+        return -1;
+    long long v = 0;
+    for (const char *p = digits; *p; p++) {
+        if (*p < '0' || *p > '9')
+            return -1;
+        v = v * 10 + (*p - '0');
+    }
+    return v;
+}
+
+uint32_t stream_shard_after(const struct stream *s, const char *after)
+{
+    if (!after)
+        return 0;
+    long long idx = shard_id_parse(after);
+    if (idx < 0)
+        return 0;
+    return idx + 1 > s->nshards ? s->nshards : (uint32_t)(idx + 1);
+}
+
 struct shard *stream_shard_for(struct stream *s, u128 h)
 {
     return &s->shards[hk_shard_of(h, s->nshards)];

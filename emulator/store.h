@@ -121,6 +121,14 @@ void stream_tag_remove(struct stream *s, const char *key, size_t klen);
 /* Index of the first tag whose key is greater than `after` (or 0 when NULL). */
 size_t stream_tag_after(const struct stream *s, const char *after);
 
+/* "shardId-000000000007"; out needs SHARD_ID_MAX bytes. */
+#define SHARD_ID_MAX 32
+void shard_id_format(char *out, uint32_t index);
+/* The index in "shardId-000000000007" (or a bare number); -1 if it is neither. */
+long long shard_id_parse(const char *s);
+/* Index of the first shard after the one named `after` (0 when NULL). */
+uint32_t stream_shard_after(const struct stream *s, const char *after);
+
 /* Shard whose hash-key range holds h. */
 struct shard *stream_shard_for(struct stream *s, u128 h);
 
