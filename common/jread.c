@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "mem.h"
+#include "utf8.h"
 
 /* Requests never need more; a body of tiny values must not cost 16x its size. */
 #define JREAD_MAX_NODES 200000
@@ -122,29 +123,6 @@ static size_t put_utf8(char *o, unsigned cp)
     o[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
     o[3] = (char)(0x80 | (cp & 0x3f));
     return 4;
-}
-
-/* Length of the valid UTF-8 sequence at s (of at most n bytes), or 0. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0];
-    if (c >= 0xc2 && c <= 0xdf)
-        return n >= 2 && (s[1] & 0xc0) == 0x80 ? 2 : 0;
-    if (c >= 0xe0 && c <= 0xef) {
-        if (n < 3 || (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80)
-            return 0;
-        if ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] > 0x9f))
-            return 0; /* overlong, or a surrogate */
-        return 3;
-    }
-    if (c >= 0xf0 && c <= 0xf4) {
-        if (n < 4 || (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 || (s[3] & 0xc0) != 0x80)
-            return 0;
-        if ((c == 0xf0 && s[1] < 0x90) || (c == 0xf4 && s[1] > 0x8f))
-            return 0;
-        return 4;
-    }
-    return 0;
 }
 
 /* Parses the string at p->pos (an opening quote), unescaping it in place. */
@@ -517,4 +495,106 @@ double jnum(const struct jdoc *d, const struct jnode *n)
     double v = strtod(tmp, NULL);
     free(tmp);
     return v;
+}
+
+/* ------------------------------------------------------------ jscan */
+
+/* Index just past the string that starts at the quote at i, or 0 if unterminated. */
+static size_t skip_string(const char *s, size_t len, size_t i)
+{
+    i++;
+    for (;;) {
+        const char *q = memchr(s + i, '"', len - i);
+        if (!q)
+            return 0;
+        size_t at = (size_t)(q - s);
+        /* A quote preceded by an odd number of backslashes is escaped. */
+        size_t bs = 0;
+        while (at - bs > i && s[at - bs - 1] == '\\')
+            bs++;
+        if (bs % 2 == 0)
+            return at + 1;
+        i = at + 1;
+    }
+}
+
+static size_t skip_ws_at(const char *s, size_t len, size_t i)
+{
+    while (i < len && (s[i] == ' ' || s[i] == '\n' || s[i] == '\r' || s[i] == '\t'))
+        i++;
+    return i;
+}
+
+/* Index just past the value at i, or 0 when malformed. */
+static size_t skip_value(const char *s, size_t len, size_t i)
+{
+    if (i >= len)
+        return 0;
+    if (s[i] == '"')
+        return skip_string(s, len, i);
+    if (s[i] == '{' || s[i] == '[') {
+        int depth = 0;
+        while (i < len) {
+            char c = s[i];
+            if (c == '"') {
+                i = skip_string(s, len, i);
+                if (!i)
+                    return 0;
+                continue;
+            }
+            if (c == '{' || c == '[')
+                depth++;
+            else if (c == '}' || c == ']') {
+                if (--depth == 0)
+                    return i + 1;
+            }
+            i++;
+        }
+        return 0;
+    }
+    /* number, true, false, null */
+    while (i < len && s[i] != ',' && s[i] != '}' && s[i] != ']' && s[i] != ' ' && s[i] != '\n' && s[i] != '\r' &&
+           s[i] != '\t')
+        i++;
+    return i;
+}
+
+int jscan_top_string(const char *s, size_t len, const char *key, const char **val, size_t *vlen)
+{
+    size_t kl = strlen(key);
+    size_t i = skip_ws_at(s, len, 0);
+    if (i >= len || s[i] != '{')
+        return -1;
+    i = skip_ws_at(s, len, i + 1);
+    if (i < len && s[i] == '}')
+        return 0;
+    while (i < len) {
+        if (s[i] != '"')
+            return -1;
+        size_t kend = skip_string(s, len, i);
+        if (!kend)
+            return -1;
+        int match = kend - i - 2 == kl && memcmp(s + i + 1, key, kl) == 0;
+        i = skip_ws_at(s, len, kend);
+        if (i >= len || s[i] != ':')
+            return -1;
+        i = skip_ws_at(s, len, i + 1);
+        size_t vend = skip_value(s, len, i);
+        if (!vend)
+            return -1;
+        if (match) {
+            if (s[i] != '"')
+                return 0;
+            *val = s + i + 1;
+            *vlen = vend - i - 2;
+            return 1;
+        }
+        i = skip_ws_at(s, len, vend);
+        if (i < len && s[i] == ',') {
+            i = skip_ws_at(s, len, i + 1);
+            continue;
+        }
+        return 0;
+    }
+    return -1;
 }

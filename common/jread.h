@@ -75,4 +75,13 @@ double jnum(const struct jdoc *d, const struct jnode *n);
 
 const char *jtype_name(enum jtype t);
 
+/*
+ * Finds the string value of top-level member `key` in JSON object text
+ * without parsing the rest: other values are skipped, strings by a fast scan
+ * for quotes. Returns 1 with the raw (still escaped) value in val and vlen,
+ * 0 when absent or not a string, -1 when the text is not a JSON object.
+ * The text is not modified. Used where one member of a large body is needed.
+ */
+int jscan_top_string(const char *text, size_t len, const char *key, const char **val, size_t *vlen);
+
 #endif

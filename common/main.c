@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "capture/capture_cmd.h"
 #include "emulator/emulator.h"
 #include "version.h"
 
@@ -14,7 +15,7 @@ static const char usage[] =
     "\n"
     "commands:\n"
     "  emulator   run the Kinesis Data Streams API emulator\n"
-    "  capture    record Kinesis HTTP exchanges into a snapshot      (not implemented yet)\n"
+    "  capture    record Kinesis HTTP exchanges into a snapshot\n"
     "  snapshot   inspect a snapshot: ls, show, stats                (not implemented yet)\n"
     "  extract    turn a snapshot into CSV, one record a row         (not implemented yet)\n"
     "  replay     send a CSV of records as PutRecords calls          (not implemented yet)\n"
@@ -39,7 +40,9 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "emulator") == 0)
         return emulator_main(argc - 1, argv + 1);
-    if (strcmp(cmd, "capture") == 0 || strcmp(cmd, "snapshot") == 0 || strcmp(cmd, "extract") == 0 ||
+    if (strcmp(cmd, "capture") == 0)
+        return capture_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "snapshot") == 0 || strcmp(cmd, "extract") == 0 ||
         strcmp(cmd, "replay") == 0) {
         fprintf(stderr, "kintape %s: not implemented yet\n", cmd);
         return 2;

@@ -1,0 +1,553 @@
+/*
+ * httpcap.c — HTTP/1.1 exchanges from TCP streams (RFC 9112; see httpcap.h).
+ *
+ * Per connection (struct hflow, hung on tcp_flow.user):
+ *
+ *   client bytes ─▶ http_parser (requests)  ─▶ hx created at the request's first byte,
+ *                                              queued until answered
+ *   server bytes ─▶ http_parser (responses) ─▶ paired with the oldest unanswered hx
+ *
+ * A direction that is not in sync (joined mid-stream, after a gap, after a
+ * parse error) scans for the next message start line and counts the bytes
+ * it skips as unparsable.
+ */
+#include "httpcap.h"
+
+#include <http_parser.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "mem.h"
+
+#define SCAN_KEEP 8192
+
+struct hflow;
+
+struct hdir {
+    struct hflow *hf;
+    int dir;
+    http_parser hp;
+    int active;                /* the parser is in sync with the stream */
+    struct kbuf scan;          /* bytes held while looking for a message start */
+    uint64_t seen;             /* bytes delivered on this direction */
+    struct hmsg *cur;          /* message being parsed */
+    struct hx *cur_x;          /* requests: the exchange of cur; responses: the request answered */
+    int in_value;
+    int64_t ts;
+};
+
+struct hflow {
+    struct httpcap *h;
+    struct tcp_flow *f;
+    struct hdir d[2];
+    struct hx *q_head, *q_tail; /* requests awaiting their response, oldest first */
+    uint32_t nexch;
+    uint64_t conn;             /* connection number in the snapshot, given at its first request */
+    int dead;                  /* HTTP/2 or upgraded: bytes are not HTTP/1.1 */
+};
+
+struct httpcap {
+    struct http_sink sink;
+    uint64_t conns;
+    size_t max_body;
+    struct httpcap_stats st;
+    http_parser_settings settings;
+};
+
+static void msg_init(struct hmsg *m, int64_t ts)
+{
+    memset(m, 0, sizeof *m);
+    m->method = -1;
+    m->ts_ns = ts;
+    m->end_ns = ts;
+}
+
+static void msg_free(struct hmsg *m)
+{
+    kbuf_free(&m->head);
+    kbuf_free(&m->body);
+    free(m->hdrs);
+}
+
+void hx_free(struct httpcap *h, struct hx *x)
+{
+    h->st.bytes_held -= x->req.body.cap + x->req.head.cap;
+    msg_free(&x->req);
+    if (x->resp) {
+        h->st.bytes_held -= x->resp->body.cap + x->resp->head.cap;
+        msg_free(x->resp);
+        free(x->resp);
+    }
+    free(x);
+}
+
+const char *hmsg_header(const struct hmsg *m, const char *name, size_t *len)
+{
+    size_t nl = strlen(name);
+    const char *found = NULL;
+    for (size_t i = 0; i < m->nhdrs; i++) {
+        const struct hmsg_header *hd = &m->hdrs[i];
+        if (hd->name_len == nl && strncasecmp(m->head.p + hd->name_off, name, nl) == 0) {
+            found = m->head.p + hd->value_off;
+            *len = hd->value_len;
+        }
+    }
+    return found;
+}
+
+/* ----------------------------------------------------------- exchanges */
+
+static void queue_remove(struct hflow *hf, struct hx *x)
+{
+    for (struct hx **pp = &hf->q_head; *pp; pp = &(*pp)->qnext) {
+        if (*pp == x) {
+            *pp = x->qnext;
+            if (hf->q_tail == x) {
+                hf->q_tail = NULL;
+                for (struct hx *t = hf->q_head; t; t = t->qnext)
+                    hf->q_tail = t;
+            }
+            x->qnext = NULL;
+            return;
+        }
+    }
+}
+
+static void finalize(struct hflow *hf, struct hx *x)
+{
+    if (x->final)
+        return;
+    x->final = 1;
+    queue_remove(hf, x);
+    if (x->req.broken)
+        x->incomplete = x->req.broken;
+    else if (!x->resp)
+        x->incomplete = "no response";
+    else if (x->resp->broken)
+        x->incomplete = x->resp->broken;
+    if (hf->d[0].cur_x == x) {
+        hf->d[0].cur_x = NULL;
+        hf->d[0].cur = NULL;
+    }
+    if (hf->d[1].cur_x == x)
+        hf->d[1].cur_x = NULL;
+    x->flow = NULL;
+    hf->h->sink.final(hf->h->sink.ctx, x);
+}
+
+/* ----------------------------------------------------------- callbacks */
+
+static struct hdir *dir_of(http_parser *p)
+{
+    return p->data;
+}
+
+static int on_message_begin(http_parser *p)
+{
+    struct hdir *d = dir_of(p);
+    struct hflow *hf = d->hf;
+    if (d->dir == TCP_C2S) {
+        struct hx *x = xcalloc(1, sizeof *x);
+        x->flow = hf->f;
+        if (!hf->conn)
+            hf->conn = ++hf->h->conns;
+        x->conn = hf->conn;
+        x->n = ++hf->nexch;
+        x->cli = hf->f->cli;
+        x->srv = hf->f->srv;
+        msg_init(&x->req, d->ts);
+        if (hf->q_tail)
+            hf->q_tail->qnext = x;
+        else
+            hf->q_head = x;
+        hf->q_tail = x;
+        d->cur_x = x;
+        d->cur = &x->req;
+        hf->h->sink.started(hf->h->sink.ctx, x);
+    } else {
+        d->cur = xmalloc(sizeof *d->cur);
+        msg_init(d->cur, d->ts);
+        /* The oldest request that has no response yet. */
+        d->cur_x = NULL;
+        for (struct hx *x = hf->q_head; x; x = x->qnext)
+            if (!x->resp) {
+                d->cur_x = x;
+                break;
+            }
+    }
+    d->in_value = 0;
+    return 0;
+}
+
+static void head_append(struct hdir *d, const char *at, size_t n)
+{
+    struct kbuf *h = &d->cur->head;
+    size_t before = h->cap;
+    kbuf_append(h, at, n);
+    d->hf->h->st.bytes_held += h->cap - before;
+}
+
+static int on_url(http_parser *p, const char *at, size_t n)
+{
+    struct hdir *d = dir_of(p);
+    if (d->dir == TCP_C2S)
+        d->cur->method = p->method;
+    head_append(d, at, n);
+    d->cur->first_len += (uint32_t)n;
+    return 0;
+}
+
+static int on_status(http_parser *p, const char *at, size_t n)
+{
+    return on_url(p, at, n);
+}
+
+static int on_header_field(http_parser *p, const char *at, size_t n)
+{
+    struct hdir *d = dir_of(p);
+    struct hmsg *m = d->cur;
+    if (d->in_value || m->nhdrs == 0) {
+        if (m->nhdrs == m->caphdrs) {
+            m->caphdrs = m->caphdrs ? m->caphdrs * 2 : 16;
+            m->hdrs = xrealloc(m->hdrs, m->caphdrs * sizeof *m->hdrs);
+        }
+        struct hmsg_header *hd = &m->hdrs[m->nhdrs++];
+        memset(hd, 0, sizeof *hd);
+        hd->name_off = (uint32_t)m->head.len;
+        d->in_value = 0;
+    }
+    head_append(d, at, n);
+    m->hdrs[m->nhdrs - 1].name_len += (uint32_t)n;
+    return 0;
+}
+
+static int on_header_value(http_parser *p, const char *at, size_t n)
+{
+    struct hdir *d = dir_of(p);
+    struct hmsg *m = d->cur;
+    struct hmsg_header *hd = &m->hdrs[m->nhdrs - 1];
+    if (!d->in_value) {
+        d->in_value = 1;
+        hd->value_off = (uint32_t)m->head.len;
+    }
+    head_append(d, at, n);
+    hd->value_len += (uint32_t)n;
+    return 0;
+}
+
+static int on_headers_complete(http_parser *p)
+{
+    struct hdir *d = dir_of(p);
+    struct hmsg *m = d->cur;
+    m->vmajor = p->http_major;
+    m->vminor = p->http_minor;
+    if (d->dir == TCP_C2S) {
+        m->method = p->method;
+        if ((p->flags & F_CONTENTLENGTH) && p->content_length > 0 && p->content_length <= d->hf->h->max_body) {
+            size_t before = m->body.cap;
+            kbuf_reserve(&m->body, (size_t)p->content_length);
+            d->hf->h->st.bytes_held += m->body.cap - before;
+        }
+        return 0;
+    }
+    m->status = p->status_code;
+    /* A response to HEAD has no body, whatever its headers say. */
+    if (d->cur_x && d->cur_x->req.method == HTTP_HEAD)
+        return 1;
+    return 0;
+}
+
+static int on_body(http_parser *p, const char *at, size_t n)
+{
+    struct hdir *d = dir_of(p);
+    struct hmsg *m = d->cur;
+    struct httpcap *h = d->hf->h;
+    if (m->body.len + n > h->max_body) {
+        m->body_dropped += n;
+        m->broken = "body larger than --max-body";
+        return 0;
+    }
+    size_t before = m->body.cap;
+    kbuf_append(&m->body, at, n);
+    h->st.bytes_held += m->body.cap - before;
+    return 0;
+}
+
+/* The current message of d ends (whole or not). */
+static void message_done(struct hdir *d)
+{
+    struct hflow *hf = d->hf;
+    struct hmsg *m = d->cur;
+    if (!m)
+        return;
+    m->complete = 1;
+    m->end_ns = d->ts;
+    d->cur = NULL;
+    if (d->dir == TCP_C2S) {
+        struct hx *x = d->cur_x;
+        d->cur_x = NULL;
+        if (x && x->resp)
+            finalize(hf, x);
+        return;
+    }
+    struct hx *x = d->cur_x;
+    d->cur_x = NULL;
+    if (m->status >= 100 && m->status < 200 && m->status != 101 && !m->broken) {
+        /* Interim response (100 Continue): the final one follows. */
+        hf->h->st.bytes_held -= m->body.cap + m->head.cap;
+        msg_free(m);
+        free(m);
+        return;
+    }
+    if (!x) {
+        hf->h->st.orphan_responses++;
+        hf->h->st.bytes_held -= m->body.cap + m->head.cap;
+        msg_free(m);
+        free(m);
+        return;
+    }
+    x->resp = m;
+    queue_remove(hf, x);
+    /* The request is over when its direction has moved past it. */
+    if (x->req.complete)
+        finalize(hf, x);
+}
+
+static int on_message_complete(http_parser *p)
+{
+    message_done(dir_of(p));
+    return 0;
+}
+
+/* ------------------------------------------------------------- feeding */
+
+static int is_upper(char c)
+{
+    return c >= 'A' && c <= 'Z';
+}
+
+/* Does [s, s+n) (one line, without its \n) start an HTTP/1.x message of this direction? */
+static int start_line(const char *s, size_t n, int dir)
+{
+    if (n && s[n - 1] == '\r')
+        n--;
+    if (dir == TCP_S2C)
+        return n >= 12 && memcmp(s, "HTTP/1.", 7) == 0 && (s[7] == '0' || s[7] == '1') && s[8] == ' ' &&
+               s[9] >= '1' && s[9] <= '5' && s[10] >= '0' && s[10] <= '9' && s[11] >= '0' && s[11] <= '9' &&
+               (n == 12 || s[12] == ' ');
+    size_t i = 0;
+    while (i < n && is_upper(s[i]))
+        i++;
+    if (i < 3 || i > 10 || i >= n || s[i] != ' ')
+        return 0;
+    size_t t = i + 1;
+    while (t < n && s[t] != ' ')
+        t++;
+    if (t == i + 1 || t + 9 != n)
+        return 0;
+    return memcmp(s + t, " HTTP/1.", 8) == 0 && (s[t + 8] == '0' || s[t + 8] == '1');
+}
+
+static void feed_parser(struct hdir *d, const uint8_t *p, size_t n);
+
+static void parser_start(struct hdir *d)
+{
+    http_parser_init(&d->hp, d->dir == TCP_C2S ? HTTP_REQUEST : HTTP_RESPONSE);
+    d->hp.data = d;
+    d->active = 1;
+    d->in_value = 0;
+}
+
+/* Looks for a message start in the held bytes plus p; feeds from there when found. */
+static void resync(struct hdir *d, const uint8_t *p, size_t n)
+{
+    struct httpcap *h = d->hf->h;
+    kbuf_append(&d->scan, p, n);
+    const char *s = d->scan.p;
+    size_t len = d->scan.len, pos = 0;
+    while (pos < len) {
+        const char *nl = memchr(s + pos, '\n', len - pos);
+        if (!nl)
+            break;
+        size_t ll = (size_t)(nl - (s + pos));
+        if (start_line(s + pos, ll, d->dir)) {
+            if (pos) {
+                h->st.unparsable++;
+                h->st.unparsable_bytes += pos;
+            }
+            struct kbuf rest = d->scan;
+            kbuf_init(&d->scan);
+            parser_start(d);
+            feed_parser(d, (const uint8_t *)rest.p + pos, rest.len - pos);
+            kbuf_free(&rest);
+            return;
+        }
+        pos += ll + 1;
+    }
+    /* Keep the last, unfinished line (bounded); the rest is not HTTP. */
+    size_t keep = len - pos;
+    if (keep > SCAN_KEEP) {
+        pos = len - SCAN_KEEP;
+        keep = SCAN_KEEP;
+    }
+    if (pos) {
+        h->st.unparsable++;
+        h->st.unparsable_bytes += pos;
+        kbuf_consume(&d->scan, pos);
+    }
+}
+
+/* Ends the message in progress on d as broken, and looks for the next start. */
+static void desync(struct hdir *d, const char *why)
+{
+    if (d->cur) {
+        if (!d->cur->broken)
+            d->cur->broken = why;
+        message_done(d);
+    }
+    d->active = 0;
+}
+
+static void feed_parser(struct hdir *d, const uint8_t *p, size_t n)
+{
+    struct hflow *hf = d->hf;
+    size_t done = http_parser_execute(&d->hp, &hf->h->settings, (const char *)p, n);
+    enum http_errno err = HTTP_PARSER_ERRNO(&d->hp);
+    if (err == HPE_OK && !d->hp.upgrade)
+        return;
+    if (d->hp.upgrade) {
+        /* 101 Switching Protocols or CONNECT: what follows is not HTTP/1.1. */
+        hf->dead = 1;
+        hf->h->st.unparsable_bytes += n - done;
+        return;
+    }
+    desync(d, d->dir == TCP_C2S ? "request is not valid HTTP" : "response is not valid HTTP");
+    /* Rescan from just after where the parser gave up. */
+    size_t from = done < n ? done + 1 : n;
+    hf->h->st.unparsable_bytes += from;
+    hf->h->st.unparsable++;
+    resync(d, p + from, n - from);
+}
+
+static struct hflow *flow_state(struct httpcap *h, struct tcp_flow *f)
+{
+    struct hflow *hf = f->user;
+    if (hf)
+        return hf;
+    hf = xcalloc(1, sizeof *hf);
+    hf->h = h;
+    hf->f = f;
+    for (int i = 0; i < 2; i++) {
+        hf->d[i].hf = hf;
+        hf->d[i].dir = i;
+        parser_start(&hf->d[i]);
+    }
+    f->user = hf;
+    return hf;
+}
+
+void httpcap_data(void *ctx, struct tcp_flow *f, int dir, const uint8_t *p, size_t n, int64_t ts_ns)
+{
+    struct httpcap *h = ctx;
+    struct hflow *hf = flow_state(h, f);
+    struct hdir *d = &hf->d[dir];
+    if (d->seen == 0 && dir == TCP_C2S && n >= 14 && memcmp(p, "PRI * HTTP/2.0", 14) == 0) {
+        hf->dead = 1;
+        h->st.http2_flows++;
+    }
+    d->seen += n;
+    if (hf->dead) {
+        h->st.unparsable_bytes += n;
+        return;
+    }
+    d->ts = ts_ns;
+    if (d->active)
+        feed_parser(d, p, n);
+    else
+        resync(d, p, n);
+}
+
+void httpcap_gap(void *ctx, struct tcp_flow *f, int dir, uint64_t missing, int64_t ts_ns)
+{
+    struct httpcap *h = ctx;
+    struct hflow *hf = flow_state(h, f);
+    struct hdir *d = &hf->d[dir];
+    d->ts = ts_ns;
+    if (missing == 0) {
+        /* Joined mid-stream: wait for a message start. */
+        d->active = 0;
+        return;
+    }
+    desync(d, dir == TCP_C2S ? "request cut by a TCP gap" : "response cut by a TCP gap");
+}
+
+void httpcap_end(void *ctx, struct tcp_flow *f, int dir, int64_t ts_ns)
+{
+    struct httpcap *h = ctx;
+    struct hflow *hf = flow_state(h, f);
+    struct hdir *d = &hf->d[dir];
+    d->ts = ts_ns;
+    if (d->active && !hf->dead)
+        http_parser_execute(&d->hp, &h->settings, NULL, 0); /* ends a body that runs to the close */
+    if (d->cur)
+        desync(d, dir == TCP_C2S ? "connection closed mid-request" : "connection closed mid-response");
+    if (d->scan.len) {
+        h->st.unparsable++;
+        h->st.unparsable_bytes += d->scan.len;
+        kbuf_free(&d->scan);
+    }
+}
+
+void httpcap_gone(void *ctx, struct tcp_flow *f)
+{
+    struct httpcap *h = ctx;
+    struct hflow *hf = f->user;
+    if (!hf)
+        return;
+    for (int i = 0; i < 2; i++)
+        if (hf->d[i].cur)
+            desync(&hf->d[i], i == TCP_C2S ? "connection closed mid-request" : "connection closed mid-response");
+    /* What is still waiting will not be answered now. */
+    while (hf->q_head) {
+        struct hx *x = hf->q_head;
+        if (!x->req.complete) {
+            x->req.complete = 1;
+            x->req.broken = "connection closed mid-request";
+        }
+        finalize(hf, x);
+    }
+    for (int i = 0; i < 2; i++)
+        kbuf_free(&hf->d[i].scan);
+    free(hf);
+    f->user = NULL;
+    (void)h;
+}
+
+struct httpcap *httpcap_new(const struct http_sink *sink, size_t max_body)
+{
+    struct httpcap *h = xcalloc(1, sizeof *h);
+    h->sink = *sink;
+    h->max_body = max_body;
+    h->settings = (http_parser_settings){
+        .on_message_begin = on_message_begin,
+        .on_url = on_url,
+        .on_status = on_status,
+        .on_header_field = on_header_field,
+        .on_header_value = on_header_value,
+        .on_headers_complete = on_headers_complete,
+        .on_body = on_body,
+        .on_message_complete = on_message_complete,
+    };
+    return h;
+}
+
+void httpcap_free(struct httpcap *h)
+{
+    free(h);
+}
+
+const struct httpcap_stats *httpcap_stats(const struct httpcap *h)
+{
+    return &h->st;
+}

@@ -1,0 +1,442 @@
+/* tcp.c — TCP reassembly for capture (see tcp.h; RFC 9293 sequence arithmetic). */
+#include "tcp.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "mem.h"
+
+struct tcp_seg_held {
+    struct tcp_seg_held *next;
+    uint32_t seq;
+    uint32_t len;
+    int64_t ts_ns;
+    uint8_t data[];
+};
+
+struct tcp_table {
+    struct tcp_sink sink;
+    uint16_t *server_ports;
+    size_t nports;
+    size_t held_cap, total_cap;
+    size_t held_total;
+    struct tcp_flow **buckets;
+    size_t nbuckets, nflows;
+    struct tcp_flow *oldest, *newest;
+    uint64_t next_id;
+    struct tcp_stats st;
+};
+
+/* Sequence-space difference a - b, correct across wrap-around. */
+static int32_t seq_diff(uint32_t a, uint32_t b)
+{
+    return (int32_t)(a - b);
+}
+
+static uint64_t addr_hash(const struct tcp_addr *a)
+{
+    uint64_t h = 1469598103934665603ULL;
+    size_t n = a->family == 4 ? 4 : 16;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ a->ip[i]) * 1099511628211ULL;
+    return (h ^ a->port) * 1099511628211ULL;
+}
+
+static int addr_eq(const struct tcp_addr *a, const struct tcp_addr *b)
+{
+    return a->family == b->family && a->port == b->port && memcmp(a->ip, b->ip, a->family == 4 ? 4 : 16) == 0;
+}
+
+/* Order-independent: both directions of a connection land in one bucket. */
+static size_t bucket_of(const struct tcp_table *t, const struct tcp_addr *a, const struct tcp_addr *b)
+{
+    return (size_t)((addr_hash(a) ^ addr_hash(b)) & (t->nbuckets - 1));
+}
+
+struct tcp_table *tcp_table_new(const struct tcp_sink *sink, const uint16_t *server_ports, size_t n,
+                                size_t held_cap, size_t total_cap)
+{
+    struct tcp_table *t = xcalloc(1, sizeof *t);
+    t->sink = *sink;
+    if (n) {
+        t->server_ports = xmalloc(n * sizeof *server_ports);
+        memcpy(t->server_ports, server_ports, n * sizeof *server_ports);
+    }
+    t->nports = n;
+    t->held_cap = held_cap;
+    t->total_cap = total_cap;
+    t->nbuckets = 1024;
+    t->buckets = xcalloc(t->nbuckets, sizeof *t->buckets);
+    return t;
+}
+
+static void lru_unlink(struct tcp_table *t, struct tcp_flow *f)
+{
+    if (f->prev)
+        f->prev->next = f->next;
+    else
+        t->oldest = f->next;
+    if (f->next)
+        f->next->prev = f->prev;
+    else
+        t->newest = f->prev;
+    f->prev = f->next = NULL;
+}
+
+static void lru_append(struct tcp_table *t, struct tcp_flow *f)
+{
+    f->prev = t->newest;
+    f->next = NULL;
+    if (t->newest)
+        t->newest->next = f;
+    else
+        t->oldest = f;
+    t->newest = f;
+}
+
+static void grow(struct tcp_table *t)
+{
+    size_t n = t->nbuckets * 2;
+    struct tcp_flow **nb = xcalloc(n, sizeof *nb);
+    for (size_t i = 0; i < t->nbuckets; i++) {
+        struct tcp_flow *f = t->buckets[i];
+        while (f) {
+            struct tcp_flow *next = f->hnext;
+            size_t b = (size_t)((addr_hash(&f->cli) ^ addr_hash(&f->srv)) & (n - 1));
+            f->hnext = nb[b];
+            nb[b] = f;
+            f = next;
+        }
+    }
+    free(t->buckets);
+    t->buckets = nb;
+    t->nbuckets = n;
+}
+
+static int is_server_port(const struct tcp_table *t, uint16_t port)
+{
+    for (size_t i = 0; i < t->nports; i++)
+        if (t->server_ports[i] == port)
+            return 1;
+    return 0;
+}
+
+/* Who serves, for a connection joined without its handshake: 1 if the segment's sender does. */
+static int sender_serves(const struct tcp_table *t, const struct tcp_segment *s)
+{
+    int src = is_server_port(t, s->src.port), dst = is_server_port(t, s->dst.port);
+    if (src != dst)
+        return src;
+    if (s->len >= 5 && memcmp(s->payload, "HTTP/", 5) == 0)
+        return 1;
+    static const char *const methods[] = {"GET ", "POST ", "PUT ", "HEAD ", "DELETE ", "OPTIONS ", "PATCH "};
+    for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++) {
+        size_t ml = strlen(methods[i]);
+        if (s->len >= ml && memcmp(s->payload, methods[i], ml) == 0)
+            return 0;
+    }
+    /* Ephemeral ports are the high ones. */
+    return s->src.port < s->dst.port;
+}
+
+static struct tcp_flow *lookup(struct tcp_table *t, const struct tcp_segment *s, int *dir)
+{
+    size_t b = bucket_of(t, &s->src, &s->dst);
+    for (struct tcp_flow *f = t->buckets[b]; f; f = f->hnext) {
+        if (addr_eq(&f->cli, &s->src) && addr_eq(&f->srv, &s->dst)) {
+            *dir = TCP_C2S;
+            return f;
+        }
+        if (addr_eq(&f->srv, &s->src) && addr_eq(&f->cli, &s->dst)) {
+            *dir = TCP_S2C;
+            return f;
+        }
+    }
+    return NULL;
+}
+
+static struct tcp_flow *create(struct tcp_table *t, const struct tcp_segment *s, int *dir)
+{
+    if (t->nflows + 1 > t->nbuckets)
+        grow(t);
+    struct tcp_flow *f = xcalloc(1, sizeof *f);
+    int serves;
+    if (s->flags & TCP_SYN)
+        serves = (s->flags & TCP_ACK) != 0;
+    else
+        serves = sender_serves(t, s);
+    f->cli = serves ? s->dst : s->src;
+    f->srv = serves ? s->src : s->dst;
+    *dir = serves ? TCP_S2C : TCP_C2S;
+    f->id = ++t->next_id;
+    f->first_ts = f->last_ts = s->ts_ns;
+    size_t b = bucket_of(t, &f->cli, &f->srv);
+    f->hnext = t->buckets[b];
+    t->buckets[b] = f;
+    t->nflows++;
+    t->st.flows++;
+    lru_append(t, f);
+    return f;
+}
+
+static void half_free_held(struct tcp_table *t, struct tcp_half *h)
+{
+    while (h->held) {
+        struct tcp_seg_held *n = h->held->next;
+        t->held_total -= h->held->len;
+        free(h->held);
+        h->held = n;
+    }
+    h->held_bytes = 0;
+}
+
+static void deliver(struct tcp_table *t, struct tcp_flow *f, int dir, const uint8_t *p, uint32_t n, int64_t ts)
+{
+    struct tcp_half *h = &f->half[dir];
+    h->next_seq += n;
+    h->delivered += n;
+    if (n && !h->closed)
+        t->sink.data(t->sink.ctx, f, dir, p, n, ts);
+}
+
+/* Delivers held segments that have become contiguous. */
+static void drain(struct tcp_table *t, struct tcp_flow *f, int dir)
+{
+    struct tcp_half *h = &f->half[dir];
+    while (h->held) {
+        struct tcp_seg_held *s = h->held;
+        int32_t rel = seq_diff(s->seq, h->next_seq);
+        if (rel > 0)
+            break;
+        uint32_t skip = (uint32_t)-rel;
+        if (skip < s->len)
+            deliver(t, f, dir, s->data + skip, s->len - skip, s->ts_ns);
+        h->held = s->next;
+        h->held_bytes -= s->len;
+        t->held_total -= s->len;
+        free(s);
+    }
+}
+
+/* Gives up on the hole before the first held segment: a gap, then what follows. */
+static void skip_hole(struct tcp_table *t, struct tcp_flow *f, int dir, int64_t ts)
+{
+    struct tcp_half *h = &f->half[dir];
+    if (!h->held)
+        return;
+    uint32_t missing = (uint32_t)seq_diff(h->held->seq, h->next_seq);
+    t->st.gaps++;
+    t->st.gap_bytes += missing;
+    h->next_seq = h->held->seq;
+    if (!h->closed)
+        t->sink.gap(t->sink.ctx, f, dir, missing, ts);
+    drain(t, f, dir);
+}
+
+static void hold(struct tcp_table *t, struct tcp_flow *f, int dir, uint32_t seq, const uint8_t *p, uint32_t n,
+                 int64_t ts)
+{
+    struct tcp_half *h = &f->half[dir];
+    struct tcp_seg_held **pp = &h->held;
+    while (*pp && seq_diff((*pp)->seq, seq) < 0)
+        pp = &(*pp)->next;
+    if (*pp && (*pp)->seq == seq && (*pp)->len >= n) {
+        t->st.retransmissions++; /* the same out-of-order segment again */
+        return;
+    }
+    struct tcp_seg_held *s = xmalloc(sizeof *s + n);
+    s->seq = seq;
+    s->len = n;
+    s->ts_ns = ts;
+    memcpy(s->data, p, n);
+    s->next = *pp;
+    *pp = s;
+    h->held_bytes += n;
+    t->held_total += n;
+    t->st.out_of_order++;
+    while (h->held && h->held_bytes > t->held_cap)
+        skip_hole(t, f, dir, ts);
+}
+
+static void end_half(struct tcp_table *t, struct tcp_flow *f, int dir, int64_t ts)
+{
+    struct tcp_half *h = &f->half[dir];
+    if (h->closed)
+        return;
+    h->closed = 1;
+    half_free_held(t, h);
+    t->sink.end(t->sink.ctx, f, dir, ts);
+}
+
+static void destroy(struct tcp_table *t, struct tcp_flow *f)
+{
+    t->sink.gone(t->sink.ctx, f);
+    size_t b = bucket_of(t, &f->cli, &f->srv);
+    for (struct tcp_flow **pp = &t->buckets[b]; *pp; pp = &(*pp)->hnext) {
+        if (*pp == f) {
+            *pp = f->hnext;
+            break;
+        }
+    }
+    lru_unlink(t, f);
+    half_free_held(t, &f->half[0]);
+    half_free_held(t, &f->half[1]);
+    t->nflows--;
+    free(f);
+}
+
+/* Ends a flow now: holes become gaps, both directions end, the flow is freed. */
+static void flush_flow(struct tcp_table *t, struct tcp_flow *f, int64_t ts)
+{
+    for (int d = 0; d < 2; d++) {
+        struct tcp_half *h = &f->half[d];
+        while (h->held && !h->closed)
+            skip_hole(t, f, d, ts);
+    }
+    end_half(t, f, TCP_C2S, ts);
+    end_half(t, f, TCP_S2C, ts);
+    destroy(t, f);
+}
+
+void tcp_table_segment(struct tcp_table *t, const struct tcp_segment *s)
+{
+    t->st.segments++;
+    int dir;
+    struct tcp_flow *f = lookup(t, s, &dir);
+    if (f && (s->flags & TCP_SYN) && !(s->flags & TCP_ACK) && dir == TCP_C2S && f->half[0].started &&
+        f->half[0].next_seq != s->seq + 1) {
+        /* A new connection reusing the 4-tuple of an old one. */
+        flush_flow(t, f, s->ts_ns);
+        f = NULL;
+    }
+    if (!f) {
+        if (s->flags & TCP_RST)
+            return; /* a reset for a connection we never saw */
+        f = create(t, s, &dir);
+    }
+    f->last_ts = s->ts_ns;
+    lru_unlink(t, f);
+    lru_append(t, f);
+
+    struct tcp_half *h = &f->half[dir];
+    uint32_t seq = s->seq;
+    if (s->flags & TCP_SYN) {
+        if (!h->started) {
+            h->started = 1;
+            h->next_seq = seq + 1;
+        }
+        seq += 1;
+    }
+    if (s->flags & TCP_RST) {
+        flush_flow(t, f, s->ts_ns);
+        return;
+    }
+    if (!h->started && (s->len || s->missing || (s->flags & TCP_FIN))) {
+        h->started = 1;
+        h->next_seq = seq;
+        t->sink.gap(t->sink.ctx, f, dir, 0, s->ts_ns); /* joined mid-stream */
+    }
+    if (h->started && !h->closed && (s->len || s->missing)) {
+        int32_t rel = seq_diff(seq, h->next_seq);
+        uint32_t total = s->len + s->missing;
+        if (s->missing)
+            t->st.truncated++;
+        if (rel > 0) {
+            if (s->len)
+                hold(t, f, dir, seq, s->payload, s->len, s->ts_ns);
+            if (s->missing) {
+                /* The cut-off tail is lost for good; hold a marker-free hole after it. */
+            }
+        } else {
+            uint32_t skip = (uint32_t)-rel;
+            if (skip >= total) {
+                t->st.retransmissions++;
+            } else {
+                if (skip < s->len) {
+                    deliver(t, f, dir, s->payload + skip, s->len - skip, s->ts_ns);
+                    skip = 0;
+                } else {
+                    skip -= s->len;
+                }
+                if (s->missing > skip) {
+                    /* Bytes the snap length cut off: a gap of their size. */
+                    uint32_t lost = s->missing - skip;
+                    t->st.gaps++;
+                    t->st.gap_bytes += lost;
+                    h->next_seq += lost;
+                    t->sink.gap(t->sink.ctx, f, dir, lost, s->ts_ns);
+                }
+                drain(t, f, dir);
+            }
+        }
+    }
+    if (s->flags & TCP_FIN) {
+        h->fin_seen = 1;
+        h->fin_seq = seq + s->len + s->missing;
+    }
+    if (h->fin_seen && h->started && seq_diff(h->next_seq, h->fin_seq) >= 0)
+        end_half(t, f, dir, s->ts_ns);
+    if (f->half[0].closed && f->half[1].closed) {
+        destroy(t, f);
+        return;
+    }
+    if (t->held_total > t->total_cap)
+        tcp_table_evict_largest(t, s->ts_ns);
+}
+
+void tcp_table_expire(struct tcp_table *t, int64_t now_ns, int64_t idle_ns)
+{
+    while (t->oldest && now_ns - t->oldest->last_ts > idle_ns) {
+        t->st.evicted_idle++;
+        flush_flow(t, t->oldest, now_ns);
+    }
+}
+
+int tcp_table_evict_largest(struct tcp_table *t, int64_t now_ns)
+{
+    struct tcp_flow *big = NULL;
+    size_t most = 0;
+    for (struct tcp_flow *f = t->oldest; f; f = f->next) {
+        size_t held = f->half[0].held_bytes + f->half[1].held_bytes;
+        if (held > most) {
+            most = held;
+            big = f;
+        }
+    }
+    if (!big)
+        return 0;
+    t->st.evicted_memory++;
+    flush_flow(t, big, now_ns);
+    return 1;
+}
+
+void tcp_table_flush(struct tcp_table *t, int64_t now_ns)
+{
+    while (t->oldest)
+        flush_flow(t, t->oldest, now_ns);
+}
+
+void tcp_table_free(struct tcp_table *t)
+{
+    if (!t)
+        return;
+    tcp_table_flush(t, 0);
+    free(t->buckets);
+    free(t->server_ports);
+    free(t);
+}
+
+const struct tcp_stats *tcp_table_stats(const struct tcp_table *t)
+{
+    return &t->st;
+}
+
+size_t tcp_table_held_bytes(const struct tcp_table *t)
+{
+    return t->held_total;
+}
+
+size_t tcp_table_flows(const struct tcp_table *t)
+{
+    return t->nflows;
+}

@@ -1,0 +1,16 @@
+/*
+ * utf8.h — UTF-8 validation (RFC 3629: no overlongs, no surrogates, at most U+10FFFF).
+ */
+#ifndef KT_UTF8_H
+#define KT_UTF8_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Length of the valid UTF-8 sequence starting at s (n bytes available), or 0. */
+size_t utf8_seq(const unsigned char *s, size_t n);
+
+/* 1 when s[0..n) is valid UTF-8 with no NUL byte, else 0. */
+int utf8_valid_text(const uint8_t *s, size_t n);
+
+#endif
