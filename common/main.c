@@ -6,6 +6,7 @@
 
 #include "capture/capture_cmd.h"
 #include "emulator/emulator.h"
+#include "snapshots/snapshot_cmd.h"
 #include "version.h"
 
 static const char usage[] =
@@ -16,7 +17,7 @@ static const char usage[] =
     "commands:\n"
     "  emulator   run the Kinesis Data Streams API emulator\n"
     "  capture    record Kinesis HTTP exchanges into a snapshot\n"
-    "  snapshot   inspect a snapshot: ls, show, stats                (not implemented yet)\n"
+    "  snapshot   inspect a snapshot: ls, show, stats\n"
     "  extract    turn a snapshot into CSV, one record a row         (not implemented yet)\n"
     "  replay     send a CSV of records as PutRecords calls          (not implemented yet)\n"
     "\n"
@@ -42,7 +43,9 @@ int main(int argc, char **argv)
         return emulator_main(argc - 1, argv + 1);
     if (strcmp(cmd, "capture") == 0)
         return capture_main(argc - 1, argv + 1);
-    if (strcmp(cmd, "snapshot") == 0 || strcmp(cmd, "extract") == 0 ||
+    if (strcmp(cmd, "snapshot") == 0)
+        return snapshot_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "extract") == 0 ||
         strcmp(cmd, "replay") == 0) {
         fprintf(stderr, "kintape %s: not implemented yet\n", cmd);
         return 2;
