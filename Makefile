@@ -47,17 +47,19 @@ LIB      := $(VARIANT)/libkintape.a
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(VARIANT)/tests/%)
+TOOL_SRC := $(wildcard tests/tools/*.c)
+TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(VARIANT)/tools/%)
 
 .PHONY: all deps test test-unit test-san demo bench fuzz install clean version-stamp
 
-all: deps-build $(KINTAPE) $(UNIT_BIN)
+all: deps-build $(KINTAPE) $(UNIT_BIN) $(TOOL_BIN)
 
 # ---------------------------------------------------------------------------
 # Dependencies: Debian packages, installed when missing (as root), checked with
 # dpkg first so a ready machine pays nothing.
 BUILD_PKGS := cc:gcc make:make libpcap-dev libcurl4-openssl-dev libcsv-dev libjansson-dev \
               libssl-dev libevent-dev libhttp-parser-dev libnghttp2-dev
-TEST_PKGS  := python3:python3 curl:curl
+TEST_PKGS  := python3:python3 curl:curl tcpdump:tcpdump
 .PHONY: deps-build deps-test deps-bench deps-fuzz
 deps-build:
 	@common/deps.sh $(BUILD_PKGS)
@@ -98,6 +100,11 @@ $(KINTAPE): $(MAIN_OBJ) $(LIB)
 $(VARIANT)/tests/%: tests/unit/%.c $(LIB) tests/unit/ktest.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $< $(LIB) $(LDFLAGS_ALL) $(LDLIBS_ALL) -o $@
+
+# Helpers the tests run (e.g. mkpcap, which writes crafted pcap files).
+$(VARIANT)/tools/%: tests/tools/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $< $(LDFLAGS_ALL) -lpcap -o $@
 
 -include $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d)
 

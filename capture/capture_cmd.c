@@ -262,15 +262,6 @@ int capture_main(int argc, char **argv)
     }
     if (!filter && !nports)
         ports[nports++] = 4566;
-    char bpf[512];
-    if (filter) {
-        snprintf(bpf, sizeof bpf, "%s", filter);
-    } else {
-        size_t n = (size_t)snprintf(bpf, sizeof bpf, "tcp and (");
-        for (size_t i = 0; i < nports; i++)
-            n += (size_t)snprintf(bpf + n, sizeof bpf - n, "%sport %u", i ? " or " : "", ports[i]);
-        snprintf(bpf + n, sizeof bpf - n, ")");
-    }
     cfg.server_ports = ports;
     cfg.nports = nports;
 
@@ -298,6 +289,20 @@ int capture_main(int argc, char **argv)
                 linktype);
         pcap_close(p);
         return 2;
+    }
+    char bpf[1024];
+    if (filter) {
+        snprintf(bpf, sizeof bpf, "%s", filter);
+    } else {
+        /* The same expression again after "vlan": BPF offsets differ for tagged frames. */
+        char ps[200];
+        size_t n = 0;
+        for (size_t i = 0; i < nports; i++)
+            n += (size_t)snprintf(ps + n, sizeof ps - n, "%sport %u", i ? " or " : "", ports[i]);
+        if (linktype == DLT_EN10MB)
+            snprintf(bpf, sizeof bpf, "(tcp and (%s)) or (vlan and tcp and (%s))", ps, ps);
+        else
+            snprintf(bpf, sizeof bpf, "tcp and (%s)", ps);
     }
     struct bpf_program prog;
     if (pcap_compile(p, &prog, bpf, 1, PCAP_NETMASK_UNKNOWN) != 0) {

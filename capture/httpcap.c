@@ -327,26 +327,63 @@ static int is_upper(char c)
     return c >= 'A' && c <= 'Z';
 }
 
-/* Does [s, s+n) (one line, without its \n) start an HTTP/1.x message of this direction? */
-static int start_line(const char *s, size_t n, int dir)
+static int is_digit(char c)
 {
-    if (n && s[n - 1] == '\r')
-        n--;
-    if (dir == TCP_S2C)
-        return n >= 12 && memcmp(s, "HTTP/1.", 7) == 0 && (s[7] == '0' || s[7] == '1') && s[8] == ' ' &&
-               s[9] >= '1' && s[9] <= '5' && s[10] >= '0' && s[10] <= '9' && s[11] >= '0' && s[11] <= '9' &&
-               (n == 12 || s[12] == ' ');
-    size_t i = 0;
-    while (i < n && is_upper(s[i]))
-        i++;
-    if (i < 3 || i > 10 || i >= n || s[i] != ' ')
-        return 0;
-    size_t t = i + 1;
-    while (t < n && s[t] != ' ')
-        t++;
-    if (t == i + 1 || t + 9 != n)
-        return 0;
-    return memcmp(s + t, " HTTP/1.", 8) == 0 && (s[t + 8] == '0' || s[t + 8] == '1');
+    return c >= '0' && c <= '9';
+}
+
+/*
+ * Where a message of this direction starts in s[0..n): a request line
+ * ("METHOD target HTTP/1.x" + CRLF) or a status line ("HTTP/1.x NNN ...").
+ * A message need not start a line: after a body the next one follows at
+ * once. Returns the offset, or -1 (*need_more when a start may be cut off
+ * at the end of s).
+ */
+static long find_start(const char *s, size_t n, int dir, int *need_more)
+{
+    *need_more = 0;
+    for (size_t i = 0; i + 8 <= n; i++) {
+        const char *h = memchr(s + i, 'H', n - i);
+        if (!h)
+            break;
+        i = (size_t)(h - s);
+        if (i + 8 > n) {
+            *need_more = 1;
+            break;
+        }
+        if (memcmp(s + i, "HTTP/1.", 7) != 0 || (s[i + 7] != '0' && s[i + 7] != '1'))
+            continue;
+        if (dir == TCP_S2C) {
+            if (i + 13 > n) {
+                *need_more = 1;
+                break;
+            }
+            if (s[i + 8] == ' ' && s[i + 9] >= '1' && s[i + 9] <= '5' && is_digit(s[i + 10]) &&
+                is_digit(s[i + 11]) && (s[i + 12] == ' ' || s[i + 12] == '\r'))
+                return (long)i;
+            continue;
+        }
+        /* Request: "HTTP/1.x" ends the line, after " target" after "METHOD". */
+        if (i + 9 > n || (s[i + 8] != '\r' && s[i + 8] != '\n')) {
+            if (i + 9 > n)
+                *need_more = 1;
+            continue;
+        }
+        if (i < 4 || s[i - 1] != ' ')
+            continue;
+        size_t t = i - 1;
+        while (t > 0 && s[t - 1] != ' ' && s[t - 1] != '\n')
+            t--;
+        if (t == i - 1 || t < 2 || s[t - 1] != ' ')
+            continue;
+        size_t m = t - 1;
+        while (m > 0 && is_upper(s[m - 1]) && t - 1 - (m - 1) <= 10)
+            m--;
+        size_t mlen = t - 1 - m;
+        if (mlen >= 3 && mlen <= 10)
+            return (long)m;
+    }
+    return -1;
 }
 
 static void feed_parser(struct hdir *d, const uint8_t *p, size_t n);
@@ -364,37 +401,26 @@ static void resync(struct hdir *d, const uint8_t *p, size_t n)
 {
     struct httpcap *h = d->hf->h;
     kbuf_append(&d->scan, p, n);
-    const char *s = d->scan.p;
-    size_t len = d->scan.len, pos = 0;
-    while (pos < len) {
-        const char *nl = memchr(s + pos, '\n', len - pos);
-        if (!nl)
-            break;
-        size_t ll = (size_t)(nl - (s + pos));
-        if (start_line(s + pos, ll, d->dir)) {
-            if (pos) {
-                h->st.unparsable++;
-                h->st.unparsable_bytes += pos;
-            }
-            struct kbuf rest = d->scan;
-            kbuf_init(&d->scan);
-            parser_start(d);
-            feed_parser(d, (const uint8_t *)rest.p + pos, rest.len - pos);
-            kbuf_free(&rest);
-            return;
+    int need_more;
+    long at = find_start(d->scan.p, d->scan.len, d->dir, &need_more);
+    if (at >= 0) {
+        if (at > 0) {
+            h->st.unparsable++;
+            h->st.unparsable_bytes += (uint64_t)at;
         }
-        pos += ll + 1;
+        struct kbuf rest = d->scan;
+        kbuf_init(&d->scan);
+        parser_start(d);
+        feed_parser(d, (const uint8_t *)rest.p + at, rest.len - (size_t)at);
+        kbuf_free(&rest);
+        return;
     }
-    /* Keep the last, unfinished line (bounded); the rest is not HTTP. */
-    size_t keep = len - pos;
-    if (keep > SCAN_KEEP) {
-        pos = len - SCAN_KEEP;
-        keep = SCAN_KEEP;
-    }
-    if (pos) {
+    /* Keep a tail that may hold the start of a start line; the rest is not HTTP. */
+    if (d->scan.len > SCAN_KEEP) {
+        size_t drop = d->scan.len - SCAN_KEEP;
         h->st.unparsable++;
-        h->st.unparsable_bytes += pos;
-        kbuf_consume(&d->scan, pos);
+        h->st.unparsable_bytes += drop;
+        kbuf_consume(&d->scan, drop);
     }
 }
 

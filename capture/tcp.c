@@ -370,6 +370,15 @@ void tcp_table_segment(struct tcp_table *t, const struct tcp_segment *s)
             }
         }
     }
+    /*
+     * The peer acknowledged bytes of the other direction that we hold beyond
+     * a hole: it received the hole, so the capture missed it for good.
+     */
+    struct tcp_half *o = &f->half[!dir];
+    if ((s->flags & TCP_ACK) && o->started && !o->closed) {
+        while (o->held && seq_diff(s->ack, o->held->seq + o->held->len) >= 0)
+            skip_hole(t, f, !dir, s->ts_ns);
+    }
     if (s->flags & TCP_FIN) {
         h->fin_seen = 1;
         h->fin_seq = seq + s->len + s->missing;

@@ -9,8 +9,9 @@
  *                 ahead of next_seq: held (copied) until the hole fills
  *                 behind next_seq: a retransmission (or the new tail of an overlap)
  *
- * A hole that does not fill (the out-of-order bytes of a direction pass
- * their cap, the flow ends or goes idle) becomes a gap: the consumer is told
+ * A hole that does not fill (the peer acknowledges bytes held beyond it, the
+ * out-of-order bytes of a direction pass their cap, the flow ends or goes
+ * idle) becomes a gap: the consumer is told
  * how many bytes are missing and the stream goes on after them. A direction
  * first seen without its SYN starts with a gap of 0 bytes, so the consumer
  * knows it joined mid-stream. Memory is bounded per direction and in total.
