@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <poll.h>
 #include <pcap/pcap.h>
 #include <signal.h>
 #include <stdio.h>
@@ -345,7 +346,24 @@ int capture_main(int argc, char **argv)
     if (iface && !quiet)
         fprintf(stderr, "kintape capture: capturing on %s (%s) into %s; Ctrl-C stops\n", iface, bpf, out);
     uint64_t packets_before_error = 0;
+    /*
+     * Live: wait for packets with poll() so that --duration, signals and idle
+     * connections are handled even when nothing arrives (in immediate mode
+     * the read timeout does not wake pcap_dispatch up).
+     */
+    int fd = -1;
+    if (iface) {
+        if (pcap_setnonblock(p, 1, ebuf) != 0)
+            fprintf(stderr, "kintape capture: warning: %s\n", ebuf);
+        fd = pcap_get_selectable_fd(p);
+    }
     while (!stop_requested && !r.failed) {
+        if (fd >= 0) {
+            struct pollfd pfd = {fd, POLLIN, 0};
+            int rc = poll(&pfd, 1, 100);
+            if (rc < 0 && errno != EINTR)
+                break;
+        }
         int n = pcap_dispatch(p, iface ? -1 : 4096, on_packet, (u_char *)&r);
         if (n == PCAP_ERROR) {
             /* Offline: a truncated or corrupt file. Keep what was read. */
@@ -365,6 +383,8 @@ int capture_main(int argc, char **argv)
             break;
         if (!iface && n == 0)
             break; /* end of file */
+        if (iface && n < 0)
+            break;
         if (r.count && exchanges_of(r.cap) >= r.count)
             break;
         if (iface) {
@@ -378,6 +398,12 @@ int capture_main(int argc, char **argv)
                 r.err = e;
             }
         }
+    }
+    /* Drain what the kernel already holds, so stopping loses nothing that was captured. */
+    if (iface && !r.failed) {
+        for (int i = 0; i < 64; i++)
+            if (pcap_dispatch(p, -1, on_packet, (u_char *)&r) <= 0)
+                break;
     }
     active_handle = NULL;
     signal(SIGINT, SIG_DFL);

@@ -8,7 +8,8 @@
 Unit tests are the C programs in --unit (each prints "name: N passed, M failed").
 End-to-end tests are the unittest modules in tests/e2e, run against --bin.
 With --san-bin, the unit tests of --san-unit and the e2e modules that test the
-emulator (tests/e2e/test_emulator_*.py) run again against the ASan/UBSan build.
+emulator and capture (tests/e2e/test_emulator_*.py, test_capture_*.py) run again
+against the ASan/UBSan build.
 """
 import argparse
 import os
@@ -53,13 +54,14 @@ class Result(unittest.TextTestResult):
     pass
 
 
-def run_e2e(binary, label, pattern, keyword):
+def run_e2e(binary, label, patterns, keyword):
     os.environ["KINTAPE_BIN"] = os.path.abspath(binary)
     loader = unittest.TestLoader()
     if keyword:
         loader.testNamePatterns = [f"*{keyword}*"]
-    suite = loader.discover(os.path.join(HERE, "e2e"), pattern=pattern, top_level_dir=HERE)
-    print(f"[{label}] end-to-end tests ({pattern}) against {binary}", flush=True)
+    suite = unittest.TestSuite(loader.discover(os.path.join(HERE, "e2e"), pattern=p, top_level_dir=HERE)
+                               for p in patterns)
+    print(f"[{label}] end-to-end tests ({' '.join(patterns)}) against {binary}", flush=True)
     t0 = time.time()
     runner = unittest.TextTestRunner(stream=sys.stdout, verbosity=2, resultclass=Result)
     result = runner.run(suite)
@@ -87,7 +89,7 @@ def main():
         total_p += p
         total_f += f
     if args.only in (None, "e2e"):
-        p, f = run_e2e(args.bin, "e2e", "test_*.py", args.keyword)
+        p, f = run_e2e(args.bin, "e2e", ["test_*.py"], args.keyword)
         total_p += p
         total_f += f
     if args.san_bin:
@@ -98,7 +100,8 @@ def main():
             total_p += p
             total_f += f
         if args.only in (None, "e2e"):
-            p, f = run_e2e(args.san_bin, "asan+ubsan e2e", "test_emulator_*.py", args.keyword)
+            p, f = run_e2e(args.san_bin, "asan+ubsan e2e", ["test_emulator_*.py", "test_capture_*.py"],
+                           args.keyword)
             total_p += p
             total_f += f
     print(f"\n{total_p} passed, {total_f} failed ({time.time() - t0:.0f}s)")
