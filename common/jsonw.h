@@ -15,6 +15,13 @@
 /* Appends s[0..n) as a quoted JSON string. Bytes >= 0x80 pass through as is. */
 void jw_str(struct kbuf *b, const char *s, size_t n);
 
+/*
+ * Appends s[0..n) as a quoted JSON string if it is UTF-8 text without NUL
+ * bytes (one pass for the check and the escaping); returns -1 and leaves b
+ * as it was otherwise.
+ */
+int jw_str_utf8(struct kbuf *b, const char *s, size_t n);
+
 static inline void jw_cstr(struct kbuf *b, const char *s)
 {
     jw_str(b, s, strlen(s));

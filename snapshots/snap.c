@@ -153,9 +153,7 @@ static void write_msg(struct kbuf *b, const struct snap_msg *m, int is_request)
         kbuf_putc(b, ']');
     }
     kbuf_puts(b, "],\"body\":");
-    if (utf8_valid_text(m->body, m->body_len)) {
-        jw_str(b, (const char *)m->body, m->body_len);
-    } else {
+    if (jw_str_utf8(b, (const char *)m->body, m->body_len) != 0) {
         jw_base64(b, m->body, m->body_len);
         kbuf_puts(b, ",\"body_encoding\":\"base64\"");
     }

@@ -71,6 +71,41 @@ static void test_buf_json(void)
     struct kbuf b = KBUF_INIT;
     jw_str(&b, "a\"b\\c\n\x01\xc3\xa9", 9);
     CHECK_STR(b.p, "\"a\\\"b\\\\c\\n\\u0001\xc3\xa9\"");
+    /* Every length and alignment around the 8-byte fast path, against a byte-at-a-time reference. */
+    const char *sample = "abcdefgh\"ij\\kl\nmn\x01op\xc3\xa9qrstuvwxyz0123456789\"\"ABCDEFGHIJ";
+    size_t sl = strlen(sample);
+    int all_same = 1;
+    for (size_t off = 0; off < 8; off++) {
+        for (size_t len = 0; off + len <= sl; len++) {
+            struct kbuf x = KBUF_INIT, ref = KBUF_INIT;
+            jw_str(&x, sample + off, len);
+            kbuf_putc(&ref, '"');
+            for (size_t i = off; i < off + len; i++) {
+                unsigned char c = (unsigned char)sample[i];
+                if (c == '"') kbuf_puts(&ref, "\\\"");
+                else if (c == '\\') kbuf_puts(&ref, "\\\\");
+                else if (c == '\n') kbuf_puts(&ref, "\\n");
+                else if (c < 0x20) kbuf_appendf(&ref, "\\u%04x", c);
+                else kbuf_putc(&ref, (char)c);
+            }
+            kbuf_putc(&ref, '"');
+            if (strcmp(x.p, ref.p) != 0)
+                all_same = 0;
+            kbuf_free(&x);
+            kbuf_free(&ref);
+        }
+    }
+    CHECK(all_same);
+    kbuf_reset(&b);
+    CHECK_INT(jw_str_utf8(&b, "caf\xc3\xa9 \"x\"", 9), 0);
+    CHECK_STR(b.p, "\"caf\xc3\xa9 \\\"x\\\"\"");
+    kbuf_reset(&b);
+    kbuf_puts(&b, "keep");
+    CHECK_INT(jw_str_utf8(&b, "abcdefghijklmno\xff", 16), -1);
+    CHECK_STR(b.p, "keep");
+    CHECK_INT(jw_str_utf8(&b, "a\0b", 3), -1);
+    CHECK_INT(jw_str_utf8(&b, "\xed\xa0\x80", 3), -1); /* a surrogate */
+    CHECK_STR(b.p, "keep");
     kbuf_reset(&b);
     jw_epoch_ms(&b, 1795558785007LL);
     CHECK_STR(b.p, "1795558785.007");
