@@ -2,28 +2,47 @@
 #include "jsonw.h"
 
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "b64.h"
 #include "utf8.h"
 
-/*
- * Bytes of w (little-endian order: lowest address first) that are below
- * 0x20, a quote, a backslash or (with high = 1) at or above 0x80: the high
- * bit of each such byte is set. The lowest set bit is exact; higher ones may
- * be spurious, so only the first is used.
- */
-static inline uint64_t special_bytes(uint64_t w, int high)
+/* The letter after the backslash for characters with a short escape; 0: use \u00XX. */
+static const char short_escape[256] = {
+    ['"'] = '"', ['\\'] = '\\', ['\n'] = 'n', ['\r'] = 'r', ['\t'] = 't', ['\b'] = 'b', ['\f'] = 'f',
+};
+
+/* Mask of bytes of s[0..16) (bit i for byte i) that need attention. */
+static inline unsigned specials16(const char *s, int utf8)
 {
-    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
-    uint64_t q = w ^ (ones * '"'), bs = w ^ (ones * '\\');
-    uint64_t m = (((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((bs - ones) & ~bs)) & highs;
-    return high ? m | (w & highs) : m;
+#ifdef __SSE2__
+    __m128i v = _mm_loadu_si128((const __m128i *)s);
+    __m128i c1f = _mm_set1_epi8(0x1f);
+    __m128i m = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
+    m = _mm_or_si128(m, _mm_cmpeq_epi8(_mm_max_epu8(v, c1f), c1f)); /* v <= 0x1f */
+    unsigned mask = (unsigned)_mm_movemask_epi8(m);
+    if (utf8)
+        mask |= (unsigned)_mm_movemask_epi8(v);
+    return mask;
+#else
+    unsigned mask = 0;
+    for (int k = 0; k < 16; k++) {
+        unsigned char c = (unsigned char)s[k];
+        if (c < 0x20 || c == '"' || c == '\\' || (utf8 && c >= 0x80))
+            mask |= 1u << k;
+    }
+    return mask;
+#endif
 }
 
 /*
- * Escapes s[0..n) into b (the opening quote is the caller's). With utf8 = 1
- * the text is also checked to be UTF-8 without NUL bytes; returns -1 at the
+ * Escapes s[0..n) into b (the quotes are the caller's). With utf8 = 1 the
+ * text is also checked to be UTF-8 without NUL bytes; returns -1 at the
  * first byte that is not (b is then left partly written), else 0.
+ * Sixteen bytes at a time: stored as they are, then the first one that
+ * needs escaping (if any) is fixed up and scanning resumes after it.
  */
 static int escape(struct kbuf *b, const char *s, size_t n, int utf8)
 {
@@ -32,21 +51,19 @@ static int escape(struct kbuf *b, const char *s, size_t n, int utf8)
     while (i < n) {
         /* Work in blocks so the worst case (every byte escaped, 6x) is reserved per block. */
         size_t end = n - i > 65536 ? i + 65536 : n;
-        kbuf_reserve(b, (end - i) * 6 + 1);
+        kbuf_reserve(b, (end - i) * 6 + 16);
         char *o = b->p + b->len;
         while (i < end) {
-            if (i + 8 <= end) {
-                uint64_t w;
-                memcpy(&w, s + i, 8);
-                uint64_t m = special_bytes(w, utf8);
+            size_t k;
+            if (i + 16 <= end) {
+                unsigned m = specials16(s + i, utf8);
+                memcpy(o, s + i, 16);
                 if (!m) {
-                    memcpy(o, s + i, 8);
-                    o += 8;
-                    i += 8;
+                    o += 16;
+                    i += 16;
                     continue;
                 }
-                size_t k = (size_t)__builtin_ctzll(m) >> 3;
-                memcpy(o, s + i, k);
+                k = (size_t)__builtin_ctz(m);
                 o += k;
                 i += k;
             }
@@ -68,20 +85,15 @@ static int escape(struct kbuf *b, const char *s, size_t n, int utf8)
             if (c == 0 && utf8)
                 return -1;
             *o++ = '\\';
-            switch (c) {
-            case '"': *o++ = '"'; break;
-            case '\\': *o++ = '\\'; break;
-            case '\n': *o++ = 'n'; break;
-            case '\r': *o++ = 'r'; break;
-            case '\t': *o++ = 't'; break;
-            case '\b': *o++ = 'b'; break;
-            case '\f': *o++ = 'f'; break;
-            default:
-                *o++ = 'u';
-                *o++ = '0';
-                *o++ = '0';
-                *o++ = hex[c >> 4];
-                *o++ = hex[c & 15];
+            if (short_escape[c]) {
+                *o++ = short_escape[c];
+            } else {
+                o[0] = 'u';
+                o[1] = '0';
+                o[2] = '0';
+                o[3] = hex[c >> 4];
+                o[4] = hex[c & 15];
+                o += 5;
             }
         }
         b->len = (size_t)(o - b->p);
