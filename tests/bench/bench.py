@@ -120,6 +120,8 @@ def start_server(name, kintape, pin):
     if name == "kintape":
         cmd = [kintape, "emulator", "--port", str(port), "--quiet"]
         cwd = ROOT
+        if pin is None:
+            cmd = [kintape, "emulator", "--port", str(port), "--quiet"]
     elif name == "kinesalite":
         cmd = ["node", "-r", pin, os.path.join(NODE_DIR, "node_modules", "kinesalite", "cli.js"),
                "--port", str(port), "--createStreamMs", "0", "--deleteStreamMs", "0", "--updateStreamMs", "0",
@@ -232,7 +234,79 @@ def bench_emulators(args, tmp):
             print(f"  kintape memory: {k['rss_bytes'] / 2**20:,.0f} MiB resident holding "
                   f"{k['held_records']:,} records, {k['held_bytes'] / 2**20:,.0f} MiB of data and keys: "
                   f"{k['rss_bytes'] / k['held_bytes']:.2f}x")
-    return results
+    return results, records, lua, body_file
+
+
+def timed(cmd, **kw):
+    t0 = time.monotonic()
+    p = subprocess.run(cmd, capture_output=True, text=True, **kw)
+    return time.monotonic() - t0, p
+
+
+def bench_capture(args, tmp, records, lua, body_file):
+    """Offline pcap to snapshot (MB/s of pcap), and a live capture under the PutRecords load."""
+    if not shutil.which("tcpdump"):
+        print("\n== capture: skipped (tcpdump is needed to record the pcap; apt-get install tcpdump)")
+        return
+    print(f"\n== capture-offline: a pcap of PutRecords traffic recorded by tcpdump, read by kintape capture -r")
+    proc, port = start_server("kintape", args.bin, None)
+    pcap = os.path.join(tmp, "load.pcap")
+    try:
+        create_stream(port, 4)
+        td = subprocess.Popen(["tcpdump", "-i", "lo", "-s", "0", "-B", "524288", "--immediate-mode", "-w", pcap,
+                               "tcp", "port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        td.stderr.readline()
+        time.sleep(0.5)
+        run_wrk(port, 4, 1, 8, lua, body_file)
+        time.sleep(0.5)
+        td.send_signal(signal.SIGINT)
+        td.communicate(timeout=60)
+    finally:
+        stop(proc)
+    size = os.path.getsize(pcap)
+    snap = os.path.join(tmp, "load.snap.jsonl")
+    t_file, p = timed([args.bin, "capture", "-r", pcap, "--port", str(port), "-o", snap])
+    m = re.search(r"(\d+) exchanges", p.stderr)
+    t_null, _ = timed([args.bin, "capture", "-r", pcap, "--port", str(port), "-o", "/dev/null", "-q"])
+    t_cp, _ = timed(["cp", pcap, pcap + ".copy"])
+    os.unlink(pcap + ".copy")
+    mb = size / 1e6
+    print(f"  pcap {mb:,.0f} MB, {m.group(1) if m else '?'} exchanges")
+    print(f"  kintape capture -r, snapshot to a file:  {mb / t_file:8,.0f} MB/s  ({t_file:.2f}s)")
+    print(f"  kintape capture -r, snapshot to /dev/null: {mb / t_null:6,.0f} MB/s  ({t_null:.2f}s)")
+    print(f"  cp of the same pcap (the disk's own pace): {mb / t_cp:6,.0f} MB/s  ({t_cp:.2f}s); "
+          f"capture to a file / cp = {t_cp / t_file:.2f}x")
+    os.unlink(snap)
+    os.unlink(pcap)
+
+    print(f"\n== capture-live: kintape capture -i lo while the emulator takes the PutRecords load "
+          f"({args.connections} connections, {args.duration}s)")
+    proc, port = start_server("kintape", args.bin, None)
+    snap = os.path.join(tmp, "live.snap.jsonl")
+    try:
+        create_stream(port, 4)
+        before = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=10).read())
+        cap = subprocess.Popen([args.bin, "capture", "-i", "lo", "--port", str(port), "-o", snap],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        cap.stderr.readline()
+        time.sleep(0.5)
+        r = run_wrk(port, args.duration, args.threads, args.connections, lua, body_file)
+        time.sleep(1)
+        h = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=10).read())
+        time.sleep(0.5)
+        cap.send_signal(signal.SIGINT)
+        _, err = cap.communicate(timeout=120)
+    finally:
+        stop(proc)
+    end = json.loads(open(snap).read().rstrip("\n").rsplit("\n", 1)[-1])["kintape_snapshot_end"]
+    served = h["requests"] - before["requests"]  # API calls made while capturing
+    got = end["exchanges"] - 1  # the /health request is captured too
+    print(f"  load: {r['rps'] * 500:,.0f} records/s ({r['rps']:,.0f} PutRecords/s) with the capture running")
+    print(f"  emulator answered {served:,} calls; the snapshot holds {got:,} exchanges "
+          f"({end['complete']:,} complete): {served - got:,} lost")
+    print(f"  kernel drops {end['dropped_kernel']}, interface drops {end['dropped_interface']}, TCP gaps "
+          f"{end['tcp_gaps']}; snapshot {'lossless' if end['lossless'] else 'NOT lossless: ' + '; '.join(end['problems'])}")
+    os.unlink(snap)
 
 
 def main():
@@ -242,12 +316,15 @@ def main():
     ap.add_argument("--connections", type=int, default=16)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--only", help="comma-separated servers: kintape,kinesalite,kinesis-mock")
+    ap.add_argument("--parts", default="emulator,capture", help="benchmarks to run: emulator,capture")
     args = ap.parse_args()
     args.bin = os.path.abspath(args.bin)
     if not shutil.which("wrk"):
         sys.exit("bench: wrk is not installed (apt-get install wrk)")
     with tempfile.TemporaryDirectory(prefix="kintape-bench-") as tmp:
-        bench_emulators(args, tmp)
+        _, records, lua, body_file = bench_emulators(args, tmp)
+        if not args.only or "capture" in args.parts:
+            bench_capture(args, tmp, records, lua, body_file)
 
 
 if __name__ == "__main__":
