@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 """`make demo`: kintape end to end on the built-in emulator.
 
-Starts `kintape emulator` on a free loopback port, runs the README's
-quick-start against it with the AWS CLI (create a stream with 2 shards, put
-records, read them back with a shard iterator, list, describe, delete),
-prints every command and what it answered, and stops the emulator.
+Starts `kintape emulator` on a free loopback port, starts `kintape capture`
+on lo, runs the README's quick-start against the emulator with the AWS CLI
+(create a stream with 2 shards, put records, read them back with a shard
+iterator, list, describe, delete), stops the capture and shows what it
+recorded with `kintape snapshot stats`, printing every command and its
+answer. Live capture needs root or CAP_NET_RAW; without them that step says
+so and is skipped.
 """
 import argparse
 import json
@@ -14,6 +17,7 @@ import shlex
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -32,6 +36,7 @@ class Demo:
                          "AWS_CONFIG_FILE": "/nonexistent", "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent"})
         self.emu = None
         self.url = None
+        self.cap = None
 
     def start_emulator(self):
         banner("starting the emulator")
@@ -51,6 +56,37 @@ class Demo:
             self.emu.send_signal(signal.SIGTERM)
             self.emu.wait(timeout=30)
             print(f"emulator exited with status {self.emu.returncode}")
+
+    def start_capture(self, snap):
+        banner("capturing the quick-start's traffic on lo")
+        port = self.url.rsplit(":", 1)[1]
+        cmd = [self.kintape, "capture", "-i", "lo", "--port", port, "-o", snap]
+        print("$ kintape capture -i lo --port " + port + " -o " + snap, flush=True)
+        self.cap = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
+        line = self.cap.stderr.readline()
+        print(line.rstrip(), flush=True)
+        if "capturing on" not in line:
+            rest = self.cap.stderr.read()
+            print(rest.rstrip())
+            print("(capture step skipped: live capture needs root or CAP_NET_RAW)")
+            self.cap = None
+            return False
+        time.sleep(0.3)
+        return True
+
+    def stop_capture(self, snap):
+        if not self.cap:
+            return
+        time.sleep(0.3)
+        self.cap.send_signal(signal.SIGINT)
+        _, err = self.cap.communicate(timeout=60)
+        print(err.rstrip(), flush=True)
+        banner("what the capture recorded")
+        print(f"$ kintape snapshot stats {snap}", flush=True)
+        p = subprocess.run([self.kintape, "snapshot", "stats", snap], capture_output=True, text=True)
+        print(p.stdout.rstrip(), flush=True)
+        if p.returncode != 0:
+            sys.exit(f"demo: snapshot stats failed: {p.stderr}")
 
     def aws(self, *args, show=True):
         cmd = ["aws", "--endpoint-url", self.url, "kinesis", *args]
@@ -92,11 +128,18 @@ def main():
     args = ap.parse_args()
     demo = Demo(os.path.abspath(args.bin))
     t0 = time.time()
+    work = tempfile.mkdtemp(prefix="kintape-demo-")
+    snap = os.path.join(work, "quickstart.snap.jsonl")
     try:
         demo.start_emulator()
+        demo.start_capture(snap)
         demo.quickstart()
+        demo.stop_capture(snap)
     finally:
+        if demo.cap and demo.cap.poll() is None:
+            demo.cap.kill()
         demo.stop_emulator()
+    print(f"\nfiles of this run are in {work}")
     print(f"\ndemo finished in {time.time() - t0:.1f}s")
 
 
