@@ -200,6 +200,13 @@ static int by_count(const void *a, const void *b)
     return x->n < y->n ? 1 : x->n > y->n ? -1 : strcmp(x->key, y->key);
 }
 
+/* Most frequent first. */
+static void counts_sort(struct counts *c)
+{
+    if (c->n)
+        qsort(c->v, c->n, sizeof *c->v, by_count);
+}
+
 /* Records in a PutRecords request body (or 1 for PutRecord), without a full parse. */
 static uint64_t records_in(struct snap_reader *r, const struct snap_rec *rec)
 {
@@ -289,18 +296,18 @@ static int stats(struct snap_reader *r, struct kt_err *err)
            (unsigned long long)resp_bytes);
     printf("records    %llu put (PutRecord, PutRecords)\n", (unsigned long long)records);
 
-    qsort(ops.v, ops.n, sizeof *ops.v, by_count);
+    counts_sort(&ops);
     printf("\noperations                  calls   failed  records  request bytes  response bytes\n");
     for (size_t i = 0; i < ops.n; i++)
         printf("  %-24s %7llu  %7llu  %7llu  %13llu  %14llu\n", ops.v[i].key, (unsigned long long)ops.v[i].n,
                (unsigned long long)ops.v[i].errors, (unsigned long long)ops.v[i].records,
                (unsigned long long)ops.v[i].bytes_in, (unsigned long long)ops.v[i].bytes_out);
-    qsort(streams.v, streams.n, sizeof *streams.v, by_count);
+    counts_sort(&streams);
     printf("\nstreams                     calls  records  request bytes\n");
     for (size_t i = 0; i < streams.n; i++)
         printf("  %-24s %7llu  %7llu  %13llu\n", streams.v[i].key, (unsigned long long)streams.v[i].n,
                (unsigned long long)streams.v[i].records, (unsigned long long)streams.v[i].bytes_in);
-    qsort(statuses.v, statuses.n, sizeof *statuses.v, by_count);
+    counts_sort(&statuses);
     printf("\nstatus    ");
     for (size_t i = 0; i < statuses.n; i++)
         printf(" %s: %llu", statuses.v[i].key, (unsigned long long)statuses.v[i].n);
@@ -341,7 +348,7 @@ static int stats(struct snap_reader *r, struct kt_err *err)
                bad == 1 ? "" : "s", (unsigned long long)first_bad_line);
         damaged = 1;
     }
-    qsort(reasons.v, reasons.n, sizeof *reasons.v, by_count);
+    counts_sort(&reasons);
     for (size_t i = 0; i < reasons.n; i++)
         printf("  incomplete %llu: %s\n", (unsigned long long)reasons.v[i].n, reasons.v[i].key);
     counts_free(&ops);
