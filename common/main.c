@@ -6,6 +6,7 @@
 
 #include "capture/capture_cmd.h"
 #include "emulator/emulator.h"
+#include "snapshots/extract_cmd.h"
 #include "snapshots/snapshot_cmd.h"
 #include "version.h"
 
@@ -18,7 +19,7 @@ static const char usage[] =
     "  emulator   run the Kinesis Data Streams API emulator\n"
     "  capture    record Kinesis HTTP exchanges into a snapshot\n"
     "  snapshot   inspect a snapshot: ls, show, stats\n"
-    "  extract    turn a snapshot into CSV, one record a row         (not implemented yet)\n"
+    "  extract    turn a snapshot into CSV, one record a row\n"
     "  replay     send a CSV of records as PutRecords calls          (not implemented yet)\n"
     "\n"
     "  kintape --version       print the version\n"
@@ -45,8 +46,9 @@ int main(int argc, char **argv)
         return capture_main(argc - 1, argv + 1);
     if (strcmp(cmd, "snapshot") == 0)
         return snapshot_main(argc - 1, argv + 1);
-    if (strcmp(cmd, "extract") == 0 ||
-        strcmp(cmd, "replay") == 0) {
+    if (strcmp(cmd, "extract") == 0)
+        return extract_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "replay") == 0) {
         fprintf(stderr, "kintape %s: not implemented yet\n", cmd);
         return 2;
     }
