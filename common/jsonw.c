@@ -2,40 +2,15 @@
 #include "jsonw.h"
 
 #include <string.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 
 #include "b64.h"
+#include "simd.h"
 #include "utf8.h"
 
 /* The letter after the backslash for characters with a short escape; 0: use \u00XX. */
 static const char short_escape[256] = {
     ['"'] = '"', ['\\'] = '\\', ['\n'] = 'n', ['\r'] = 'r', ['\t'] = 't', ['\b'] = 'b', ['\f'] = 'f',
 };
-
-/* Mask of bytes of s[0..16) (bit i for byte i) that need attention. */
-static inline unsigned specials16(const char *s, int utf8)
-{
-#ifdef __SSE2__
-    __m128i v = _mm_loadu_si128((const __m128i *)s);
-    __m128i c1f = _mm_set1_epi8(0x1f);
-    __m128i m = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
-    m = _mm_or_si128(m, _mm_cmpeq_epi8(_mm_max_epu8(v, c1f), c1f)); /* v <= 0x1f */
-    unsigned mask = (unsigned)_mm_movemask_epi8(m);
-    if (utf8)
-        mask |= (unsigned)_mm_movemask_epi8(v);
-    return mask;
-#else
-    unsigned mask = 0;
-    for (int k = 0; k < 16; k++) {
-        unsigned char c = (unsigned char)s[k];
-        if (c < 0x20 || c == '"' || c == '\\' || (utf8 && c >= 0x80))
-            mask |= 1u << k;
-    }
-    return mask;
-#endif
-}
 
 /*
  * Escapes s[0..n) into b (the quotes are the caller's). With utf8 = 1 the
@@ -56,7 +31,7 @@ static int escape(struct kbuf *b, const char *s, size_t n, int utf8)
         while (i < end) {
             size_t k;
             if (i + 16 <= end) {
-                unsigned m = specials16(s + i, utf8);
+                unsigned m = kt_json_specials16(s + i, utf8);
                 memcpy(o, s + i, 16);
                 if (!m) {
                     o += 16;

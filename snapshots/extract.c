@@ -29,6 +29,8 @@
 #include "jsonw.h"
 #include "ktime.h"
 #include "mem.h"
+#include "outfile.h"
+#include "simd.h"
 #include "snap.h"
 #include "utf8.h"
 
@@ -37,10 +39,8 @@
 enum pass_mode { PASS_LOOK, PASS_RAW_TRY, PASS_RAW, PASS_BASE64 };
 
 struct out {
-    int fd;
-    const char *path;
-    struct kbuf buf;
-    uint64_t bytes;
+    struct outfile *f;
+    struct kbuf buf;           /* rows being built, handed to f in large pieces */
     int nfield;
 };
 
@@ -60,31 +60,20 @@ struct pass {
 
 static int out_flush(struct out *o, struct kt_err *err)
 {
-    const char *p = o->buf.p;
-    size_t n = o->buf.len;
-    while (n) {
-        ssize_t k = write(o->fd, p, n);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0) {
-            kt_err_set(err, "%s: write failed: %s", o->path, k < 0 ? strerror(errno) : "no progress");
-            return -1;
-        }
-        p += k;
-        n -= (size_t)k;
-        o->bytes += (uint64_t)k;
-    }
+    int rc = outfile_write(o->f, o->buf.p, o->buf.len, err);
     kbuf_reset(&o->buf);
-    return 0;
+    return rc;
 }
 
 static int needs_quotes(const char *s, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (c == ',' || c == '"' || c == '\n' || c == '\r')
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        if (kt_csv_specials16(s + i))
             return 1;
-    }
+    for (; i < n; i++)
+        if (s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r')
+            return 1;
     return 0;
 }
 
@@ -493,60 +482,53 @@ int extract_run(const char *in, const char *outpath, const struct extract_opts *
 {
     struct stat sb;
     int in_seekable = strcmp(in, "-") != 0 && stat(in, &sb) == 0 && S_ISREG(sb.st_mode);
-    struct out out = {.fd = STDOUT_FILENO, .path = "standard output"};
-    int out_file = strcmp(outpath, "-") != 0;
-    if (out_file) {
-        out.fd = open(outpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        out.path = outpath;
-        if (out.fd < 0) {
-            kt_err_set(err, "cannot create %s: %s", outpath, strerror(errno));
-            return -1;
-        }
-    }
+    struct out out = {0};
+    out.f = outfile_open(outpath, err);
+    if (!out.f)
+        return -1;
     enum extract_encoding enc = o->encoding;
     int passes = 0, rc;
     if (o->npaths) {
         enc = ENC_RAW;
         rc = run_pass(in, &out, o, PASS_RAW, st, err);
         passes = 1;
-    } else if (enc == ENC_AUTO && in_seekable && out_file) {
+    } else if (enc == ENC_AUTO && in_seekable && outfile_is_file(out.f)) {
         /* Assume text; at the first binary payload, start again in base64. */
         rc = run_pass(in, &out, o, PASS_RAW_TRY, st, err);
         passes = 1;
         enc = ENC_RAW;
         if (rc == 1) {
             kbuf_reset(&out.buf);
-            if (ftruncate(out.fd, 0) != 0 || lseek(out.fd, 0, SEEK_SET) != 0) {
-                kt_err_set(err, "%s: cannot start the file again: %s", outpath, strerror(errno));
-                rc = -1;
-            } else {
+            rc = outfile_rewind(out.f, err);
+            if (rc == 0) {
                 enc = ENC_BASE64;
                 rc = run_pass(in, &out, o, PASS_BASE64, st, err);
                 passes = 2;
             }
         }
     } else {
+        rc = 0;
         if (enc == ENC_AUTO) {
             if (in_seekable) {
                 rc = run_pass(in, NULL, o, PASS_LOOK, st, err);
                 passes = 1;
-                if (rc < 0)
-                    goto done;
                 enc = rc == 1 ? ENC_BASE64 : ENC_RAW;
             } else {
                 enc = ENC_BASE64; /* one pass over a pipe cannot look ahead */
             }
         }
-        rc = run_pass(in, &out, o, enc == ENC_BASE64 ? PASS_BASE64 : PASS_RAW, st, err);
-        passes++;
+        if (rc >= 0) {
+            rc = run_pass(in, &out, o, enc == ENC_BASE64 ? PASS_BASE64 : PASS_RAW, st, err);
+            passes++;
+        }
     }
-done:
     st->encoding = enc;
     st->passes = passes;
-    st->bytes_written = out.bytes;
+    st->bytes_written = outfile_bytes(out.f);
     kbuf_free(&out.buf);
-    if (out_file && close(out.fd) != 0 && rc == 0) {
-        kt_err_set(err, "%s: close failed: %s", outpath, strerror(errno));
+    struct kt_err cerr;
+    if (outfile_close(out.f, &cerr) != 0 && rc == 0) {
+        *err = cerr;
         rc = -1;
     }
     return rc == 0 ? 0 : -1;

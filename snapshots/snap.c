@@ -19,6 +19,7 @@
 #include "jsonw.h"
 #include "ktime.h"
 #include "mem.h"
+#include "outfile.h"
 #include "utf8.h"
 
 /* ------------------------------------------------------------ statistics */
@@ -59,113 +60,27 @@ void snap_stats_problems(const struct snap_stats *st, struct kbuf *out)
 
 /* --------------------------------------------------------------- writing */
 
-/*
- * Output goes through an aligned buffer written with O_DIRECT when the file
- * system allows it: a capture writes hundreds of MB/s, and through the page
- * cache that costs several times the CPU (measured: 1.5 s against 0.2 s of
- * system time for 700 MiB here), CPU a live capture needs to keep up with
- * the packets. Only whole blocks are written directly; the tail goes last,
- * with O_DIRECT turned off.
- */
-#define OUT_BUF ((size_t)4 << 20)
-#define OUT_ALIGN 4096
-
 struct snap_writer {
-    int fd;
-    int direct;
-    int is_stdout;
-    char *path;
+    struct outfile *f;
     struct kbuf line;
-    char *out;                 /* OUT_BUF bytes, OUT_ALIGN-aligned */
-    size_t used;
-    uint64_t bytes;
-    uint64_t lines;
 };
-
-static int write_all(struct snap_writer *w, const char *p, size_t n, struct kt_err *err)
-{
-    while (n) {
-        ssize_t k = write(w->fd, p, n);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0) {
-            kt_err_set(err, "%s: write failed: %s", w->path, k < 0 ? strerror(errno) : "no progress");
-            return -1;
-        }
-        p += k;
-        n -= (size_t)k;
-    }
-    return 0;
-}
-
-/* Writes the whole blocks of the buffer (all of it when `all`), keeping the rest. */
-static int out_flush(struct snap_writer *w, int all, struct kt_err *err)
-{
-    size_t n = all ? w->used : w->used / OUT_ALIGN * OUT_ALIGN;
-    if (!n)
-        return 0;
-    if (all && w->direct && n % OUT_ALIGN) {
-        /* The last, partial block cannot go directly. */
-        int fl = fcntl(w->fd, F_GETFL);
-        fcntl(w->fd, F_SETFL, fl & ~O_DIRECT);
-        w->direct = 0;
-    }
-    if (write_all(w, w->out, n, err) != 0)
-        return -1;
-    memmove(w->out, w->out + n, w->used - n);
-    w->used -= n;
-    return 0;
-}
 
 static int write_line(struct snap_writer *w, struct kt_err *err)
 {
     kbuf_putc(&w->line, '\n');
-    const char *p = w->line.p;
-    size_t n = w->line.len;
-    while (n) {
-        size_t k = OUT_BUF - w->used < n ? OUT_BUF - w->used : n;
-        memcpy(w->out + w->used, p, k);
-        w->used += k;
-        p += k;
-        n -= k;
-        if (w->used == OUT_BUF && out_flush(w, 0, err) != 0)
-            return -1;
-    }
-    w->bytes += w->line.len;
-    w->lines++;
+    int rc = outfile_write(w->f, w->line.p, w->line.len, err);
     kbuf_reset(&w->line);
-    return 0;
+    return rc;
 }
 
 struct snap_writer *snap_writer_open(const char *path, const struct snap_source *src, int64_t created_ns,
                                      const char *tool, struct kt_err *err)
 {
-    struct snap_writer *w = xcalloc(1, sizeof *w);
-    w->path = xstrdup(path);
-    if (strcmp(path, "-") == 0) {
-        fflush(stdout);
-        w->fd = STDOUT_FILENO;
-        w->is_stdout = 1;
-    } else {
-        w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_DIRECT, 0644);
-        w->direct = w->fd >= 0;
-        if (w->fd < 0 && errno == EINVAL) /* tmpfs and others: no O_DIRECT */
-            w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        if (w->fd < 0) {
-            kt_err_set(err, "cannot create %s: %s", path, strerror(errno));
-            free(w->path);
-            free(w);
-            return NULL;
-        }
-    }
-    if (posix_memalign((void **)&w->out, OUT_ALIGN, OUT_BUF) != 0) {
-        kt_err_set(err, "out of memory for the output buffer of %s", path);
-        if (!w->is_stdout)
-            close(w->fd);
-        free(w->path);
-        free(w);
+    struct outfile *f = outfile_open(path, err);
+    if (!f)
         return NULL;
-    }
+    struct snap_writer *w = xcalloc(1, sizeof *w);
+    w->f = f;
     char ts[KT_RFC3339_MAX];
     kt_fmt_rfc3339(ts, created_ns, 9);
     struct kbuf *b = &w->line;
@@ -274,13 +189,12 @@ int snap_writer_add(struct snap_writer *w, const struct snap_exchange *x, struct
 
 int snap_writer_flush(struct snap_writer *w, struct kt_err *err)
 {
-    /* Whole blocks only: the file keeps its alignment for direct writes. */
-    return out_flush(w, w->is_stdout || !w->direct, err);
+    return outfile_flush(w->f, err);
 }
 
 uint64_t snap_writer_bytes(const struct snap_writer *w)
 {
-    return w->bytes;
+    return outfile_bytes(w->f);
 }
 
 int snap_writer_close(struct snap_writer *w, const struct snap_stats *st, struct kt_err *err)
@@ -324,15 +238,13 @@ int snap_writer_close(struct snap_writer *w, const struct snap_stats *st, struct
         kbuf_puts(b, "]}}");
         rc = write_line(w, err);
     }
-    if (rc == 0 && out_flush(w, 1, err) != 0)
-        rc = -1;
-    if (!w->is_stdout && close(w->fd) != 0 && rc == 0) {
-        kt_err_set(err, "%s: close failed: %s", w->path, strerror(errno));
+    struct kt_err cerr;
+    if (outfile_close(w->f, &cerr) != 0 && rc == 0) {
+        if (err)
+            *err = cerr;
         rc = -1;
     }
-    free(w->out);
     kbuf_free(&w->line);
-    free(w->path);
     free(w);
     return rc;
 }
