@@ -135,7 +135,7 @@ bench: deps-bench
 # libFuzzer harnesses (tests/fuzz/fuzz_*.c), each run FUZZ_SECONDS from its seed corpus.
 FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang
-FUZZ_FLAGS   := -g -O1 -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer
+FUZZ_FLAGS   := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_SRC     := $(wildcard tests/fuzz/fuzz_*.c)
 
 fuzz: deps-fuzz

@@ -160,9 +160,11 @@ int kt_parse_rfc3339(const char *s, size_t len, int64_t *ns, size_t *bad_at)
         }
     }
     NEED(at == len, at);
-#undef NEED
     int64_t days = kt_days_from_civil(Y, (unsigned)M, (unsigned)D);
     int64_t sec = days * 86400 + h * 3600 + mi * 60 + se - offset;
+    /* Nanoseconds in 64 bits reach from 1677 to 2262. */
+    NEED(sec > -9223372036LL && sec < 9223372036LL - 1, 0);
     *ns = sec * KT_NS_PER_SEC + frac;
     return 0;
+#undef NEED
 }

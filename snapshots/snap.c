@@ -341,6 +341,7 @@ struct snap_reader *snap_reader_open(const char *path, struct kt_err *err)
     r->path = xstrdup(path);
     jdoc_init(&r->doc);
     jdoc_init(&r->header);
+    kbuf_reserve(&r->buf, READ_CHUNK);
     r->f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
     if (!r->f) {
         kt_err_set(err, "cannot open %s: %s", path, strerror(errno));

@@ -62,6 +62,10 @@ static void test_time(void)
     CHECK_INT(kt_parse_rfc3339("2026-13-24T22:19:45Z", 20, &ns, &bad), -1);
     CHECK_INT(bad, 5);
     CHECK_INT(kt_parse_rfc3339("2026-11-24T22:19:45Zjunk", 24, &ns, &bad), -1);
+    /* Outside what 64-bit nanoseconds hold (1677-2262): refused, not wrapped. */
+    CHECK_INT(kt_parse_rfc3339("9999-12-31T00:00:00Z", 20, &ns, &bad), -1);
+    CHECK_INT(kt_parse_rfc3339("1600-01-01T00:00:00Z", 20, &ns, &bad), -1);
+    CHECK_INT(kt_parse_rfc3339("2262-01-01T00:00:00Z", 20, &ns, &bad), 0);
     kt_fmt_http_date(buf, 1795558785);
     CHECK_STR(buf, "Tue, 24 Nov 2026 22:19:45 GMT");
 }
