@@ -1,8 +1,15 @@
-/* outfile.c — buffered, direct-I/O output files (see outfile.h). */
+/*
+ * outfile.c — buffered, direct-I/O output files (see outfile.h).
+ *
+ * Two aligned buffers: while a background thread writes a full one (a direct
+ * write blocks until the device has the data), the caller fills the other,
+ * so producing the output and writing it overlap.
+ */
 #include "outfile.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -19,30 +26,93 @@ struct outfile {
     int is_stdout;
     int is_file;
     char *path;
-    char *buf;                 /* OUT_BUF bytes, OUT_ALIGN-aligned */
+    char *bufs[2];             /* OUT_BUF bytes each, OUT_ALIGN-aligned */
+    char *buf;                 /* the one being filled */
     size_t used;
     uint64_t bytes;            /* accepted so far */
+    /* the background writer: `pending` bytes of `wbuf` to write; guarded by mu */
+    pthread_t tid;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    char *wbuf;
+    size_t pending;
+    int quit;
+    int werr;                  /* errno of a failed background write, or 0 */
 };
 
-static int write_all(struct outfile *f, const char *p, size_t n, struct kt_err *err)
+/* Returns 0 or an errno. */
+static int write_all(int fd, const char *p, size_t n)
 {
     while (n) {
-        ssize_t k = write(f->fd, p, n);
+        ssize_t k = write(fd, p, n);
         if (k < 0 && errno == EINTR)
             continue;
-        if (k <= 0) {
-            kt_err_set(err, "%s: write failed: %s", f->path, k < 0 ? strerror(errno) : "no progress");
-            return -1;
-        }
+        if (k <= 0)
+            return k < 0 ? errno : EIO;
         p += k;
         n -= (size_t)k;
     }
     return 0;
 }
 
-/* Writes the whole blocks of the buffer (everything when `all`), keeping the rest. */
+static void *writer_main(void *arg)
+{
+    struct outfile *f = arg;
+    pthread_mutex_lock(&f->mu);
+    for (;;) {
+        while (!f->pending && !f->quit)
+            pthread_cond_wait(&f->cv, &f->mu);
+        if (!f->pending)
+            break;
+        char *p = f->wbuf;
+        size_t n = f->pending;
+        pthread_mutex_unlock(&f->mu);
+        int e = write_all(f->fd, p, n);
+        pthread_mutex_lock(&f->mu);
+        if (e && !f->werr)
+            f->werr = e;
+        f->pending = 0;
+        pthread_cond_broadcast(&f->cv);
+    }
+    pthread_mutex_unlock(&f->mu);
+    return NULL;
+}
+
+/* Waits until the background writer is idle; returns -1 (err set) if it failed. */
+static int writer_idle(struct outfile *f, struct kt_err *err)
+{
+    pthread_mutex_lock(&f->mu);
+    while (f->pending)
+        pthread_cond_wait(&f->cv, &f->mu);
+    int e = f->werr;
+    pthread_mutex_unlock(&f->mu);
+    if (e) {
+        kt_err_set(err, "%s: write failed: %s", f->path, strerror(e));
+        return -1;
+    }
+    return 0;
+}
+
+/* Hands the full buffer to the writer and goes on with the other one. */
+static int hand_over(struct outfile *f, struct kt_err *err)
+{
+    if (writer_idle(f, err) != 0)
+        return -1;
+    pthread_mutex_lock(&f->mu);
+    f->wbuf = f->buf;
+    f->pending = f->used;
+    pthread_cond_broadcast(&f->cv);
+    pthread_mutex_unlock(&f->mu);
+    f->buf = f->buf == f->bufs[0] ? f->bufs[1] : f->bufs[0];
+    f->used = 0;
+    return 0;
+}
+
+/* Writes, from this thread, the whole blocks of the buffer (everything when `all`), keeping the rest. */
 static int drain(struct outfile *f, int all, struct kt_err *err)
 {
+    if (writer_idle(f, err) != 0)
+        return -1;
     size_t n = all || !f->direct ? f->used : f->used / OUT_ALIGN * OUT_ALIGN;
     if (!n)
         return 0;
@@ -52,8 +122,11 @@ static int drain(struct outfile *f, int all, struct kt_err *err)
         fcntl(f->fd, F_SETFL, fl & ~O_DIRECT);
         f->direct = 0;
     }
-    if (write_all(f, f->buf, n, err) != 0)
+    int e = write_all(f->fd, f->buf, n);
+    if (e) {
+        kt_err_set(err, "%s: write failed: %s", f->path, strerror(e));
         return -1;
+    }
     memmove(f->buf, f->buf + n, f->used - n);
     f->used -= n;
     return 0;
@@ -85,14 +158,20 @@ struct outfile *outfile_open(const char *path, struct kt_err *err)
             f->direct = 0;
         }
     }
-    if (posix_memalign((void **)&f->buf, OUT_ALIGN, OUT_BUF) != 0) {
-        kt_err_set(err, "out of memory for the output buffer of %s", path);
+    if (posix_memalign((void **)&f->bufs[0], OUT_ALIGN, OUT_BUF) != 0 ||
+        posix_memalign((void **)&f->bufs[1], OUT_ALIGN, OUT_BUF) != 0) {
+        kt_err_set(err, "out of memory for the output buffers of %s", path);
         if (!f->is_stdout)
             close(f->fd);
+        free(f->bufs[0]);
         free(f->path);
         free(f);
         return NULL;
     }
+    f->buf = f->bufs[0];
+    pthread_mutex_init(&f->mu, NULL);
+    pthread_cond_init(&f->cv, NULL);
+    pthread_create(&f->tid, NULL, writer_main, f);
     return f;
 }
 
@@ -106,7 +185,7 @@ int outfile_write(struct outfile *f, const void *data, size_t n, struct kt_err *
         f->used += k;
         p += k;
         n -= k;
-        if (f->used == OUT_BUF && drain(f, 0, err) != 0)
+        if (f->used == OUT_BUF && hand_over(f, err) != 0)
             return -1;
     }
     return 0;
@@ -119,6 +198,8 @@ int outfile_flush(struct outfile *f, struct kt_err *err)
 
 int outfile_rewind(struct outfile *f, struct kt_err *err)
 {
+    if (writer_idle(f, err) != 0)
+        return -1;
     f->used = 0;
     f->bytes = 0;
     if (!f->is_file || ftruncate(f->fd, 0) != 0 || lseek(f->fd, 0, SEEK_SET) != 0) {
@@ -131,11 +212,19 @@ int outfile_rewind(struct outfile *f, struct kt_err *err)
 int outfile_close(struct outfile *f, struct kt_err *err)
 {
     int rc = drain(f, 1, err);
+    pthread_mutex_lock(&f->mu);
+    f->quit = 1;
+    pthread_cond_broadcast(&f->cv);
+    pthread_mutex_unlock(&f->mu);
+    pthread_join(f->tid, NULL);
+    pthread_mutex_destroy(&f->mu);
+    pthread_cond_destroy(&f->cv);
     if (!f->is_stdout && close(f->fd) != 0 && rc == 0) {
         kt_err_set(err, "%s: close failed: %s", f->path, strerror(errno));
         rc = -1;
     }
-    free(f->buf);
+    free(f->bufs[0]);
+    free(f->bufs[1]);
     free(f->path);
     free(f);
     return rc;

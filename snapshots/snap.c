@@ -348,6 +348,7 @@ struct snap_reader *snap_reader_open(const char *path, struct kt_err *err)
         snap_reader_close(r);
         return NULL;
     }
+    posix_fadvise(fileno(r->f), 0, 0, POSIX_FADV_SEQUENTIAL);
     char *line;
     size_t len;
     int rc = read_line(r, &line, &len, err);

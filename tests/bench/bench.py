@@ -243,6 +243,15 @@ def timed(cmd, **kw):
     return time.monotonic() - t0, p
 
 
+def last_line(path):
+    """The last line of a file, read from its end (snapshots are gigabytes)."""
+    with open(path, "rb") as f:
+        f.seek(0, os.SEEK_END)
+        size = f.tell()
+        f.seek(max(0, size - 65536))
+        return f.read().rstrip(b"\n").rsplit(b"\n", 1)[-1].decode()
+
+
 def bench_capture(args, tmp, records, lua, body_file):
     """Offline pcap to snapshot (MB/s of pcap), and a live capture under the PutRecords load."""
     if not shutil.which("tcpdump"):
@@ -298,7 +307,7 @@ def bench_capture(args, tmp, records, lua, body_file):
         _, err = cap.communicate(timeout=120)
     finally:
         stop(proc)
-    end = json.loads(open(snap).read().rstrip("\n").rsplit("\n", 1)[-1])["kintape_snapshot_end"]
+    end = json.loads(last_line(snap))["kintape_snapshot_end"]
     served = h["requests"] - before["requests"]  # API calls made while capturing
     got = end["exchanges"] - 1  # the /health request is captured too
     print(f"  load: {r['rps'] * 500:,.0f} records/s ({r['rps']:,.0f} PutRecords/s) with the capture running")
@@ -306,7 +315,33 @@ def bench_capture(args, tmp, records, lua, body_file):
           f"({end['complete']:,} complete): {served - got:,} lost")
     print(f"  kernel drops {end['dropped_kernel']}, interface drops {end['dropped_interface']}, TCP gaps "
           f"{end['tcp_gaps']}; snapshot {'lossless' if end['lossless'] else 'NOT lossless: ' + '; '.join(end['problems'])}")
+    bench_extract(args, tmp, snap)
     os.unlink(snap)
+
+
+def run_measured(cmd):
+    """Runs cmd; returns (seconds, peak resident KiB, stderr)."""
+    t0 = time.monotonic()
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    err = p.stderr.read()
+    _, status, usage = os.wait4(p.pid, 0)
+    p.returncode = os.waitstatus_to_exitcode(status)
+    return time.monotonic() - t0, usage.ru_maxrss, err
+
+
+def bench_extract(args, tmp, snap):
+    """Snapshot to CSV: records/s, MB/s and peak memory, on the live capture's snapshot."""
+    size = os.path.getsize(snap)
+    csv_path = os.path.join(tmp, "live.csv")
+    print(f"\n== extract: the live capture's snapshot ({size / 1e9:.2f} GB) to CSV")
+    secs, rss, err = run_measured([args.bin, "extract", snap, "-o", csv_path])
+    m = re.search(r"([\d]+) records from ([\d]+) requests.* as (\S+) in .*\((\d) pass", err)
+    records = int(m.group(1)) if m else 0
+    print(f"  {records:,} records of 100 bytes ({m.group(3) if m else '?'}, {m.group(4) if m else '?'} "
+          f"pass(es)) in {secs:.2f}s: {records / secs:,.0f} records/s, {size / 1e6 / secs:,.0f} MB/s of snapshot, "
+          f"{os.path.getsize(csv_path) / 1e6 / secs:,.0f} MB/s of CSV")
+    print(f"  peak resident memory {rss / 1024:,.1f} MiB for a {size / 2**20:,.0f} MiB snapshot")
+    os.unlink(csv_path)
 
 
 def main():
