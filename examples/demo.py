@@ -88,6 +88,18 @@ class Demo:
         if p.returncode != 0:
             sys.exit(f"demo: snapshot stats failed: {p.stderr}")
 
+    def extract(self, snap, csv_path):
+        banner("extracting the records to CSV")
+        print(f"$ kintape extract {snap} -o {csv_path}", flush=True)
+        p = subprocess.run([self.kintape, "extract", snap, "-o", csv_path], capture_output=True, text=True)
+        print(p.stderr.rstrip(), flush=True)
+        if p.returncode != 0:
+            sys.exit("demo: extract failed")
+        print(f"$ head -4 {csv_path}")
+        with open(csv_path, encoding="utf-8") as f:
+            for _, line in zip(range(4), f):
+                print(line.rstrip("\r\n"))
+
     def aws(self, *args, show=True):
         cmd = ["aws", "--endpoint-url", self.url, "kinesis", *args]
         if show:
@@ -135,6 +147,8 @@ def main():
         demo.start_capture(snap)
         demo.quickstart()
         demo.stop_capture(snap)
+        if demo.cap:
+            demo.extract(snap, os.path.join(work, "quickstart.csv"))
     finally:
         if demo.cap and demo.cap.poll() is None:
             demo.cap.kill()
