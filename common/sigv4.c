@@ -1,8 +1,15 @@
 /* sigv4.c — AWS Signature Version 4 (see sigv4.h). */
 #include "sigv4.h"
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "buf.h"
 
 static int copy_field(char *dst, size_t cap, const char *s, size_t n)
 {
@@ -125,4 +132,126 @@ int sigv4_parse_authorization(const char *h, size_t n, struct sigv4_auth *out, c
         return -1;
     }
     return 0;
+}
+
+/* --------------------------------------------------------------- signing */
+
+static void to_hex(const unsigned char *d, size_t n, char *hex)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        hex[2 * i] = digits[d[i] >> 4];
+        hex[2 * i + 1] = digits[d[i] & 15];
+    }
+    hex[2 * n] = '\0';
+}
+
+void sigv4_sha256_hex(const void *data, size_t n, char *hex)
+{
+    unsigned char d[32];
+    unsigned int dl = 0;
+    EVP_Digest(data, n, d, &dl, EVP_sha256(), NULL);
+    to_hex(d, 32, hex);
+}
+
+void sigv4_amz_date(char *out, long long sec)
+{
+    time_t t = (time_t)sec;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, 17, "%Y%m%dT%H%M%SZ", &tm);
+}
+
+static void hmac(const void *key, size_t klen, const char *msg, size_t mlen, unsigned char *out)
+{
+    unsigned int len = 32;
+    HMAC(EVP_sha256(), key, (int)klen, (const unsigned char *)msg, mlen, out, &len);
+}
+
+struct hdr_sorted {
+    char name[128];
+    const char *value;
+};
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(((const struct hdr_sorted *)a)->name, ((const struct hdr_sorted *)b)->name);
+}
+
+/* A header value as SigV4 canonicalises it: trimmed, inner runs of spaces made one. */
+static void append_trimmed(struct kbuf *b, const char *v)
+{
+    while (*v == ' ' || *v == '\t')
+        v++;
+    size_t n = strlen(v);
+    while (n && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+        n--;
+    int space = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (v[i] == ' ' || v[i] == '\t') {
+            space = 1;
+            continue;
+        }
+        if (space)
+            kbuf_putc(b, ' ');
+        space = 0;
+        kbuf_putc(b, v[i]);
+    }
+}
+
+int sigv4_sign(const struct sigv4_request *rq, char *out, size_t out_len, char *creq_hash)
+{
+    struct hdr_sorted hs[32];
+    size_t n = rq->nheaders < 32 ? rq->nheaders : 32;
+    for (size_t i = 0; i < n; i++) {
+        size_t k = 0;
+        for (const char *p = rq->headers[i].name; *p && k + 1 < sizeof hs[i].name; p++)
+            hs[i].name[k++] = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
+        hs[i].name[k] = '\0';
+        hs[i].value = rq->headers[i].value;
+    }
+    qsort(hs, n, sizeof hs[0], by_name);
+
+    /* Task 1: the canonical request. */
+    struct kbuf c = KBUF_INIT, signed_names = KBUF_INIT;
+    kbuf_appendf(&c, "%s\n%s\n%s\n", rq->method, rq->path, rq->query ? rq->query : "");
+    for (size_t i = 0; i < n; i++) {
+        kbuf_appendf(&c, "%s:", hs[i].name);
+        append_trimmed(&c, hs[i].value);
+        kbuf_putc(&c, '\n');
+        kbuf_appendf(&signed_names, "%s%s", i ? ";" : "", hs[i].name);
+    }
+    kbuf_appendf(&c, "\n%s\n%s", signed_names.p ? signed_names.p : "", rq->payload_sha256);
+    char chash[65];
+    sigv4_sha256_hex(c.p, c.len, chash);
+    if (creq_hash)
+        memcpy(creq_hash, chash, 65);
+
+    /* Task 2: the string to sign. */
+    char day[9];
+    memcpy(day, rq->amz_date, 8);
+    day[8] = '\0';
+    struct kbuf sts = KBUF_INIT;
+    kbuf_appendf(&sts, "AWS4-HMAC-SHA256\n%s\n%s/%s/%s/aws4_request\n%s", rq->amz_date, day, rq->region,
+                 rq->service, chash);
+
+    /* Task 3: the signing key and the signature. */
+    unsigned char k1[32], k2[32], k3[32], k4[32], sig[32];
+    struct kbuf secret = KBUF_INIT;
+    kbuf_appendf(&secret, "AWS4%s", rq->secret_key);
+    hmac(secret.p, secret.len, day, 8, k1);
+    hmac(k1, 32, rq->region, strlen(rq->region), k2);
+    hmac(k2, 32, rq->service, strlen(rq->service), k3);
+    hmac(k3, 32, "aws4_request", 12, k4);
+    hmac(k4, 32, sts.p, sts.len, sig);
+    char sighex[65];
+    to_hex(sig, 32, sighex);
+
+    int w = snprintf(out, out_len, "AWS4-HMAC-SHA256 Credential=%s/%s/%s/%s/aws4_request, SignedHeaders=%s, Signature=%s",
+                     rq->access_key, day, rq->region, rq->service, signed_names.p ? signed_names.p : "", sighex);
+    kbuf_free(&c);
+    kbuf_free(&signed_names);
+    kbuf_free(&sts);
+    kbuf_free(&secret);
+    return w < 0 || (size_t)w >= out_len ? -1 : 0;
 }

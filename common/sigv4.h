@@ -22,6 +22,41 @@ struct sigv4_auth {
     char signature[129];
 };
 
+/* A header to sign: any case, value as sent. */
+struct sigv4_header {
+    const char *name;
+    const char *value;
+};
+
+/* A request to sign (the body is given by its SHA-256 in hex). */
+struct sigv4_request {
+    const char *method;        /* "POST" */
+    const char *path;          /* "/" (already URI-encoded) */
+    const char *query;         /* canonical query string, "" when none */
+    const struct sigv4_header *headers; /* every header to sign, host and x-amz-date included */
+    size_t nheaders;
+    const char *payload_sha256;  /* 64 hex digits */
+    const char *amz_date;      /* "20150830T123600Z" */
+    const char *region;
+    const char *service;
+    const char *access_key;
+    const char *secret_key;
+};
+
+/*
+ * Writes the Authorization header value for rq into out (out_len bytes,
+ * 512 is plenty for up to a dozen headers). Also writes the canonical
+ * request's SHA-256 hex into creq_hash when not NULL (65 bytes), for tests.
+ * Returns 0, or -1 when out is too small.
+ */
+int sigv4_sign(const struct sigv4_request *rq, char *out, size_t out_len, char *creq_hash);
+
+/* SHA-256 of data as 64 lowercase hex digits and a NUL. */
+void sigv4_sha256_hex(const void *data, size_t n, char *hex);
+
+/* "20150830T123600Z" for the wall-clock second `sec`; out needs 17 bytes. */
+void sigv4_amz_date(char *out, long long sec);
+
 /*
  * Parses an Authorization header value. Returns 0, or -1 with a message in
  * AWS's words (as for IncompleteSignatureException) in err.

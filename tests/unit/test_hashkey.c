@@ -1,5 +1,5 @@
 /* Unit tests: hash keys, MD5 routing and the even split of the key space. */
-#include "emulator/hashkey.h"
+#include "common/hashkey.h"
 #include "ktest.h"
 
 static void text(u128 v, char *out)
