@@ -6,6 +6,7 @@
 
 #include "capture/capture_cmd.h"
 #include "emulator/emulator.h"
+#include "replay/replay_cmd.h"
 #include "snapshots/extract_cmd.h"
 #include "snapshots/snapshot_cmd.h"
 #include "version.h"
@@ -20,7 +21,7 @@ static const char usage[] =
     "  capture    record Kinesis HTTP exchanges into a snapshot\n"
     "  snapshot   inspect a snapshot: ls, show, stats\n"
     "  extract    turn a snapshot into CSV, one record a row\n"
-    "  replay     send a CSV of records as PutRecords calls          (not implemented yet)\n"
+    "  replay     send a CSV of records as PutRecords calls\n"
     "\n"
     "  kintape --version       print the version\n"
     "  kintape <command> --help\n";
@@ -48,10 +49,8 @@ int main(int argc, char **argv)
         return snapshot_main(argc - 1, argv + 1);
     if (strcmp(cmd, "extract") == 0)
         return extract_main(argc - 1, argv + 1);
-    if (strcmp(cmd, "replay") == 0) {
-        fprintf(stderr, "kintape %s: not implemented yet\n", cmd);
-        return 2;
-    }
+    if (strcmp(cmd, "replay") == 0)
+        return replay_main(argc - 1, argv + 1);
     fprintf(stderr, "kintape: unknown command '%s'\n\n%s", cmd, usage);
     return 2;
 }

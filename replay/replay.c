@@ -1,0 +1,1065 @@
+/*
+ * replay.c — the replay engine (see replay.h).
+ *
+ * Follows the Kinesis API Reference for PutRecords (at most 500 records and
+ * 5 MiB of data and partition keys a call; Records[i] of the answer reports
+ * on Records[i] of the request) and the AWS guidance on retries (exponential
+ * backoff with full jitter).
+ *
+ * One thread, one loop: read ahead (bounded), move due records into the
+ * open batch of their stream, close batches that are full or have lingered,
+ * hand ready batches to libcurl's multi interface up to --concurrency,
+ * collect answers, then sleep until the next thing is due. A record is held
+ * as the JSON text it will be sent as ({"Data":...,"PartitionKey":...}), so
+ * building a request is appending, and retrying a record is copying its text.
+ */
+#include "replay.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <math.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "b64.h"
+#include "buf.h"
+#include "csvin.h"
+#include "hashkey.h"
+#include "jread.h"
+#include "jsonw.h"
+#include "ktime.h"
+#include "mem.h"
+#include "sigv4.h"
+#include "utf8.h"
+
+#define BATCH_RECORDS 500
+#define BATCH_BYTES ((size_t)5 << 20)
+#define AHEAD_RECORDS 20000
+#define AHEAD_BYTES ((size_t)64 << 20)
+#define BACKOFF_BASE_NS (50 * KT_NS_PER_MS)
+#define BACKOFF_CAP_NS (5000 * KT_NS_PER_MS)
+#define MAX_STREAMS 64
+
+struct rec {
+    struct rec *next;
+    uint64_t row;
+    int64_t due_ns;            /* monotonic time to send at */
+    int64_t sched_ns;          /* the schedule's time (0: none), for lateness */
+    uint32_t stream;
+    uint32_t attempts;
+    size_t bytes;              /* data + partition key */
+    size_t len;
+    char frag[];               /* the record as JSON */
+};
+
+struct slot {
+    uint64_t row;
+    int64_t sched_ns;
+    uint32_t attempts;
+    uint32_t off, len;         /* the record's text in the body */
+    size_t bytes;
+};
+
+struct batch {
+    struct batch *next;
+    uint32_t stream;
+    struct kbuf body;
+    struct slot *slots;
+    size_t n, cap;
+    size_t bytes;
+    int64_t opened_ns;
+    int64_t earliest_sched;
+};
+
+struct req {
+    CURL *easy;
+    struct batch *b;
+    struct kbuf resp;
+    struct curl_slist *hdrs;
+    int64_t sent_ns;
+    char errbuf[CURL_ERROR_SIZE];
+    int busy;
+};
+
+struct stream_info {
+    char *name;
+    char *prefix;              /* {"StreamName":"x","Records":[ */
+};
+
+struct engine {
+    const struct replay_opts *o;
+    struct replay_stats *st;
+    struct kt_err *err;
+    int fatal, bad_input;
+    struct csvin *csv;
+    int csv_done;
+    int loop;                  /* current pass over the file, from 0 */
+    int64_t loop_offset_ns;    /* added to record times in later loops */
+    int64_t anchor_ns;         /* monotonic start of the schedule */
+    int64_t ts0;               /* the first record's time */
+    int have_ts0;
+    int64_t last_ts, last_sched, gap_shift;
+    uint64_t taken;            /* records taken, for --rate */
+    struct rec *pend_head, *pend_tail;
+    size_t pend_n, pend_bytes;
+    struct rec *retry;         /* sorted by due */
+    struct batch *open[MAX_STREAMS];
+    struct batch *ready_head, *ready_tail;
+    size_t ready_n;
+    struct stream_info streams[MAX_STREAMS];
+    size_t nstreams;
+    CURLM *multi;
+    struct req *reqs;
+    int inflight;
+    uint64_t rng;
+    char url[1024];
+    char host[512];
+    struct kbuf scratch;
+    struct jdoc doc;
+    int64_t progress_at;
+};
+
+/* ------------------------------------------------------------- helpers */
+
+static uint64_t rnd(struct engine *e)
+{
+    uint64_t x = e->rng;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    e->rng = x;
+    return x * 0x2545F4914F6CDD1DULL;
+}
+
+static void count_error(struct replay_stats *st, const char *code)
+{
+    for (size_t i = 0; i < st->nerrors; i++)
+        if (strcmp(st->errors[i].code, code) == 0) {
+            st->errors[i].n++;
+            return;
+        }
+    if (st->nerrors < sizeof st->errors / sizeof st->errors[0]) {
+        snprintf(st->errors[st->nerrors].code, sizeof st->errors[0].code, "%s", code);
+        st->errors[st->nerrors++].n = 1;
+    }
+}
+
+static void fatal(struct engine *e, int bad_input, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void fatal(struct engine *e, int bad_input, const char *fmt, ...)
+{
+    if (e->fatal)
+        return;
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    kt_err_set(e->err, "%s", msg);
+    e->fatal = 1;
+    e->bad_input = bad_input;
+}
+
+static size_t utf16_len(const char *s, size_t n)
+{
+    size_t units = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if ((c & 0xc0) != 0x80)
+            units += c >= 0xf0 ? 2 : 1;
+    }
+    return units;
+}
+
+static uint32_t stream_index(struct engine *e, const char *name, size_t len)
+{
+    for (size_t i = 0; i < e->nstreams; i++)
+        if (strlen(e->streams[i].name) == len && memcmp(e->streams[i].name, name, len) == 0)
+            return (uint32_t)i;
+    if (e->nstreams == MAX_STREAMS)
+        return UINT32_MAX;
+    struct stream_info *s = &e->streams[e->nstreams];
+    s->name = xstrndup(name, len);
+    struct kbuf p = KBUF_INIT;
+    kbuf_puts(&p, strncmp(s->name, "arn:", 4) == 0 ? "{\"StreamARN\":" : "{\"StreamName\":");
+    jw_str(&p, name, len);
+    kbuf_puts(&p, ",\"Records\":[");
+    s->prefix = kbuf_steal(&p, NULL);
+    return (uint32_t)e->nstreams++;
+}
+
+/* --------------------------------------------------------------- reading */
+
+static void invalid(struct engine *e, uint64_t row, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void invalid(struct engine *e, uint64_t row, const char *fmt, ...)
+{
+    e->st->invalid++;
+    if (e->st->invalid <= 20) {
+        char msg[400];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof msg, fmt, ap);
+        va_end(ap);
+        fprintf(stderr, "%skintape replay: %s row %llu: not sent: %s\n", e->o->progress ? "\r\033[K" : "",
+                e->o->csv, (unsigned long long)row, msg);
+    }
+}
+
+/* This process's share of the records under --split. */
+static int in_slice(struct engine *e, const struct csv_row *r, uint64_t index)
+{
+    const struct replay_opts *o = e->o;
+    if (o->split_n <= 1)
+        return 1;
+    uint64_t h;
+    if (o->pk_mode == PK_COLUMN && r->key) {
+        u128 k = hk_from_partition_key(r->key, r->key_len);
+        h = (uint64_t)(k >> 64);
+    } else {
+        h = index;
+    }
+    return (int)(h % (uint64_t)o->split_n) == o->split_i - 1;
+}
+
+/* When a record is due, by the options; 0 means at once. */
+static int64_t schedule(struct engine *e, const struct csv_row *r, int64_t *sched)
+{
+    const struct replay_opts *o = e->o;
+    int64_t due = 0;
+    *sched = 0;
+    if (o->respect_timing) {
+        int64_t ts = r->ts_ns + e->loop_offset_ns;
+        if (!e->have_ts0) {
+            e->ts0 = ts;
+            e->last_ts = ts;
+            e->have_ts0 = 1;
+        }
+        if (ts < e->last_ts) {
+            e->st->out_of_order++;
+            ts = e->last_ts; /* sent in file order, right after the one before */
+        }
+        if (o->max_gap_ns > 0 && ts - e->last_ts > o->max_gap_ns)
+            e->gap_shift += ts - e->last_ts - o->max_gap_ns;
+        e->last_ts = ts;
+        due = e->anchor_ns + (int64_t)((double)(ts - e->ts0 - e->gap_shift) / o->speed);
+    }
+    if (o->rate > 0) {
+        int64_t paced = e->anchor_ns + (int64_t)((double)e->taken * 1e9 / o->rate);
+        if (paced > due)
+            due = paced;
+    }
+    if (due < e->last_sched)
+        due = e->last_sched;
+    e->last_sched = due;
+    *sched = due;
+    return due;
+}
+
+/* Reads one row into a pending record. Returns 1 if a row was read, 0 at the end, -1 on bad input. */
+static int read_one(struct engine *e)
+{
+    const struct replay_opts *o = e->o;
+    struct replay_stats *st = e->st;
+    struct csv_row r;
+    int rc = csvin_next(e->csv, &r, e->err);
+    if (rc < 0) {
+        fatal(e, 1, "%s", e->err->msg);
+        return -1;
+    }
+    if (rc == 0)
+        return 0;
+    st->rows++;
+    uint64_t index = st->rows - 1;
+    if (!in_slice(e, &r, index))
+        return 1;
+    st->records++;
+    if (r.has_ts) {
+        int64_t ts = r.ts_ns + e->loop_offset_ns;
+        if (!st->first_ts || ts < st->first_ts)
+            st->first_ts = ts;
+        if (ts > st->last_ts)
+            st->last_ts = ts;
+    }
+    /* The payload, as base64 for the request (validated when it already is). */
+    struct kbuf *sc = &e->scratch;
+    kbuf_reset(sc);
+    size_t dlen;
+    if (r.data_base64) {
+        kbuf_reserve(sc, b64_decoded_max(r.data_len));
+        size_t bad;
+        if (b64_decode((uint8_t *)sc->p, r.data, r.data_len, &dlen, &bad) != 0) {
+            fatal(e, 1, "%s: row %llu: invalid base64 in data_base64 at character %zu", o->csv,
+                  (unsigned long long)r.row, bad + 1);
+            return -1;
+        }
+    } else {
+        dlen = r.data_len;
+    }
+    char keybuf[40];
+    const char *key;
+    size_t klen;
+    if (o->pk_mode == PK_FIXED) {
+        key = o->pk_fixed;
+        klen = strlen(key);
+    } else if (o->pk_mode == PK_RANDOM || !r.key) {
+        uint64_t a = rnd(e), b = rnd(e);
+        klen = (size_t)snprintf(keybuf, sizeof keybuf, "%016llx%016llx", (unsigned long long)a,
+                                (unsigned long long)b);
+        key = keybuf;
+    } else {
+        key = r.key;
+        klen = r.key_len;
+    }
+    size_t units = utf16_len(key, klen);
+    if (units == 0 || units > 256) {
+        invalid(e, r.row, "the partition key has %zu characters (1 to 256 allowed)", units);
+        return 1;
+    }
+    if (dlen + klen > o->max_record) {
+        invalid(e, r.row, "data and partition key are %zu bytes, over the record limit of %zu (--max-record-size)",
+                dlen + klen, o->max_record);
+        return 1;
+    }
+    if (r.ehk && r.ehk_len) {
+        u128 h;
+        if (hk_parse(r.ehk, r.ehk_len, &h) != 0) {
+            invalid(e, r.row, "explicit_hash_key '%.*s' is not a number from 0 to 2^128-1", (int)r.ehk_len, r.ehk);
+            return 1;
+        }
+    }
+    uint32_t sidx;
+    if (o->stream)
+        sidx = stream_index(e, o->stream, strlen(o->stream));
+    else if (r.stream && r.stream_len)
+        sidx = stream_index(e, r.stream, r.stream_len);
+    else {
+        invalid(e, r.row, "no stream: the stream column is empty and no --stream was given");
+        return 1;
+    }
+    if (sidx == UINT32_MAX) {
+        fatal(e, 1, "%s: row %llu: more than %d streams", o->csv, (unsigned long long)r.row, MAX_STREAMS);
+        return -1;
+    }
+    /* {"Data":"...","PartitionKey":"..."[,"ExplicitHashKey":"..."]} */
+    struct kbuf f = KBUF_INIT;
+    kbuf_reserve(&f, sizeof(struct rec) + b64_encoded_len(dlen) + klen + 64);
+    f.len = sizeof(struct rec); /* the struct goes in front of the text */
+    kbuf_puts(&f, "{\"Data\":");
+    if (r.data_base64 && r.data_len % 4 == 0)
+        jw_str(&f, r.data, r.data_len);
+    else if (r.data_base64)
+        jw_base64(&f, (const uint8_t *)sc->p, dlen);
+    else
+        jw_base64(&f, (const uint8_t *)r.data, dlen);
+    kbuf_puts(&f, ",\"PartitionKey\":");
+    jw_str(&f, key, klen);
+    if (r.ehk && r.ehk_len) {
+        kbuf_puts(&f, ",\"ExplicitHashKey\":");
+        jw_str(&f, r.ehk, r.ehk_len);
+    }
+    kbuf_putc(&f, '}');
+    size_t total = f.len;
+    struct rec *rec = (struct rec *)kbuf_steal(&f, NULL);
+    memset(rec, 0, sizeof *rec);
+    rec->row = r.row;
+    rec->stream = sidx;
+    rec->bytes = dlen + klen;
+    rec->len = total - sizeof(struct rec);
+    if (o->respect_timing && !r.has_ts) {
+        free(rec);
+        fatal(e, 1, "%s: --respect-timing needs a ts column (row %llu has no time)", o->csv,
+              (unsigned long long)r.row);
+        return -1;
+    }
+    rec->due_ns = schedule(e, &r, &rec->sched_ns);
+    st->timed = o->respect_timing || o->rate > 0;
+    e->taken++;
+    if (e->pend_tail)
+        e->pend_tail->next = rec;
+    else
+        e->pend_head = rec;
+    e->pend_tail = rec;
+    e->pend_n++;
+    e->pend_bytes += rec->len;
+    return 1;
+}
+
+/* Reads ahead while there is room; handles the end of the file and --loop. */
+static void read_ahead(struct engine *e)
+{
+    int limit = 4096;
+    while (!e->csv_done && !e->fatal && limit-- > 0 && e->pend_n < AHEAD_RECORDS && e->pend_bytes < AHEAD_BYTES &&
+           e->ready_n < (size_t)e->o->concurrency * 2) {
+        int rc = read_one(e);
+        if (rc < 0)
+            return;
+        if (rc == 0) {
+            if (e->loop + 1 < e->o->loops) {
+                csvin_close(e->csv);
+                e->csv = csvin_open(e->o->csv, e->err);
+                if (!e->csv) {
+                    fatal(e, 1, "%s", e->err->msg);
+                    return;
+                }
+                e->loop++;
+                /* The next pass starts one millisecond after the last record of this one. */
+                if (e->have_ts0)
+                    e->loop_offset_ns = e->last_ts - e->ts0 + KT_NS_PER_MS;
+                continue;
+            }
+            e->csv_done = 1;
+        }
+    }
+}
+
+/* -------------------------------------------------------------- batching */
+
+static void batch_free(struct batch *b)
+{
+    kbuf_free(&b->body);
+    free(b->slots);
+    free(b);
+}
+
+static void close_batch(struct engine *e, uint32_t s)
+{
+    struct batch *b = e->open[s];
+    if (!b)
+        return;
+    e->open[s] = NULL;
+    kbuf_puts(&b->body, "]}");
+    b->next = NULL;
+    if (e->ready_tail)
+        e->ready_tail->next = b;
+    else
+        e->ready_head = b;
+    e->ready_tail = b;
+    e->ready_n++;
+    struct replay_stats *st = e->st;
+    st->batches++;
+    if (b->n > st->max_batch_records)
+        st->max_batch_records = b->n;
+    if (b->bytes > st->max_batch_bytes)
+        st->max_batch_bytes = b->bytes;
+}
+
+/* Adds a record (taking ownership) to the open batch of its stream. */
+static void add_to_batch(struct engine *e, struct rec *r, int64_t now)
+{
+    struct batch *b = e->open[r->stream];
+    if (b && (b->n == BATCH_RECORDS || b->bytes + r->bytes > BATCH_BYTES)) {
+        close_batch(e, r->stream);
+        b = NULL;
+    }
+    if (!b) {
+        b = xcalloc(1, sizeof *b);
+        b->stream = r->stream;
+        b->opened_ns = now;
+        kbuf_reserve(&b->body, 64 * 1024);
+        kbuf_puts(&b->body, e->streams[r->stream].prefix);
+        e->open[r->stream] = b;
+    }
+    if (b->n == b->cap) {
+        b->cap = b->cap ? b->cap * 2 : 64;
+        b->slots = xrealloc(b->slots, b->cap * sizeof *b->slots);
+    }
+    if (b->n)
+        kbuf_putc(&b->body, ',');
+    struct slot *sl = &b->slots[b->n++];
+    sl->row = r->row;
+    sl->sched_ns = r->sched_ns;
+    sl->attempts = r->attempts;
+    sl->off = (uint32_t)b->body.len;
+    sl->len = (uint32_t)r->len;
+    sl->bytes = r->bytes;
+    kbuf_append(&b->body, r->frag, r->len);
+    b->bytes += r->bytes;
+    if (r->sched_ns && (!b->earliest_sched || r->sched_ns < b->earliest_sched))
+        b->earliest_sched = r->sched_ns;
+    free(r);
+    if (b->n == BATCH_RECORDS || b->bytes >= BATCH_BYTES)
+        close_batch(e, b->stream);
+}
+
+/* Puts a record of a finished request back for another attempt, or gives it up. */
+static void retry_or_fail(struct engine *e, struct batch *b, size_t i, int retryable, int64_t now)
+{
+    struct slot *sl = &b->slots[i];
+    if (!retryable || (int)sl->attempts >= e->o->max_retries) {
+        e->st->failed++;
+        return;
+    }
+    e->st->retried++;
+    struct rec *r = xmalloc(sizeof *r + sl->len);
+    memset(r, 0, sizeof *r);
+    r->row = sl->row;
+    r->stream = b->stream;
+    r->attempts = sl->attempts + 1;
+    r->bytes = sl->bytes;
+    r->len = sl->len;
+    r->sched_ns = 0; /* lateness is about the first attempt */
+    memcpy(r->frag, b->body.p + sl->off, sl->len);
+    int64_t cap = BACKOFF_BASE_NS << (r->attempts < 20 ? r->attempts : 20);
+    if (cap > BACKOFF_CAP_NS || cap <= 0)
+        cap = BACKOFF_CAP_NS;
+    r->due_ns = now + (int64_t)(rnd(e) % (uint64_t)cap); /* full jitter */
+    struct rec **pp = &e->retry;
+    while (*pp && (*pp)->due_ns <= r->due_ns)
+        pp = &(*pp)->next;
+    r->next = *pp;
+    *pp = r;
+}
+
+/* --------------------------------------------------------------- sending */
+
+static size_t on_body(char *p, size_t size, size_t n, void *arg)
+{
+    struct req *q = arg;
+    if (q->resp.len + size * n > ((size_t)4 << 20))
+        return 0; /* no PutRecords answer is this large */
+    kbuf_append(&q->resp, p, size * n);
+    return size * n;
+}
+
+/* Headers and signature for a Kinesis call with this body. */
+static struct curl_slist *signed_headers(struct engine *e, const char *target, const char *body, size_t len)
+{
+    const struct creds *c = &e->o->creds;
+    char date[17], hash[65], auth[1024], line[4200];
+    sigv4_amz_date(date, kt_now_ns() / KT_NS_PER_SEC);
+    sigv4_sha256_hex(body, len, hash);
+    struct sigv4_header h[5] = {
+        {"content-type", "application/x-amz-json-1.1"},
+        {"host", e->host},
+        {"x-amz-date", date},
+        {"x-amz-target", target},
+        {"x-amz-security-token", c->token},
+    };
+    struct sigv4_request rq = {"POST", "/", "", h, c->token[0] ? 5 : 4, hash, date, c->region, "kinesis",
+                               c->access_key, c->secret_key};
+    sigv4_sign(&rq, auth, sizeof auth, NULL);
+    struct curl_slist *l = NULL;
+    l = curl_slist_append(l, "Content-Type: application/x-amz-json-1.1");
+    snprintf(line, sizeof line, "X-Amz-Target: %s", target);
+    l = curl_slist_append(l, line);
+    snprintf(line, sizeof line, "X-Amz-Date: %s", date);
+    l = curl_slist_append(l, line);
+    snprintf(line, sizeof line, "Authorization: %s", auth);
+    l = curl_slist_append(l, line);
+    if (c->token[0]) {
+        snprintf(line, sizeof line, "X-Amz-Security-Token: %s", c->token);
+        l = curl_slist_append(l, line);
+    }
+    l = curl_slist_append(l, "Expect:");
+    return l;
+}
+
+static void easy_setup(struct engine *e, CURL *h, struct req *q)
+{
+    curl_easy_setopt(h, CURLOPT_URL, e->url);
+    curl_easy_setopt(h, CURLOPT_POST, 1L);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, q);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, q->errbuf);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, e->o->timeout_ms);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, e->o->timeout_ms < 10000 ? e->o->timeout_ms : 10000L);
+    curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+    curl_easy_setopt(h, CURLOPT_PRIVATE, q);
+}
+
+static void dispatch(struct engine *e, int64_t now)
+{
+    while (e->ready_head && e->inflight < e->o->concurrency) {
+        struct batch *b = e->ready_head;
+        e->ready_head = b->next;
+        if (!e->ready_head)
+            e->ready_tail = NULL;
+        e->ready_n--;
+        struct req *q = NULL;
+        for (int i = 0; i < e->o->concurrency; i++)
+            if (!e->reqs[i].busy) {
+                q = &e->reqs[i];
+                break;
+            }
+        q->busy = 1;
+        q->b = b;
+        q->sent_ns = now;
+        kbuf_reset(&q->resp);
+        q->errbuf[0] = '\0';
+        q->hdrs = signed_headers(e, "Kinesis_20131202.PutRecords", b->body.p, b->body.len);
+        if (!q->easy) {
+            q->easy = curl_easy_init();
+            easy_setup(e, q->easy, q);
+        }
+        curl_easy_setopt(q->easy, CURLOPT_HTTPHEADER, q->hdrs);
+        curl_easy_setopt(q->easy, CURLOPT_POSTFIELDS, b->body.p);
+        curl_easy_setopt(q->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)b->body.len);
+        curl_multi_add_handle(e->multi, q->easy);
+        e->inflight++;
+        if (e->st->timed)
+            for (size_t i = 0; i < b->n; i++)
+                if (b->slots[i].sched_ns && b->slots[i].attempts == 0)
+                    hist_add(&e->st->lateness, now - b->slots[i].sched_ns);
+    }
+}
+
+/* The exception name of an error answer: "__type" without its namespace. */
+static void error_type(struct engine *e, const struct kbuf *resp, char *out, size_t cap, long status)
+{
+    snprintf(out, cap, "HTTP %ld", status);
+    if (!resp->len)
+        return;
+    struct kbuf copy = KBUF_INIT;
+    kbuf_append(&copy, resp->p, resp->len);
+    char jerr[128];
+    size_t at;
+    if (jdoc_parse(&e->doc, copy.p, copy.len, jerr, sizeof jerr, &at) == 0) {
+        const struct jnode *t = jget(&e->doc, jroot(&e->doc), "__type");
+        if (t && t->type == J_STR) {
+            const char *s = jstr(&e->doc, t);
+            const char *hash = strrchr(s, '#');
+            snprintf(out, cap, "%s", hash ? hash + 1 : s);
+        }
+    }
+    kbuf_free(&copy);
+}
+
+static int retryable_code(const char *code, long status)
+{
+    static const char *const retry[] = {"ProvisionedThroughputExceededException", "LimitExceededException",
+                                        "ThrottlingException", "Throttling", "RequestLimitExceeded",
+                                        "InternalFailure", "InternalFailureException", "InternalServerError",
+                                        "ServiceUnavailable", "ServiceUnavailableException",
+                                        "KMSThrottlingException", "SlowDown"};
+    for (size_t i = 0; i < sizeof retry / sizeof retry[0]; i++)
+        if (strcmp(code, retry[i]) == 0)
+            return 1;
+    return status == 429 || (status >= 500 && status != 501);
+}
+
+static int fatal_code(const char *code, long status)
+{
+    static const char *const stop[] = {"UnrecognizedClientException", "InvalidSignatureException",
+                                       "IncompleteSignatureException", "MissingAuthenticationTokenException",
+                                       "ExpiredTokenException", "AccessDeniedException",
+                                       "ResourceNotFoundException", "InvalidClientTokenId",
+                                       "SignatureDoesNotMatch", "NotImplementedException"};
+    for (size_t i = 0; i < sizeof stop / sizeof stop[0]; i++)
+        if (strcmp(code, stop[i]) == 0)
+            return 1;
+    return status == 501 || status == 403;
+}
+
+static void finished(struct engine *e, struct req *q, CURLcode cc, int64_t now)
+{
+    struct batch *b = q->b;
+    struct replay_stats *st = e->st;
+    long status = 0;
+    curl_easy_getinfo(q->easy, CURLINFO_RESPONSE_CODE, &status);
+    st->requests++;
+    hist_add(&st->latency, now - q->sent_ns);
+    if (b->earliest_sched)
+        hist_add(&st->latency_sched, now - b->earliest_sched);
+    if (cc != CURLE_OK) {
+        char code[96];
+        snprintf(code, sizeof code, "connection: %s", curl_easy_strerror(cc));
+        count_error(st, code);
+        for (size_t i = 0; i < b->n; i++)
+            retry_or_fail(e, b, i, 1, now);
+        return;
+    }
+    if (status != 200) {
+        char code[80];
+        error_type(e, &q->resp, code, sizeof code, status);
+        count_error(st, code);
+        if (fatal_code(code, status)) {
+            /* Every further call would be refused the same way: stop. */
+            fatal(e, st->sent == 0, "PutRecords to %s was refused with %s (HTTP %ld): %.*s",
+                  e->streams[b->stream].name, code, status, (int)(q->resp.len < 290 ? q->resp.len : 290),
+                  q->resp.p ? q->resp.p : "");
+        }
+        int again = retryable_code(code, status) && !fatal_code(code, status);
+        for (size_t i = 0; i < b->n; i++)
+            retry_or_fail(e, b, i, again, now);
+        return;
+    }
+    st->requests_ok++;
+    /* Per-record results. The answer's text is parsed in place: it is ours. */
+    char jerr[128];
+    size_t at;
+    const struct jnode *list = NULL;
+    if (q->resp.len && jdoc_parse(&e->doc, q->resp.p, q->resp.len, jerr, sizeof jerr, &at) == 0)
+        list = jget(&e->doc, jroot(&e->doc), "Records");
+    const struct jnode *res = list && list->type == J_ARR && list->len == b->n ? jfirst(&e->doc, list) : NULL;
+    if (!res) {
+        count_error(st, "malformed PutRecords answer");
+        for (size_t i = 0; i < b->n; i++)
+            retry_or_fail(e, b, i, 1, now);
+        return;
+    }
+    for (size_t i = 0; i < b->n; i++, res = jnext(&e->doc, list, res)) {
+        const struct jnode *code = jget(&e->doc, res, "ErrorCode");
+        if (code && code->type == J_STR) {
+            const char *c = jstr(&e->doc, code);
+            count_error(st, c);
+            retry_or_fail(e, b, i, retryable_code(c, 0), now);
+        } else {
+            st->sent++;
+            st->bytes_sent += b->slots[i].bytes;
+        }
+    }
+}
+
+static void collect(struct engine *e, int64_t now)
+{
+    CURLMsg *m;
+    int left;
+    while ((m = curl_multi_info_read(e->multi, &left))) {
+        if (m->msg != CURLMSG_DONE)
+            continue;
+        struct req *q;
+        curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&q);
+        CURLcode cc = m->data.result;
+        curl_multi_remove_handle(e->multi, q->easy);
+        finished(e, q, cc, now);
+        curl_slist_free_all(q->hdrs);
+        q->hdrs = NULL;
+        batch_free(q->b);
+        q->b = NULL;
+        q->busy = 0;
+        e->inflight--;
+    }
+}
+
+/* -------------------------------------------------------------- control */
+
+/* A Kinesis call made and answered before the replay (preflight, creating the stream). */
+static int call_sync(struct engine *e, const char *op, const char *body, long *status, struct kbuf *resp,
+                     char *cerr)
+{
+    struct req q;
+    memset(&q, 0, sizeof q);
+    CURL *h = curl_easy_init();
+    easy_setup(e, h, &q);
+    char target[80];
+    snprintf(target, sizeof target, "Kinesis_20131202.%s", op);
+    q.hdrs = signed_headers(e, target, body, strlen(body));
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, q.hdrs);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+    CURLcode cc = curl_easy_perform(h);
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
+    *resp = q.resp;
+    if (cc != CURLE_OK)
+        snprintf(cerr, CURL_ERROR_SIZE, "%s", q.errbuf[0] ? q.errbuf : curl_easy_strerror(cc));
+    curl_slist_free_all(q.hdrs);
+    curl_easy_cleanup(h);
+    return cc == CURLE_OK ? 0 : -1;
+}
+
+/* Checks the endpoint, the credentials and the stream; creates it with --create-stream. */
+static int preflight(struct engine *e, const char *stream)
+{
+    struct kbuf body = KBUF_INIT, resp = KBUF_INIT;
+    kbuf_puts(&body, strncmp(stream, "arn:", 4) == 0 ? "{\"StreamARN\":" : "{\"StreamName\":");
+    jw_cstr(&body, stream);
+    kbuf_putc(&body, '}');
+    char cerr[CURL_ERROR_SIZE] = "";
+    long status = 0;
+    int created = 0;
+    int64_t deadline = kt_mono_ns() + 300 * KT_NS_PER_SEC;
+    for (;;) {
+        kbuf_free(&resp);
+        if (call_sync(e, "DescribeStreamSummary", body.p, &status, &resp, cerr) != 0) {
+            fatal(e, 0, "cannot reach %s: %s", e->url, cerr);
+            break;
+        }
+        char code[80];
+        error_type(e, &resp, code, sizeof code, status);
+        if (status == 200) {
+            if (strstr(resp.p, "\"StreamStatus\":\"ACTIVE\"") || strstr(resp.p, "\"StreamStatus\":\"UPDATING\""))
+                break;
+        } else if (strcmp(code, "ResourceNotFoundException") == 0 && e->o->create_stream && !created) {
+            struct kbuf cb = KBUF_INIT, cr = KBUF_INIT;
+            kbuf_appendf(&cb, "{\"StreamName\":");
+            jw_cstr(&cb, stream);
+            kbuf_appendf(&cb, ",\"ShardCount\":%d}", e->o->shards);
+            long cs = 0;
+            int rc = call_sync(e, "CreateStream", cb.p, &cs, &cr, cerr);
+            char ccode[80];
+            error_type(e, &cr, ccode, sizeof ccode, cs);
+            if (rc != 0 || (cs != 200 && strcmp(ccode, "ResourceInUseException") != 0)) {
+                fatal(e, 1, "cannot create stream %s: %s %.*s", stream, rc ? cerr : ccode, (int)(cr.len < 200 ? cr.len : 200),
+                      cr.p ? cr.p : "");
+                kbuf_free(&cb);
+                kbuf_free(&cr);
+                break;
+            }
+            fprintf(stderr, "kintape replay: created stream %s with %d shards\n", stream, e->o->shards);
+            created = 1;
+            kbuf_free(&cb);
+            kbuf_free(&cr);
+        } else if (strcmp(code, "ResourceNotFoundException") == 0) {
+            fatal(e, 1, "stream %s does not exist at %s (in %s); --create-stream --shards N creates it", stream,
+                  e->url, e->o->creds.region);
+            break;
+        } else {
+            fatal(e, 1, "%s refused DescribeStreamSummary for %s with %s (HTTP %ld): %.*s; credentials from %s",
+                  e->url, stream, code, status, (int)(resp.len < 200 ? resp.len : 200), resp.p ? resp.p : "",
+                  e->o->creds.source);
+            break;
+        }
+        if (kt_mono_ns() > deadline) {
+            fatal(e, 0, "stream %s did not become ACTIVE within 5 minutes", stream);
+            break;
+        }
+        struct timespec ts = {0, 200 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    kbuf_free(&body);
+    kbuf_free(&resp);
+    return e->fatal ? -1 : 0;
+}
+
+static void progress(struct engine *e, int64_t now, int final)
+{
+    if (!e->o->progress || (!final && now < e->progress_at))
+        return;
+    e->progress_at = now + 250 * KT_NS_PER_MS;
+    struct replay_stats *st = e->st;
+    double secs = (double)(now - st->started_ns) / 1e9;
+    uint64_t size = csvin_size(e->csv);
+    double pct = size ? 100.0 * (double)csvin_offset(e->csv) / (double)size : 0;
+    if (e->o->loops > 1)
+        pct = (pct + 100.0 * e->loop) / e->o->loops;
+    double rate = secs > 0 ? (double)st->sent / secs : 0;
+    double left = pct > 0.5 ? secs * (100.0 - pct) / pct : 0;
+    fprintf(stderr, "\r\033[K%llu sent  %.0f rec/s  in flight %d  retries %llu  failed %llu  %.1f%%  %s%.0fs left",
+            (unsigned long long)st->sent, rate, e->inflight, (unsigned long long)st->retried,
+            (unsigned long long)(st->failed + st->invalid), pct, pct > 0.5 ? "" : "~", left);
+    if (final)
+        fputc('\n', stderr);
+}
+
+static void set_url(struct engine *e)
+{
+    snprintf(e->url, sizeof e->url, "%s", e->o->endpoint);
+    /* The Host header curl sends, which is signed: host[:port] as in the URL. */
+    const char *p = strstr(e->url, "://");
+    p = p ? p + 3 : e->url;
+    size_t n = strcspn(p, "/");
+    snprintf(e->host, sizeof e->host, "%.*s", (int)n, p);
+}
+
+int replay_run(const struct replay_opts *o, struct replay_stats *st, int *bad_input, struct kt_err *err)
+{
+    struct engine e;
+    memset(&e, 0, sizeof e);
+    memset(st, 0, sizeof *st);
+    hist_init(&st->latency);
+    hist_init(&st->latency_sched);
+    hist_init(&st->lateness);
+    e.o = o;
+    e.st = st;
+    e.err = err;
+    e.rng = (uint64_t)kt_now_ns() ^ 0x9e3779b97f4a7c15ULL ^ (uint64_t)getpid();
+    *bad_input = 0;
+    set_url(&e);
+    e.csv = csvin_open(o->csv, err);
+    if (!e.csv) {
+        *bad_input = 1;
+        return -1;
+    }
+    if (!o->stream && !csvin_has_stream(e.csv)) {
+        csvin_close(e.csv);
+        kt_err_set(err, "no stream to send to: give --stream NAME (%s has no stream column)", o->csv);
+        *bad_input = 1;
+        return -1;
+    }
+    if (o->respect_timing && !csvin_has_ts(e.csv)) {
+        csvin_close(e.csv);
+        kt_err_set(err, "--respect-timing needs the records' times, and %s has no ts column", o->csv);
+        *bad_input = 1;
+        return -1;
+    }
+    if (o->pk_mode == PK_COLUMN && !csvin_has_key(e.csv))
+        fprintf(stderr, "kintape replay: %s has no partition_key column: using random keys (--partition-key "
+                        "KEY sets one)\n",
+                o->csv);
+
+    if (!o->dry_run) {
+        curl_global_init(CURL_GLOBAL_DEFAULT);
+        if (o->stream && preflight(&e, o->stream) != 0) {
+            *bad_input = e.bad_input;
+            csvin_close(e.csv);
+            curl_global_cleanup();
+            return -1;
+        }
+        e.multi = curl_multi_init();
+        curl_multi_setopt(e.multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)o->concurrency);
+        e.reqs = xcalloc((size_t)o->concurrency, sizeof *e.reqs);
+    }
+    if (o->start_at_ns) {
+        int64_t wait = o->start_at_ns - kt_now_ns();
+        if (wait > 0) {
+            struct timespec ts = {wait / KT_NS_PER_SEC, wait % KT_NS_PER_SEC};
+            while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+                ;
+        }
+    }
+    st->started_ns = e.anchor_ns = kt_mono_ns();
+
+    for (;;) {
+        int64_t now = kt_mono_ns();
+        if (!e.fatal)
+            read_ahead(&e);
+        if (o->dry_run) {
+            /* Everything goes into batches at once; nothing is sent. */
+            while (e.pend_head) {
+                struct rec *r = e.pend_head;
+                e.pend_head = r->next;
+                e.pend_n--;
+                e.pend_bytes -= r->len;
+                add_to_batch(&e, r, now);
+            }
+            e.pend_tail = NULL;
+            while (e.ready_head) {
+                struct batch *b = e.ready_head;
+                e.ready_head = b->next;
+                e.ready_n--;
+                batch_free(b);
+            }
+            e.ready_tail = NULL;
+            if (e.csv_done || e.fatal)
+                break;
+            continue;
+        }
+        while (!e.fatal && e.pend_head && e.pend_head->due_ns <= now) {
+            struct rec *r = e.pend_head;
+            e.pend_head = r->next;
+            if (!e.pend_head)
+                e.pend_tail = NULL;
+            e.pend_n--;
+            e.pend_bytes -= r->len;
+            add_to_batch(&e, r, now);
+        }
+        while (!e.fatal && e.retry && e.retry->due_ns <= now) {
+            struct rec *r = e.retry;
+            e.retry = r->next;
+            add_to_batch(&e, r, now);
+        }
+        /* Close batches that waited long enough, or all of them when nothing else is coming soon. */
+        int draining = e.csv_done && !e.pend_head;
+        for (size_t s = 0; s < e.nstreams; s++) {
+            struct batch *b = e.open[s];
+            if (b && (draining || now - b->opened_ns >= o->linger_ns || e.fatal))
+                close_batch(&e, (uint32_t)s);
+        }
+        if (e.fatal) {
+            /* Send nothing more; let what is in flight finish. */
+            while (e.ready_head) {
+                struct batch *b = e.ready_head;
+                e.ready_head = b->next;
+                st->failed += b->n;
+                batch_free(b);
+            }
+            e.ready_tail = NULL;
+            e.ready_n = 0;
+        }
+        dispatch(&e, now);
+        int running;
+        curl_multi_perform(e.multi, &running);
+        collect(&e, kt_mono_ns());
+        progress(&e, now, 0);
+        if ((e.csv_done || e.fatal) && !e.pend_head && !e.retry && !e.ready_head && !e.inflight) {
+            int open = 0;
+            for (size_t s = 0; s < e.nstreams; s++)
+                open |= e.open[s] != NULL;
+            if (!open)
+                break;
+        }
+        /* Sleep until something is due: a record, a retry, a batch's linger, or an answer. */
+        now = kt_mono_ns();
+        int64_t next = now + 100 * KT_NS_PER_MS;
+        if (e.pend_head && e.pend_head->due_ns < next)
+            next = e.pend_head->due_ns;
+        if (e.retry && e.retry->due_ns < next)
+            next = e.retry->due_ns;
+        for (size_t s = 0; s < e.nstreams; s++)
+            if (e.open[s] && e.open[s]->opened_ns + o->linger_ns < next)
+                next = e.open[s]->opened_ns + o->linger_ns;
+        if (e.ready_head && e.inflight < o->concurrency)
+            next = now;
+        if (!e.csv_done && e.pend_n < AHEAD_RECORDS / 2 && e.ready_n < (size_t)o->concurrency)
+            next = now;
+        int64_t wait = next - now;
+        if (wait >= KT_NS_PER_MS) {
+            int numfds;
+            curl_multi_poll(e.multi, NULL, 0, (int)(wait / KT_NS_PER_MS), &numfds);
+        } else if (wait > 0) {
+            /* Less than a millisecond: poll() cannot wait that finely; keep turning. */
+            curl_multi_perform(e.multi, &running);
+            sched_yield();
+        }
+    }
+    st->ended_ns = kt_mono_ns();
+    if (o->respect_timing && e.have_ts0)
+        st->planned_ns = (int64_t)((double)(e.last_ts - e.ts0 - e.gap_shift) / o->speed);
+    if (o->rate > 0 && st->records) {
+        int64_t paced = (int64_t)((double)(st->records - 1) * 1e9 / o->rate);
+        if (paced > st->planned_ns)
+            st->planned_ns = paced;
+    }
+    progress(&e, st->ended_ns, 1);
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    st->cpu_seconds = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+                      ru.ru_stime.tv_usec / 1e6;
+    /* Free what is left (after a fatal stop). */
+    while (e.pend_head) {
+        struct rec *r = e.pend_head;
+        e.pend_head = r->next;
+        st->failed++;
+        free(r);
+    }
+    while (e.retry) {
+        struct rec *r = e.retry;
+        e.retry = r->next;
+        st->failed++;
+        free(r);
+    }
+    for (size_t s = 0; s < e.nstreams; s++) {
+        if (e.open[s]) {
+            st->failed += e.open[s]->n;
+            batch_free(e.open[s]);
+        }
+        free(e.streams[s].name);
+        free(e.streams[s].prefix);
+    }
+    if (e.reqs) {
+        for (int i = 0; i < o->concurrency; i++) {
+            if (e.reqs[i].easy)
+                curl_easy_cleanup(e.reqs[i].easy);
+            kbuf_free(&e.reqs[i].resp);
+        }
+        free(e.reqs);
+    }
+    if (e.multi)
+        curl_multi_cleanup(e.multi);
+    if (!o->dry_run)
+        curl_global_cleanup();
+    csvin_close(e.csv);
+    kbuf_free(&e.scratch);
+    jdoc_free(&e.doc);
+    if (o->dry_run)
+        st->failed = 0;
+    *bad_input = e.bad_input;
+    return e.fatal ? -1 : 0;
+}

@@ -1,0 +1,85 @@
+/*
+ * replay.h — sending a CSV of records as PutRecords calls.
+ *
+ *   csvin (read) ─▶ schedule ─▶ batch per stream ─▶ send (libcurl multi) ─▶ results
+ *                      ▲                                                  │
+ *                      └──────────── retry (backoff, jitter) ◀────────────┘
+ *
+ * Schedule: full speed, the original timing (each record at start + (its
+ * time - the first time) / speed, from one monotonic anchor, so error never
+ * accumulates), and/or a rate in records per second. Batches hold at most
+ * 500 records and 5 MiB of data and partition keys, and close when full or
+ * when their oldest record has waited `linger`. Records a PutRecords answer
+ * reports as failed are retried, only those, as are whole requests that
+ * were throttled or lost; every record ends sent or failed for good.
+ */
+#ifndef KT_REPLAY_H
+#define KT_REPLAY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "creds.h"
+#include "errbuf.h"
+#include "hist.h"
+
+enum pk_mode { PK_COLUMN, PK_FIXED, PK_RANDOM };
+
+struct replay_opts {
+    const char *csv;
+    const char *stream;          /* NULL: the CSV's stream column */
+    const char *endpoint;
+    struct creds creds;
+    int respect_timing;
+    double speed;
+    int64_t max_gap_ns;          /* 0: no cap */
+    double rate;                 /* records/s; 0: no pacing */
+    int loops;
+    int split_i, split_n;        /* this process takes slice split_i (1-based) of split_n */
+    int64_t start_at_ns;         /* wall clock; 0: now */
+    int64_t linger_ns;
+    size_t max_record;           /* data + partition key bytes */
+    enum pk_mode pk_mode;
+    const char *pk_fixed;
+    int dry_run;
+    int concurrency;
+    long timeout_ms;
+    int max_retries;
+    int create_stream;
+    int shards;
+    int progress;                /* draw the progress line on stderr */
+};
+
+struct error_count {
+    char code[80];
+    uint64_t n;
+};
+
+struct replay_stats {
+    uint64_t rows, records;      /* rows read, records this process takes (slice) */
+    uint64_t sent, failed, invalid, retried;
+    uint64_t bytes_sent;         /* data bytes of delivered records */
+    uint64_t requests, requests_ok;
+    uint64_t out_of_order;
+    struct error_count errors[48];
+    size_t nerrors;
+    struct hist latency;         /* request round trip */
+    struct hist latency_sched;   /* from the batch's earliest scheduled time (coordinated omission corrected) */
+    struct hist lateness;        /* dispatch time - scheduled time, per record */
+    int64_t started_ns, ended_ns;   /* monotonic */
+    int64_t first_ts, last_ts;   /* the records' own times */
+    int64_t planned_ns;          /* the schedule's length (respect timing / rate) */
+    uint64_t batches, max_batch_records, max_batch_bytes;
+    int timed;                   /* a schedule was followed */
+    double cpu_seconds;          /* user + system time of this process */
+};
+
+/*
+ * Runs the replay. Returns 0 when it ran to the end (st says what was
+ * delivered), or -1 with err set when it could not start or had to stop
+ * (bad input, unreachable endpoint, bad credentials, missing stream);
+ * *bad_input tells which of these is the user's input.
+ */
+int replay_run(const struct replay_opts *o, struct replay_stats *st, int *bad_input, struct kt_err *err);
+
+#endif

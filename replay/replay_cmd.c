@@ -1,0 +1,394 @@
+/*
+ * replay_cmd.c — `kintape replay`: options, the final report (text on
+ * stderr, and JSON with --report) and the exit status.
+ */
+#include "replay_cmd.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "jsonw.h"
+#include "ktime.h"
+#include "replay.h"
+
+static const char usage[] =
+    "usage: kintape replay RECORDS.csv [--stream NAME] [options]\n"
+    "\n"
+    "Sends the records of a CSV (as `kintape extract` writes it, or any CSV with a data or\n"
+    "data_base64 column, or payload,time rows without a header) as PutRecords calls.\n"
+    "\n"
+    "where to:\n"
+    "  --stream NAME            the stream (or its ARN); default: the CSV's stream column\n"
+    "  --endpoint URL           default http://127.0.0.1:4566 (the emulator); `aws` means\n"
+    "                           https://kinesis.REGION.amazonaws.com\n"
+    "  --region REGION          default: AWS_REGION, AWS_DEFAULT_REGION, the endpoint, ~/.aws/config\n"
+    "  --profile NAME           credentials from ~/.aws/credentials (default: AWS_PROFILE, default)\n"
+    "  --access-key K --secret-key S [--session-token T]\n"
+    "                           (default: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN;\n"
+    "                           dummy ones for a local endpoint)\n"
+    "  --create-stream          create the stream if it does not exist, and wait until ACTIVE\n"
+    "  --shards N               shards of a created stream (default 4)\n"
+    "when:\n"
+    "  (default)                full speed\n"
+    "  --respect-timing         each record at its original time after the first\n"
+    "  --speed X                with --respect-timing: X times faster (0.01 to 1000, default 1)\n"
+    "  --max-gap SEC            with --respect-timing: shorten idle gaps longer than SEC\n"
+    "  --rate N                 at most N records per second (paced, never dropped)\n"
+    "  --loop N                 send the file N times (times continue across passes)\n"
+    "  --split I/N              take slice I of N (by partition key), to run N replays side by side\n"
+    "  --start-at TIME          start at this wall-clock time (RFC 3339), to start replays together\n"
+    "how:\n"
+    "  --partition-key KEY      every record with this key; `random` for a random key per record\n"
+    "  --linger MS              longest a record waits for its batch (default 1 with a schedule, 50 without)\n"
+    "  --max-record-size BYTES  data + key limit of a record (default 1048576; up to 10485760)\n"
+    "  --concurrency N          requests in flight (default 16)\n"
+    "  --timeout SEC            per request (default 30)\n"
+    "  --max-retries N          per record (default 10), with exponential backoff and jitter\n"
+    "  --dry-run                check every row and print the batch plan; send nothing\n"
+    "  --report FILE.json       also write the final report as JSON\n"
+    "  -q, --quiet              no progress line and no report on stderr\n"
+    "\n"
+    "examples:\n"
+    "  kintape replay orders.csv --stream orders\n"
+    "  kintape replay orders.csv --stream orders --respect-timing --speed 10\n"
+    "  kintape replay orders.csv --stream orders --rate 5000 --create-stream --shards 8\n"
+    "  kintape replay orders.csv --endpoint https://kinesis.eu-west-1.amazonaws.com --region eu-west-1 --stream orders\n"
+    "\n"
+    "exit status: 0 every record delivered; 1 some were not (the report says which and why);\n"
+    "2 bad usage or input (a bad row, no payload column, unreachable endpoint, bad credentials,\n"
+    "a stream that does not exist).\n";
+
+static int num(const char *flag, const char *s, double min, double max, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || !(v >= min && v <= max)) {
+        fprintf(stderr, "kintape replay: %s takes a number from %g to %g (got '%s')\n", flag, min, max, s);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static void pct_line(FILE *f, const char *label, const struct hist *h)
+{
+    fprintf(f, "%-10s p50 %.2f ms  p90 %.2f ms  p99 %.2f ms  p99.9 %.2f ms  max %.2f ms\n", label,
+            hist_pct(h, 50) / 1e6, hist_pct(h, 90) / 1e6, hist_pct(h, 99) / 1e6, hist_pct(h, 99.9) / 1e6,
+            h->max / 1e6);
+}
+
+static void report_text(const struct replay_opts *o, const struct replay_stats *st)
+{
+    FILE *f = stderr;
+    double secs = (double)(st->ended_ns - st->started_ns) / 1e9;
+    fprintf(f, "kintape replay: %s -> %s at %s (%s)%s\n", o->csv, o->stream ? o->stream : "(stream column)",
+            o->endpoint, o->creds.region, o->dry_run ? " -- dry run, nothing sent" : "");
+    if (o->dry_run) {
+        fprintf(f, "plan       %llu records in %llu PutRecords calls (at most %llu records, %llu bytes a call); "
+                   "%llu rows not sendable\n",
+                (unsigned long long)(st->records - st->invalid), (unsigned long long)st->batches,
+                (unsigned long long)st->max_batch_records, (unsigned long long)st->max_batch_bytes,
+                (unsigned long long)st->invalid);
+        if (st->timed)
+            fprintf(f, "schedule   %.3f s\n", st->planned_ns / 1e9);
+        return;
+    }
+    fprintf(f, "records    %llu read, %llu sent, %llu failed for good, %llu not sendable; %llu retries\n",
+            (unsigned long long)st->records, (unsigned long long)st->sent, (unsigned long long)st->failed,
+            (unsigned long long)st->invalid, (unsigned long long)st->retried);
+    fprintf(f, "bytes      %llu of data and keys sent\n", (unsigned long long)st->bytes_sent);
+    fprintf(f, "requests   %llu PutRecords (%llu answered 200)\n", (unsigned long long)st->requests,
+            (unsigned long long)st->requests_ok);
+    fprintf(f, "throughput %.0f records/s, %.1f MB/s over %.3f s\n", secs > 0 ? st->sent / secs : 0,
+            secs > 0 ? st->bytes_sent / secs / 1e6 : 0, secs);
+    pct_line(f, "latency", &st->latency);
+    for (size_t i = 0; i < st->nerrors; i++)
+        fprintf(f, "%-10s %s %llu\n", i ? "" : "errors", st->errors[i].code, (unsigned long long)st->errors[i].n);
+    if (st->timed) {
+        fprintf(f, "lateness   p50 %.3f ms  p99 %.3f ms  max %.3f ms (records sent after their scheduled time)\n",
+                hist_pct(&st->lateness, 50) / 1e6, hist_pct(&st->lateness, 99) / 1e6, st->lateness.max / 1e6);
+        pct_line(f, "latency*", &st->latency_sched);
+        fprintf(f, "timing     took %.3f s for a %.3f s schedule", secs, st->planned_ns / 1e9);
+        if (o->respect_timing)
+            fprintf(f, " (original span %.3f s at speed %g)", (st->last_ts - st->first_ts) / 1e9, o->speed);
+        fputc('\n', f);
+        if (st->out_of_order)
+            fprintf(f, "           %llu records had a time earlier than the record before: sent right after it\n",
+                    (unsigned long long)st->out_of_order);
+    }
+    fprintf(f, "cpu        %.2f s (%.2f us per record)\n", st->cpu_seconds,
+            st->records ? st->cpu_seconds * 1e6 / (double)st->records : 0);
+}
+
+static void hist_json(struct kbuf *b, const char *name, const struct hist *h)
+{
+    kbuf_appendf(b,
+                 "\"%s\":{\"count\":%llu,\"p50_ms\":%.3f,\"p90_ms\":%.3f,\"p99_ms\":%.3f,\"p999_ms\":%.3f,"
+                 "\"max_ms\":%.3f}",
+                 name, (unsigned long long)h->n, hist_pct(h, 50) / 1e6, hist_pct(h, 90) / 1e6,
+                 hist_pct(h, 99) / 1e6, hist_pct(h, 99.9) / 1e6, h->max / 1e6);
+}
+
+static int report_json(const char *path, const struct replay_opts *o, const struct replay_stats *st)
+{
+    struct kbuf b = KBUF_INIT;
+    double secs = (double)(st->ended_ns - st->started_ns) / 1e9;
+    kbuf_puts(&b, "{\"csv\":");
+    jw_cstr(&b, o->csv);
+    kbuf_puts(&b, ",\"stream\":");
+    if (o->stream)
+        jw_cstr(&b, o->stream);
+    else
+        kbuf_puts(&b, "null");
+    kbuf_puts(&b, ",\"endpoint\":");
+    jw_cstr(&b, o->endpoint);
+    kbuf_puts(&b, ",\"region\":");
+    jw_cstr(&b, o->creds.region);
+    kbuf_appendf(&b,
+                 ",\"dry_run\":%s,\"records\":{\"read\":%llu,\"sent\":%llu,\"failed\":%llu,\"not_sendable\":%llu,"
+                 "\"retries\":%llu},\"bytes_sent\":%llu,\"requests\":{\"total\":%llu,\"ok\":%llu},"
+                 "\"duration_s\":%.6f,\"records_per_s\":%.1f,",
+                 o->dry_run ? "true" : "false", (unsigned long long)st->records, (unsigned long long)st->sent,
+                 (unsigned long long)st->failed, (unsigned long long)st->invalid, (unsigned long long)st->retried,
+                 (unsigned long long)st->bytes_sent, (unsigned long long)st->requests,
+                 (unsigned long long)st->requests_ok, secs, secs > 0 ? st->sent / secs : 0);
+    hist_json(&b, "latency", &st->latency);
+    kbuf_puts(&b, ",\"errors\":{");
+    for (size_t i = 0; i < st->nerrors; i++) {
+        if (i)
+            kbuf_putc(&b, ',');
+        jw_cstr(&b, st->errors[i].code);
+        kbuf_appendf(&b, ":%llu", (unsigned long long)st->errors[i].n);
+    }
+    kbuf_putc(&b, '}');
+    if (st->timed) {
+        kbuf_putc(&b, ',');
+        hist_json(&b, "lateness", &st->lateness);
+        kbuf_putc(&b, ',');
+        hist_json(&b, "latency_from_schedule", &st->latency_sched);
+        kbuf_appendf(&b, ",\"schedule_s\":%.6f,\"original_span_s\":%.6f,\"speed\":%g,\"out_of_order\":%llu",
+                     st->planned_ns / 1e9, (st->last_ts - st->first_ts) / 1e9, o->speed,
+                     (unsigned long long)st->out_of_order);
+    }
+    kbuf_appendf(&b, ",\"batches\":%llu,\"cpu_s\":%.3f,\"cpu_us_per_record\":%.3f}\n", (unsigned long long)st->batches,
+                 st->cpu_seconds, st->records ? st->cpu_seconds * 1e6 / (double)st->records : 0);
+    FILE *f = fopen(path, "w");
+    int rc = 0;
+    if (!f || fwrite(b.p, 1, b.len, f) != b.len || fclose(f) != 0) {
+        fprintf(stderr, "kintape replay: cannot write the report %s: %s\n", path, strerror(errno));
+        rc = -1;
+    }
+    kbuf_free(&b);
+    return rc;
+}
+
+int replay_main(int argc, char **argv)
+{
+    enum {
+        O_STREAM = 1000, O_ENDPOINT, O_REGION, O_PROFILE, O_AK, O_SK, O_TOKEN, O_CREATE, O_SHARDS, O_RESPECT,
+        O_SPEED, O_MAXGAP, O_RATE, O_LOOP, O_SPLIT, O_STARTAT, O_PK, O_LINGER, O_MAXREC, O_CONC, O_TIMEOUT,
+        O_RETRIES, O_DRY, O_REPORT
+    };
+    static const struct option opts[] = {
+        {"stream", required_argument, NULL, O_STREAM},
+        {"endpoint", required_argument, NULL, O_ENDPOINT},
+        {"region", required_argument, NULL, O_REGION},
+        {"profile", required_argument, NULL, O_PROFILE},
+        {"access-key", required_argument, NULL, O_AK},
+        {"secret-key", required_argument, NULL, O_SK},
+        {"session-token", required_argument, NULL, O_TOKEN},
+        {"create-stream", no_argument, NULL, O_CREATE},
+        {"shards", required_argument, NULL, O_SHARDS},
+        {"respect-timing", no_argument, NULL, O_RESPECT},
+        {"speed", required_argument, NULL, O_SPEED},
+        {"max-gap", required_argument, NULL, O_MAXGAP},
+        {"rate", required_argument, NULL, O_RATE},
+        {"loop", required_argument, NULL, O_LOOP},
+        {"split", required_argument, NULL, O_SPLIT},
+        {"start-at", required_argument, NULL, O_STARTAT},
+        {"partition-key", required_argument, NULL, O_PK},
+        {"linger", required_argument, NULL, O_LINGER},
+        {"max-record-size", required_argument, NULL, O_MAXREC},
+        {"concurrency", required_argument, NULL, O_CONC},
+        {"timeout", required_argument, NULL, O_TIMEOUT},
+        {"max-retries", required_argument, NULL, O_RETRIES},
+        {"dry-run", no_argument, NULL, O_DRY},
+        {"report", required_argument, NULL, O_REPORT},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    struct replay_opts o;
+    memset(&o, 0, sizeof o);
+    o.endpoint = "http://127.0.0.1:4566";
+    o.speed = 1;
+    o.loops = 1;
+    o.concurrency = 16;
+    o.timeout_ms = 30000;
+    o.max_retries = 10;
+    o.max_record = 1 << 20;
+    o.shards = 4;
+    struct creds_opts co = {0};
+    const char *report = NULL;
+    double linger_ms = -1, v;
+    int quiet = 0;
+    char endpoint_buf[256];
+    optind = 1;
+    int ch;
+    while ((ch = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
+        switch (ch) {
+        case O_STREAM: o.stream = optarg; break;
+        case O_ENDPOINT: o.endpoint = optarg; break;
+        case O_REGION: co.region = optarg; break;
+        case O_PROFILE: co.profile = optarg; break;
+        case O_AK: co.access_key = optarg; break;
+        case O_SK: co.secret_key = optarg; break;
+        case O_TOKEN: co.session_token = optarg; break;
+        case O_CREATE: o.create_stream = 1; break;
+        case O_SHARDS:
+            if (num("--shards", optarg, 1, 100000, &v))
+                return 2;
+            o.shards = (int)v;
+            break;
+        case O_RESPECT: o.respect_timing = 1; break;
+        case O_SPEED:
+            if (num("--speed", optarg, 0.01, 1000, &o.speed))
+                return 2;
+            break;
+        case O_MAXGAP:
+            if (num("--max-gap", optarg, 0.001, 1e9, &v))
+                return 2;
+            o.max_gap_ns = (int64_t)(v * 1e9);
+            break;
+        case O_RATE:
+            if (num("--rate", optarg, 0.001, 1e9, &o.rate))
+                return 2;
+            break;
+        case O_LOOP:
+            if (num("--loop", optarg, 1, 1e9, &v))
+                return 2;
+            o.loops = (int)v;
+            break;
+        case O_SPLIT: {
+            int i, n;
+            char extra;
+            if (sscanf(optarg, "%d/%d%c", &i, &n, &extra) != 2 || n < 1 || i < 1 || i > n) {
+                fprintf(stderr, "kintape replay: --split takes I/N with 1 <= I <= N, e.g. 2/4 (got '%s')\n", optarg);
+                return 2;
+            }
+            o.split_i = i;
+            o.split_n = n;
+            break;
+        }
+        case O_STARTAT: {
+            size_t bad;
+            if (kt_parse_rfc3339(optarg, strlen(optarg), &o.start_at_ns, &bad) != 0) {
+                fprintf(stderr, "kintape replay: --start-at takes an RFC 3339 time, e.g. 2026-11-24T10:00:00Z "
+                                "(got '%s')\n",
+                        optarg);
+                return 2;
+            }
+            break;
+        }
+        case O_PK:
+            if (!*optarg) {
+                fprintf(stderr, "kintape replay: --partition-key cannot be empty\n");
+                return 2;
+            }
+            o.pk_mode = strcmp(optarg, "random") == 0 ? PK_RANDOM : PK_FIXED;
+            o.pk_fixed = optarg;
+            break;
+        case O_LINGER:
+            if (num("--linger", optarg, 0, 60000, &linger_ms))
+                return 2;
+            break;
+        case O_MAXREC:
+            if (num("--max-record-size", optarg, 1, 10 << 20, &v))
+                return 2;
+            o.max_record = (size_t)v;
+            break;
+        case O_CONC:
+            if (num("--concurrency", optarg, 1, 1024, &v))
+                return 2;
+            o.concurrency = (int)v;
+            break;
+        case O_TIMEOUT:
+            if (num("--timeout", optarg, 0.1, 3600, &v))
+                return 2;
+            o.timeout_ms = (long)(v * 1000);
+            break;
+        case O_RETRIES:
+            if (num("--max-retries", optarg, 0, 100, &v))
+                return 2;
+            o.max_retries = (int)v;
+            break;
+        case O_DRY: o.dry_run = 1; break;
+        case O_REPORT: report = optarg; break;
+        case 'q': quiet = 1; break;
+        case 'h': fputs(usage, stdout); return 0;
+        default: fputs(usage, stderr); return 2;
+        }
+    }
+    if (optind != argc - 1) {
+        fprintf(stderr, "kintape replay: give one CSV file\n%s", usage);
+        return 2;
+    }
+    o.csv = argv[optind];
+    if (o.speed != 1 && !o.respect_timing) {
+        fprintf(stderr, "kintape replay: --speed goes with --respect-timing\n");
+        return 2;
+    }
+    if (o.max_gap_ns && !o.respect_timing) {
+        fprintf(stderr, "kintape replay: --max-gap goes with --respect-timing\n");
+        return 2;
+    }
+    o.linger_ns = linger_ms >= 0 ? (int64_t)(linger_ms * 1e6)
+                                 : (o.respect_timing || o.rate > 0 ? 1 : 50) * KT_NS_PER_MS;
+    co.endpoint = o.endpoint;
+    struct kt_err err;
+    if (strcmp(o.endpoint, "aws") == 0) {
+        /* Resolve the region first, from everything but the endpoint. */
+        co.endpoint = "https://kinesis.amazonaws.com";
+        if (creds_load(&o.creds, &co, &err) != 0) {
+            fprintf(stderr, "kintape replay: %s\n", err.msg);
+            return 2;
+        }
+        snprintf(endpoint_buf, sizeof endpoint_buf, "https://kinesis.%s.amazonaws.com", o.creds.region);
+        o.endpoint = endpoint_buf;
+        co.endpoint = endpoint_buf;
+    }
+    if (strncmp(o.endpoint, "http://", 7) != 0 && strncmp(o.endpoint, "https://", 8) != 0) {
+        fprintf(stderr, "kintape replay: --endpoint must start with http:// or https:// (got '%s')\n", o.endpoint);
+        return 2;
+    }
+    if (creds_load(&o.creds, &co, &err) != 0) {
+        fprintf(stderr, "kintape replay: %s\n", err.msg);
+        return 2;
+    }
+    o.progress = !quiet && isatty(STDERR_FILENO);
+
+    struct replay_stats st;
+    int bad_input = 0;
+    int rc = replay_run(&o, &st, &bad_input, &err);
+    if (rc != 0 && st.started_ns == 0) {
+        fprintf(stderr, "kintape replay: %s\n", err.msg);
+        return 2;
+    }
+    if (!quiet)
+        report_text(&o, &st);
+    if (report && report_json(report, &o, &st) != 0)
+        return 2;
+    if (rc != 0) {
+        fprintf(stderr, "kintape replay: stopped: %s\n", err.msg);
+        return bad_input ? 2 : 1;
+    }
+    if (o.dry_run)
+        return st.invalid ? 1 : 0;
+    return st.failed || st.invalid ? 1 : 0;
+}
