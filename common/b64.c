@@ -6,6 +6,8 @@
 
 #include <openssl/evp.h>
 
+#include "simd.h"
+
 size_t b64_encode(char *dst, const uint8_t *src, size_t n)
 {
     size_t done = 0;
@@ -49,6 +51,10 @@ int b64_decode(uint8_t *dst, const char *src, size_t n, size_t *out_len, size_t 
         if ((a | b | c | d) >= 64)
             break;
         uint32_t v = (uint32_t)a << 18 | (uint32_t)b << 12 | (uint32_t)c << 6 | d;
+        if (!dst) {
+            o += 3;
+            continue;
+        }
         dst[o++] = (uint8_t)(v >> 16);
         dst[o++] = (uint8_t)(v >> 8);
         dst[o++] = (uint8_t)v;
@@ -76,7 +82,10 @@ int b64_decode(uint8_t *dst, const char *src, size_t n, size_t *out_len, size_t 
             continue;
         }
         q[k++] = v;
-        if (k == 4) {
+        if (k == 4 && !dst) {
+            o += 3;
+            k = 0;
+        } else if (k == 4) {
             uint32_t w = (uint32_t)q[0] << 18 | (uint32_t)q[1] << 12 | (uint32_t)q[2] << 6 | q[3];
             dst[o++] = (uint8_t)(w >> 16);
             dst[o++] = (uint8_t)(w >> 8);
@@ -92,7 +101,9 @@ int b64_decode(uint8_t *dst, const char *src, size_t n, size_t *out_len, size_t 
         *bad_at = n - 1;
         return -1;
     }
-    if (k >= 2) {
+    if (k >= 2 && !dst) {
+        o += k - 1;
+    } else if (k >= 2) {
         uint32_t w = (uint32_t)q[0] << 18 | (uint32_t)q[1] << 12;
         if (k == 3)
             w |= (uint32_t)q[2] << 6;
@@ -101,5 +112,20 @@ int b64_decode(uint8_t *dst, const char *src, size_t n, size_t *out_len, size_t 
             dst[o++] = (uint8_t)(w >> 8);
     }
     *out_len = o;
+    return 0;
+}
+
+int b64_check(const char *src, size_t n, size_t *out_len, size_t *bad_at)
+{
+    /* Whole blocks of 16 alphabet characters, short of the last quad (which may hold padding). */
+    size_t i = 0;
+    while (i + 20 <= n && !kt_b64_invalid16(src + i))
+        i += 16;
+    size_t rest;
+    if (b64_decode(NULL, src + i, n - i, &rest, bad_at) != 0) {
+        *bad_at += i;
+        return -1;
+    }
+    *out_len = i / 4 * 3 + rest;
     return 0;
 }

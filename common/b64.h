@@ -34,4 +34,7 @@ size_t b64_encode(char *dst, const uint8_t *src, size_t n);
  */
 int b64_decode(uint8_t *dst, const char *src, size_t n, size_t *out_len, size_t *bad_at);
 
+/* Checks base64 as b64_decode would, without decoding: 0 with *out_len, or -1 with *bad_at. */
+int b64_check(const char *src, size_t n, size_t *out_len, size_t *bad_at);
+
 #endif

@@ -7,6 +7,8 @@
 #ifndef KT_SIMD_H
 #define KT_SIMD_H
 
+#include <stddef.h>
+
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
@@ -52,6 +54,43 @@ static inline unsigned kt_csv_specials16(const char *s)
             mask |= 1u << k;
     return mask;
 #endif
+}
+
+/* Bit i set when byte i of s[0..16) is not in the base64 alphabet (A-Z a-z 0-9 + /). */
+static inline unsigned kt_b64_invalid16(const char *s)
+{
+#ifdef __SSE2__
+    __m128i v = _mm_loadu_si128((const __m128i *)s);
+#define KT_IN(lo, hi) _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8((char)((lo) - 1))), \
+                                    _mm_cmplt_epi8(v, _mm_set1_epi8((char)((hi) + 1))))
+    __m128i ok = _mm_or_si128(_mm_or_si128(KT_IN('A', 'Z'), KT_IN('a', 'z')), KT_IN('/', '9'));
+#undef KT_IN
+    ok = _mm_or_si128(ok, _mm_cmpeq_epi8(v, _mm_set1_epi8('+')));
+    return ~(unsigned)_mm_movemask_epi8(ok) & 0xffffu;
+#else
+    unsigned mask = 0;
+    for (int k = 0; k < 16; k++) {
+        unsigned char c = (unsigned char)s[k];
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '/' && c <= '9') || c == '+'))
+            mask |= 1u << k;
+    }
+    return mask;
+#endif
+}
+
+/* How many bytes of s[0..n) equal c. */
+static inline size_t kt_count_byte(const char *s, size_t n, char c)
+{
+    size_t count = 0, i = 0;
+#ifdef __SSE2__
+    __m128i want = _mm_set1_epi8(c);
+    for (; i + 16 <= n; i += 16)
+        count += (size_t)__builtin_popcount(
+            (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(s + i)), want)));
+#endif
+    for (; i < n; i++)
+        count += s[i] == c;
+    return count;
 }
 
 #endif

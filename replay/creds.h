@@ -23,7 +23,7 @@ struct creds {
     char secret_key[129];
     char token[4096];
     char region[64];
-    char source[160];          /* where the credentials came from, for messages */
+    char source[1200];         /* where the credentials came from, for messages */
 };
 
 struct creds_opts {

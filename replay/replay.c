@@ -35,6 +35,7 @@
 #include "ktime.h"
 #include "mem.h"
 #include "sigv4.h"
+#include "simd.h"
 #include "utf8.h"
 
 #define BATCH_RECORDS 500
@@ -193,6 +194,93 @@ static uint32_t stream_index(struct engine *e, const char *name, size_t len)
     return (uint32_t)e->nstreams++;
 }
 
+/* -------------------------------------------------------------- batching */
+
+static void batch_free(struct batch *b)
+{
+    kbuf_free(&b->body);
+    free(b->slots);
+    free(b);
+}
+
+static void close_batch(struct engine *e, uint32_t s)
+{
+    struct batch *b = e->open[s];
+    if (!b)
+        return;
+    e->open[s] = NULL;
+    kbuf_puts(&b->body, "]}");
+    b->next = NULL;
+    if (e->ready_tail)
+        e->ready_tail->next = b;
+    else
+        e->ready_head = b;
+    e->ready_tail = b;
+    e->ready_n++;
+    struct replay_stats *st = e->st;
+    st->batches++;
+    if (b->n > st->max_batch_records)
+        st->max_batch_records = b->n;
+    if (b->bytes > st->max_batch_bytes)
+        st->max_batch_bytes = b->bytes;
+}
+
+/*
+ * The open batch of stream s with room for a record of `bytes`: the one
+ * open, or a new one when it is full. The record's text goes at the end of
+ * its body, then batch_commit().
+ */
+static struct batch *batch_for(struct engine *e, uint32_t s, size_t bytes, int64_t now)
+{
+    struct batch *b = e->open[s];
+    if (b && (b->n == BATCH_RECORDS || b->bytes + bytes > BATCH_BYTES)) {
+        close_batch(e, s);
+        b = NULL;
+    }
+    if (!b) {
+        b = xcalloc(1, sizeof *b);
+        b->stream = s;
+        b->opened_ns = now;
+        kbuf_reserve(&b->body, 64 * 1024);
+        kbuf_puts(&b->body, e->streams[s].prefix);
+        e->open[s] = b;
+    }
+    if (b->n == b->cap) {
+        b->cap = b->cap ? b->cap * 2 : 64;
+        b->slots = xrealloc(b->slots, b->cap * sizeof *b->slots);
+    }
+    if (b->n)
+        kbuf_putc(&b->body, ',');
+    b->slots[b->n].off = (uint32_t)b->body.len;
+    return b;
+}
+
+/* Records the record whose text was just appended to b's body. */
+static void batch_commit(struct engine *e, struct batch *b, uint64_t row, int64_t sched_ns, uint32_t attempts,
+                         size_t bytes)
+{
+    struct slot *sl = &b->slots[b->n++];
+    sl->row = row;
+    sl->sched_ns = sched_ns;
+    sl->attempts = attempts;
+    sl->len = (uint32_t)(b->body.len - sl->off);
+    sl->bytes = bytes;
+    b->bytes += bytes;
+    if (sched_ns && (!b->earliest_sched || sched_ns < b->earliest_sched))
+        b->earliest_sched = sched_ns;
+    if (b->n == BATCH_RECORDS || b->bytes >= BATCH_BYTES)
+        close_batch(e, b->stream);
+}
+
+/* Adds a queued record (taking ownership) to the open batch of its stream. */
+static void add_to_batch(struct engine *e, struct rec *r, int64_t now)
+{
+    struct batch *b = batch_for(e, r->stream, r->bytes, now);
+    kbuf_append(&b->body, r->frag, r->len);
+    batch_commit(e, b, r->row, r->sched_ns, r->attempts, r->bytes);
+    free(r);
+}
+
 /* --------------------------------------------------------------- reading */
 
 static void invalid(struct engine *e, uint64_t row, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -262,7 +350,7 @@ static int64_t schedule(struct engine *e, const struct csv_row *r, int64_t *sche
 }
 
 /* Reads one row into a pending record. Returns 1 if a row was read, 0 at the end, -1 on bad input. */
-static int read_one(struct engine *e)
+static int read_one(struct engine *e, int64_t now)
 {
     const struct replay_opts *o = e->o;
     struct replay_stats *st = e->st;
@@ -290,7 +378,15 @@ static int read_one(struct engine *e)
     struct kbuf *sc = &e->scratch;
     kbuf_reset(sc);
     size_t dlen;
-    if (r.data_base64) {
+    int b64_as_is = r.data_base64 && r.data_len % 4 == 0; /* padded: sent as written once checked */
+    if (b64_as_is) {
+        size_t bad;
+        if (b64_check(r.data, r.data_len, &dlen, &bad) != 0) {
+            fatal(e, 1, "%s: row %llu: invalid base64 in data_base64 at character %zu", o->csv,
+                  (unsigned long long)r.row, bad + 1);
+            return -1;
+        }
+    } else if (r.data_base64) {
         kbuf_reserve(sc, b64_decoded_max(r.data_len));
         size_t bad;
         if (b64_decode((uint8_t *)sc->p, r.data, r.data_len, &dlen, &bad) != 0) {
@@ -346,40 +442,61 @@ static int read_one(struct engine *e)
         fatal(e, 1, "%s: row %llu: more than %d streams", o->csv, (unsigned long long)r.row, MAX_STREAMS);
         return -1;
     }
-    /* {"Data":"...","PartitionKey":"..."[,"ExplicitHashKey":"..."]} */
-    struct kbuf f = KBUF_INIT;
-    kbuf_reserve(&f, sizeof(struct rec) + b64_encoded_len(dlen) + klen + 64);
-    f.len = sizeof(struct rec); /* the struct goes in front of the text */
-    kbuf_puts(&f, "{\"Data\":");
-    if (r.data_base64 && r.data_len % 4 == 0)
-        jw_str(&f, r.data, r.data_len);
-    else if (r.data_base64)
-        jw_base64(&f, (const uint8_t *)sc->p, dlen);
-    else
-        jw_base64(&f, (const uint8_t *)r.data, dlen);
-    kbuf_puts(&f, ",\"PartitionKey\":");
-    jw_str(&f, key, klen);
-    if (r.ehk && r.ehk_len) {
-        kbuf_puts(&f, ",\"ExplicitHashKey\":");
-        jw_str(&f, r.ehk, r.ehk_len);
+    if (o->respect_timing && !r.has_ts) {
+        fatal(e, 1, "%s: --respect-timing needs a ts column (row %llu has no time)", o->csv,
+              (unsigned long long)r.row);
+        return -1;
     }
-    kbuf_putc(&f, '}');
+    int64_t sched;
+    int64_t due = schedule(e, &r, &sched);
+    st->timed = o->respect_timing || o->rate > 0;
+    e->taken++;
+    /*
+     * Due now with nothing queued before it (always so at full speed): the
+     * text goes straight into its batch. Otherwise it waits in the queue.
+     */
+    struct kbuf f = KBUF_INIT, *out;
+    struct batch *b = NULL;
+    if (due <= now && !e->pend_head) {
+        b = batch_for(e, sidx, dlen + klen, now);
+        out = &b->body;
+    } else {
+        kbuf_reserve(&f, sizeof(struct rec) + b64_encoded_len(dlen) + klen + 64);
+        f.len = sizeof(struct rec); /* the struct goes in front of the text */
+        out = &f;
+    }
+    size_t start = out->len;
+    /* {"Data":"...","PartitionKey":"..."[,"ExplicitHashKey":"..."]} */
+    kbuf_puts(out, "{\"Data\":");
+    if (b64_as_is) {
+        /* The base64 alphabet needs no JSON escaping. */
+        kbuf_putc(out, '"');
+        kbuf_append(out, r.data, r.data_len);
+        kbuf_putc(out, '"');
+    } else if (r.data_base64)
+        jw_base64(out, (const uint8_t *)sc->p, dlen);
+    else
+        jw_base64(out, (const uint8_t *)r.data, dlen);
+    kbuf_puts(out, ",\"PartitionKey\":");
+    jw_str(out, key, klen);
+    if (r.ehk && r.ehk_len) {
+        kbuf_puts(out, ",\"ExplicitHashKey\":");
+        jw_str(out, r.ehk, r.ehk_len);
+    }
+    kbuf_putc(out, '}');
+    if (b) {
+        batch_commit(e, b, r.row, sched, 0, dlen + klen);
+        return 1;
+    }
     size_t total = f.len;
     struct rec *rec = (struct rec *)kbuf_steal(&f, NULL);
     memset(rec, 0, sizeof *rec);
     rec->row = r.row;
     rec->stream = sidx;
     rec->bytes = dlen + klen;
-    rec->len = total - sizeof(struct rec);
-    if (o->respect_timing && !r.has_ts) {
-        free(rec);
-        fatal(e, 1, "%s: --respect-timing needs a ts column (row %llu has no time)", o->csv,
-              (unsigned long long)r.row);
-        return -1;
-    }
-    rec->due_ns = schedule(e, &r, &rec->sched_ns);
-    st->timed = o->respect_timing || o->rate > 0;
-    e->taken++;
+    rec->len = total - start;
+    rec->due_ns = due;
+    rec->sched_ns = sched;
     if (e->pend_tail)
         e->pend_tail->next = rec;
     else
@@ -393,10 +510,11 @@ static int read_one(struct engine *e)
 /* Reads ahead while there is room; handles the end of the file and --loop. */
 static void read_ahead(struct engine *e)
 {
+    int64_t now = kt_mono_ns();
     int limit = 4096;
     while (!e->csv_done && !e->fatal && limit-- > 0 && e->pend_n < AHEAD_RECORDS && e->pend_bytes < AHEAD_BYTES &&
            e->ready_n < (size_t)e->o->concurrency * 2) {
-        int rc = read_one(e);
+        int rc = read_one(e, now);
         if (rc < 0)
             return;
         if (rc == 0) {
@@ -416,75 +534,6 @@ static void read_ahead(struct engine *e)
             e->csv_done = 1;
         }
     }
-}
-
-/* -------------------------------------------------------------- batching */
-
-static void batch_free(struct batch *b)
-{
-    kbuf_free(&b->body);
-    free(b->slots);
-    free(b);
-}
-
-static void close_batch(struct engine *e, uint32_t s)
-{
-    struct batch *b = e->open[s];
-    if (!b)
-        return;
-    e->open[s] = NULL;
-    kbuf_puts(&b->body, "]}");
-    b->next = NULL;
-    if (e->ready_tail)
-        e->ready_tail->next = b;
-    else
-        e->ready_head = b;
-    e->ready_tail = b;
-    e->ready_n++;
-    struct replay_stats *st = e->st;
-    st->batches++;
-    if (b->n > st->max_batch_records)
-        st->max_batch_records = b->n;
-    if (b->bytes > st->max_batch_bytes)
-        st->max_batch_bytes = b->bytes;
-}
-
-/* Adds a record (taking ownership) to the open batch of its stream. */
-static void add_to_batch(struct engine *e, struct rec *r, int64_t now)
-{
-    struct batch *b = e->open[r->stream];
-    if (b && (b->n == BATCH_RECORDS || b->bytes + r->bytes > BATCH_BYTES)) {
-        close_batch(e, r->stream);
-        b = NULL;
-    }
-    if (!b) {
-        b = xcalloc(1, sizeof *b);
-        b->stream = r->stream;
-        b->opened_ns = now;
-        kbuf_reserve(&b->body, 64 * 1024);
-        kbuf_puts(&b->body, e->streams[r->stream].prefix);
-        e->open[r->stream] = b;
-    }
-    if (b->n == b->cap) {
-        b->cap = b->cap ? b->cap * 2 : 64;
-        b->slots = xrealloc(b->slots, b->cap * sizeof *b->slots);
-    }
-    if (b->n)
-        kbuf_putc(&b->body, ',');
-    struct slot *sl = &b->slots[b->n++];
-    sl->row = r->row;
-    sl->sched_ns = r->sched_ns;
-    sl->attempts = r->attempts;
-    sl->off = (uint32_t)b->body.len;
-    sl->len = (uint32_t)r->len;
-    sl->bytes = r->bytes;
-    kbuf_append(&b->body, r->frag, r->len);
-    b->bytes += r->bytes;
-    if (r->sched_ns && (!b->earliest_sched || r->sched_ns < b->earliest_sched))
-        b->earliest_sched = r->sched_ns;
-    free(r);
-    if (b->n == BATCH_RECORDS || b->bytes >= BATCH_BYTES)
-        close_batch(e, b->stream);
 }
 
 /* Puts a record of a finished request back for another attempt, or gives it up. */
@@ -658,6 +707,22 @@ static int fatal_code(const char *code, long status)
     return status == 501 || status == 403;
 }
 
+/* 1 when a PutRecords answer says FailedRecordCount 0 and holds n record objects. */
+static int all_delivered(const char *p, size_t len, size_t n)
+{
+    static const char key[] = "\"FailedRecordCount\":";
+    const char *k = len ? memmem(p, len, key, sizeof key - 1) : NULL;
+    if (!k)
+        return 0;
+    const char *v = k + sizeof key - 1, *end = p + len;
+    while (v < end && (*v == ' ' || *v == '\t' || *v == '\r' || *v == '\n'))
+        v++;
+    if (v + 1 >= end || v[0] != '0' || (v[1] >= '0' && v[1] <= '9'))
+        return 0;
+    /* No string in a successful answer holds a brace: one object per record, and the answer itself. */
+    return kt_count_byte(p, len, '{') == n + 1;
+}
+
 static void finished(struct engine *e, struct req *q, CURLcode cc, int64_t now)
 {
     struct batch *b = q->b;
@@ -692,6 +757,17 @@ static void finished(struct engine *e, struct req *q, CURLcode cc, int64_t now)
         return;
     }
     st->requests_ok++;
+    /*
+     * The usual answer: every record succeeded. FailedRecordCount 0 (AWS
+     * writes it first) with one object per record says so without parsing
+     * the rest.
+     */
+    if (all_delivered(q->resp.p, q->resp.len, b->n)) {
+        st->sent += b->n;
+        for (size_t i = 0; i < b->n; i++)
+            st->bytes_sent += b->slots[i].bytes;
+        return;
+    }
     /* Per-record results. The answer's text is parsed in place: it is ours. */
     char jerr[128];
     size_t at;
@@ -869,6 +945,7 @@ int replay_run(const struct replay_opts *o, struct replay_stats *st, int *bad_in
     e.o = o;
     e.st = st;
     e.err = err;
+    jdoc_init(&e.doc);
     e.rng = (uint64_t)kt_now_ns() ^ 0x9e3779b97f4a7c15ULL ^ (uint64_t)getpid();
     *bad_input = 0;
     set_url(&e);
@@ -956,10 +1033,21 @@ int replay_run(const struct replay_opts *o, struct replay_stats *st, int *bad_in
             add_to_batch(&e, r, now);
         }
         /* Close batches that waited long enough, or all of them when nothing else is coming soon. */
-        int draining = e.csv_done && !e.pend_head;
+        /*
+         * Close batches that waited long enough, and any batch no record can
+         * join before its linger ends: the next record (or retry) is due
+         * later than that, or nothing else is coming.
+         */
+        int64_t next_due = INT64_MAX;
+        if (e.pend_head)
+            next_due = e.pend_head->due_ns;
+        else if (!e.csv_done)
+            next_due = now; /* more is being read */
+        if (e.retry && e.retry->due_ns < next_due)
+            next_due = e.retry->due_ns;
         for (size_t s = 0; s < e.nstreams; s++) {
             struct batch *b = e.open[s];
-            if (b && (draining || now - b->opened_ns >= o->linger_ns || e.fatal))
+            if (b && (now - b->opened_ns >= o->linger_ns || next_due > b->opened_ns + o->linger_ns || e.fatal))
                 close_batch(&e, (uint32_t)s);
         }
         if (e.fatal) {

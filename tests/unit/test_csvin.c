@@ -1,0 +1,170 @@
+/*
+ * Unit tests: the replay's CSV reader. Plain lines (split at commas) and
+ * quoted ones (libcsv) must give the same fields; spaces are kept; CRLF,
+ * a byte order mark, header-less files, rows longer than the read chunk and
+ * damaged files are handled.
+ */
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "ktest.h"
+#include "replay/csvin.h"
+
+static char path[] = "/tmp/kintape-test-csvin-XXXXXX";
+
+static void put(const char *text, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    fwrite(text, 1, n, f);
+    fclose(f);
+}
+
+static void puts_file(const char *text)
+{
+    put(text, strlen(text));
+}
+
+static struct csvin *open_ok(void)
+{
+    struct kt_err err;
+    struct csvin *c = csvin_open(path, &err);
+    if (!c)
+        fprintf(stderr, "csvin_open: %s\n", err.msg);
+    CHECK(c != NULL);
+    return c;
+}
+
+static int next(struct csvin *c, struct csv_row *r)
+{
+    struct kt_err err;
+    int rc = csvin_next(c, r, &err);
+    if (rc < 0)
+        fprintf(stderr, "csvin_next: %s\n", err.msg);
+    return rc;
+}
+
+static int eq(const char *a, size_t n, const char *b)
+{
+    return a && n == strlen(b) && memcmp(a, b, n) == 0;
+}
+
+static void test_header_and_fields(void)
+{
+    puts_file("ts,data,partition_key,extra\r\n"
+              "2026-11-24T10:00:00Z, two spaces ,k1,x\r\n"
+              "2026-11-24T10:00:01.5Z,\"comma, \"\"quote\"\" and\nnewline\",k2,y\n"
+              "\n"
+              "2026-11-24T10:00:02Z,,k3,z");
+    struct csvin *c = open_ok();
+    if (!c)
+        return;
+    CHECK(csvin_has_ts(c));
+    CHECK(csvin_has_key(c));
+    CHECK(!csvin_has_stream(c));
+    struct csv_row r;
+    CHECK_INT(next(c, &r), 1);
+    CHECK(eq(r.data, r.data_len, " two spaces "));
+    CHECK(eq(r.key, r.key_len, "k1"));
+    CHECK_INT(r.row, 2);
+    CHECK_INT(r.ts_ns, 1795514400000000000LL);
+    CHECK(!r.data_base64);
+    CHECK_INT(next(c, &r), 1);
+    CHECK(eq(r.data, r.data_len, "comma, \"quote\" and\nnewline"));
+    CHECK(eq(r.key, r.key_len, "k2"));
+    CHECK_INT(r.ts_ns, 1795514401500000000LL);
+    CHECK_INT(next(c, &r), 1);
+    CHECK_INT(r.data_len, 0);
+    CHECK(eq(r.key, r.key_len, "k3"));
+    CHECK_INT(next(c, &r), 0);
+    csvin_close(c);
+}
+
+static void test_headerless_and_bom(void)
+{
+    puts_file("\xef\xbb\xbfhello,2026-11-24T10:00:00Z\n\"a,b\",2026-11-24T10:00:00.000000001Z\n");
+    struct csvin *c = open_ok();
+    if (!c)
+        return;
+    struct csv_row r;
+    CHECK_INT(next(c, &r), 1);
+    CHECK(eq(r.data, r.data_len, "hello"));
+    CHECK(r.key == NULL);
+    CHECK_INT(next(c, &r), 1);
+    CHECK(eq(r.data, r.data_len, "a,b"));
+    CHECK_INT(r.ts_ns, 1795514400000000001LL);
+    CHECK_INT(next(c, &r), 0);
+    csvin_close(c);
+}
+
+/* Many rows, some far longer than the 64 KiB read chunk, alternately plain and quoted. */
+static void test_long_rows(void)
+{
+    FILE *f = fopen(path, "wb");
+    fputs("data_base64,ts\n", f);
+    size_t lens[] = {10, 70000, 3, 300000, 65535, 65536, 1};
+    for (int rep = 0; rep < 50; rep++)
+        for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
+            int quoted = (rep + (int)i) % 2;
+            if (quoted)
+                fputc('"', f);
+            for (size_t k = 0; k < lens[i]; k++)
+                fputc('A' + (int)((k + i) % 26), f);
+            fprintf(f, "%s,2026-11-24T10:00:%02dZ\n", quoted ? "\"" : "", rep);
+        }
+    fclose(f);
+    struct csvin *c = open_ok();
+    if (!c)
+        return;
+    struct csv_row r;
+    int bad = 0, rows = 0;
+    for (int rep = 0; rep < 50; rep++)
+        for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
+            if (next(c, &r) != 1) {
+                bad++;
+                break;
+            }
+            rows++;
+            int ok = r.data_len == lens[i] && r.data_base64 && r.ts_ns == 1795514400000000000LL + rep * 1000000000LL;
+            for (size_t k = 0; ok && k < lens[i]; k++)
+                ok = r.data[k] == 'A' + (int)((k + i) % 26);
+            bad += !ok;
+        }
+    CHECK_INT(bad, 0);
+    CHECK_INT(rows, 350);
+    CHECK_INT(next(c, &r), 0);
+    csvin_close(c);
+}
+
+static void expect_error(const char *text, const char *what)
+{
+    puts_file(text);
+    struct kt_err err;
+    err.msg[0] = '\0';
+    struct csvin *c = csvin_open(path, &err);
+    if (c) {
+        struct csv_row r;
+        int rc;
+        while ((rc = csvin_next(c, &r, &err)) == 1)
+            ;
+        CHECK_INT(rc, -1);
+        csvin_close(c);
+    }
+    CHECK_CONTAINS(err.msg, what);
+}
+
+int main(void)
+{
+    int fd = mkstemp(path);
+    close(fd);
+    test_header_and_fields();
+    test_headerless_and_bom();
+    test_long_rows();
+    expect_error("", "empty");
+    expect_error("foo,bar\n1,2\n", "no usable payload column");
+    expect_error("data,ts\nx,yesterday\n", "row 2: the time 'yesterday'");
+    expect_error("data,ts\nx,2026-11-24T10:00:00Z\n\"open,2026-11-24T10:00:00Z\n", "row 3");
+    expect_error("data,ts\nab\"c,2026-11-24T10:00:00Z\n", "malformed CSV in row 2");
+    expect_error("data,ts\n\"x\"y,2026-11-24T10:00:00Z\n", "malformed CSV in row 2");
+    unlink(path);
+    return ktest_done("test_csvin");
+}
