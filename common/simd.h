@@ -83,10 +83,15 @@ static inline size_t kt_count_byte(const char *s, size_t n, char c)
 {
     size_t count = 0, i = 0;
 #ifdef __SSE2__
-    __m128i want = _mm_set1_epi8(c);
-    for (; i + 16 <= n; i += 16)
-        count += (size_t)__builtin_popcount(
-            (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(s + i)), want)));
+    __m128i want = _mm_set1_epi8(c), zero = _mm_setzero_si128();
+    while (i + 16 <= n) {
+        /* Per-byte counters (a match is -1, so subtract), summed before they can wrap. */
+        __m128i acc = zero;
+        for (int k = 0; k < 255 && i + 16 <= n; k++, i += 16)
+            acc = _mm_sub_epi8(acc, _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(s + i)), want));
+        __m128i sums = _mm_sad_epu8(acc, zero);
+        count += (size_t)_mm_cvtsi128_si32(sums) + (size_t)_mm_cvtsi128_si32(_mm_srli_si128(sums, 8));
+    }
 #endif
     for (; i < n; i++)
         count += s[i] == c;

@@ -7,18 +7,26 @@
  * backoff with full jitter).
  *
  * One thread, one loop: read ahead (bounded), move due records into the
- * open batch of their stream, close batches that are full or have lingered,
+ * open batch of their lane, close batches that are full or have lingered,
  * hand ready batches to libcurl's multi interface up to --concurrency,
  * collect answers, then sleep until the next thing is due. A record is held
  * as the JSON text it will be sent as ({"Data":...,"PartitionKey":...}), so
  * building a request is appending, and retrying a record is copying its text.
+ *
+ * Order: a partition key's records must reach their shard in the order of
+ * the file, even when a call fails half-way and some of its records are
+ * retried. So each stream's records are spread over `concurrency` lanes by
+ * a hash of their partition key (or explicit hash key); a lane has at most
+ * one call in flight, and the records of a call that must be tried again
+ * go back to the front of their lane, before anything later of that lane.
+ * Lanes run side by side, so the calls in flight are still up to
+ * --concurrency when the keys are many.
  */
 #include "replay.h"
 
 #include <curl/curl.h>
 #include <errno.h>
 #include <math.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,8 +50,8 @@
 #define BATCH_BYTES ((size_t)5 << 20)
 #define AHEAD_RECORDS 20000
 #define AHEAD_BYTES ((size_t)64 << 20)
-#define BACKOFF_BASE_NS (50 * KT_NS_PER_MS)
-#define BACKOFF_CAP_NS (5000 * KT_NS_PER_MS)
+#define BACKOFF_BASE_NS (20 * KT_NS_PER_MS)
+#define BACKOFF_CAP_NS (2000 * KT_NS_PER_MS)
 #define MAX_STREAMS 64
 
 struct rec {
@@ -51,7 +59,7 @@ struct rec {
     uint64_t row;
     int64_t due_ns;            /* monotonic time to send at */
     int64_t sched_ns;          /* the schedule's time (0: none), for lateness */
-    uint32_t stream;
+    uint32_t lane;
     uint32_t attempts;
     size_t bytes;              /* data + partition key */
     size_t len;
@@ -68,7 +76,8 @@ struct slot {
 
 struct batch {
     struct batch *next;
-    uint32_t stream;
+    uint32_t lane;
+    int64_t due_ns;            /* not sent before (a retry's backoff); 0: at once */
     struct kbuf body;
     struct slot *slots;
     size_t n, cap;
@@ -85,6 +94,14 @@ struct req {
     int64_t sent_ns;
     char errbuf[CURL_ERROR_SIZE];
     int busy;
+};
+
+/* A stream's records with the same key hash: sent in order, one call at a time. */
+struct lane {
+    struct batch *open;        /* being filled */
+    struct batch *head, *tail; /* closed, waiting their turn */
+    int busy;                  /* a call is in flight */
+    int active;                /* listed in engine.active */
 };
 
 struct stream_info {
@@ -108,10 +125,13 @@ struct engine {
     uint64_t taken;            /* records taken, for --rate */
     struct rec *pend_head, *pend_tail;
     size_t pend_n, pend_bytes;
-    struct rec *retry;         /* sorted by due */
-    struct batch *open[MAX_STREAMS];
-    struct batch *ready_head, *ready_tail;
-    size_t ready_n;
+    uint32_t nlanes;           /* per stream */
+    struct lane *lanes;        /* MAX_STREAMS * nlanes */
+    uint32_t *active;          /* lanes that have held anything */
+    size_t nactive;
+    size_t ready_n;            /* closed batches waiting in lanes */
+    size_t retry_n;            /* of which retries */
+    size_t rr;                 /* where the next dispatch scan starts */
     struct stream_info streams[MAX_STREAMS];
     size_t nstreams;
     CURLM *multi;
@@ -203,21 +223,18 @@ static void batch_free(struct batch *b)
     free(b);
 }
 
-static void close_batch(struct engine *e, uint32_t s)
+static struct lane *lane_of(struct engine *e, uint32_t li)
 {
-    struct batch *b = e->open[s];
-    if (!b)
-        return;
-    e->open[s] = NULL;
-    kbuf_puts(&b->body, "]}");
-    b->next = NULL;
-    if (e->ready_tail)
-        e->ready_tail->next = b;
-    else
-        e->ready_head = b;
-    e->ready_tail = b;
-    e->ready_n++;
-    struct replay_stats *st = e->st;
+    struct lane *l = &e->lanes[li];
+    if (!l->active) {
+        l->active = 1;
+        e->active[e->nactive++] = li;
+    }
+    return l;
+}
+
+static void batch_stats(struct replay_stats *st, const struct batch *b)
+{
     st->batches++;
     if (b->n > st->max_batch_records)
         st->max_batch_records = b->n;
@@ -225,26 +242,38 @@ static void close_batch(struct engine *e, uint32_t s)
         st->max_batch_bytes = b->bytes;
 }
 
-/*
- * The open batch of stream s with room for a record of `bytes`: the one
- * open, or a new one when it is full. The record's text goes at the end of
- * its body, then batch_commit().
- */
-static struct batch *batch_for(struct engine *e, uint32_t s, size_t bytes, int64_t now)
+/* Closes the open batch of a lane: it waits behind the lane's others. */
+static void close_batch(struct engine *e, uint32_t li)
 {
-    struct batch *b = e->open[s];
-    if (b && (b->n == BATCH_RECORDS || b->bytes + bytes > BATCH_BYTES)) {
-        close_batch(e, s);
-        b = NULL;
-    }
-    if (!b) {
-        b = xcalloc(1, sizeof *b);
-        b->stream = s;
-        b->opened_ns = now;
-        kbuf_reserve(&b->body, 64 * 1024);
-        kbuf_puts(&b->body, e->streams[s].prefix);
-        e->open[s] = b;
-    }
+    struct lane *l = &e->lanes[li];
+    struct batch *b = l->open;
+    if (!b)
+        return;
+    l->open = NULL;
+    kbuf_puts(&b->body, "]}");
+    b->next = NULL;
+    if (l->tail)
+        l->tail->next = b;
+    else
+        l->head = b;
+    l->tail = b;
+    e->ready_n++;
+    batch_stats(e->st, b);
+}
+
+static struct batch *batch_new(struct engine *e, uint32_t li, int64_t now, size_t reserve)
+{
+    struct batch *b = xcalloc(1, sizeof *b);
+    b->lane = li;
+    b->opened_ns = now;
+    kbuf_reserve(&b->body, reserve);
+    kbuf_puts(&b->body, e->streams[li / e->nlanes].prefix);
+    return b;
+}
+
+/* Room for one more slot; the record's text starts here. */
+static void batch_slot(struct batch *b)
+{
     if (b->n == b->cap) {
         b->cap = b->cap ? b->cap * 2 : 64;
         b->slots = xrealloc(b->slots, b->cap * sizeof *b->slots);
@@ -252,6 +281,24 @@ static struct batch *batch_for(struct engine *e, uint32_t s, size_t bytes, int64
     if (b->n)
         kbuf_putc(&b->body, ',');
     b->slots[b->n].off = (uint32_t)b->body.len;
+}
+
+/*
+ * The open batch of lane li with room for a record of `bytes`: the one
+ * open, or a new one when it is full. The record's text goes at the end of
+ * its body, then batch_commit().
+ */
+static struct batch *batch_for(struct engine *e, uint32_t li, size_t bytes, int64_t now)
+{
+    struct lane *l = lane_of(e, li);
+    struct batch *b = l->open;
+    if (b && (b->n == BATCH_RECORDS || b->bytes + bytes > BATCH_BYTES)) {
+        close_batch(e, li);
+        b = NULL;
+    }
+    if (!b)
+        b = l->open = batch_new(e, li, now, 192 * 1024);
+    batch_slot(b);
     return b;
 }
 
@@ -269,16 +316,33 @@ static void batch_commit(struct engine *e, struct batch *b, uint64_t row, int64_
     if (sched_ns && (!b->earliest_sched || sched_ns < b->earliest_sched))
         b->earliest_sched = sched_ns;
     if (b->n == BATCH_RECORDS || b->bytes >= BATCH_BYTES)
-        close_batch(e, b->stream);
+        close_batch(e, b->lane);
 }
 
-/* Adds a queued record (taking ownership) to the open batch of its stream. */
+/* Adds a queued record (taking ownership) to the open batch of its lane. */
 static void add_to_batch(struct engine *e, struct rec *r, int64_t now)
 {
-    struct batch *b = batch_for(e, r->stream, r->bytes, now);
+    struct batch *b = batch_for(e, r->lane, r->bytes, now);
     kbuf_append(&b->body, r->frag, r->len);
     batch_commit(e, b, r->row, r->sched_ns, r->attempts, r->bytes);
     free(r);
+}
+
+/* Frees every closed batch not yet sent; with count, its records fail for good. */
+static void drop_closed(struct engine *e, int count)
+{
+    for (size_t k = 0; k < e->nactive; k++) {
+        struct lane *l = &e->lanes[e->active[k]];
+        while (l->head) {
+            struct batch *b = l->head;
+            l->head = b->next;
+            if (count)
+                e->st->failed += b->n;
+            batch_free(b);
+        }
+        l->tail = NULL;
+    }
+    e->ready_n = e->retry_n = 0;
 }
 
 /* --------------------------------------------------------------- reading */
@@ -442,6 +506,13 @@ static int read_one(struct engine *e, int64_t now)
         fatal(e, 1, "%s: row %llu: more than %d streams", o->csv, (unsigned long long)r.row, MAX_STREAMS);
         return -1;
     }
+    /* The lane: records of one key (or explicit hash key) always share one. */
+    const char *lk = r.ehk && r.ehk_len ? r.ehk : key;
+    size_t lkn = r.ehk && r.ehk_len ? r.ehk_len : klen;
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (size_t i = 0; i < lkn; i++)
+        h = (h ^ (unsigned char)lk[i]) * 1099511628211ULL;
+    uint32_t lane = sidx * e->nlanes + (uint32_t)(h % e->nlanes);
     if (o->respect_timing && !r.has_ts) {
         fatal(e, 1, "%s: --respect-timing needs a ts column (row %llu has no time)", o->csv,
               (unsigned long long)r.row);
@@ -458,7 +529,7 @@ static int read_one(struct engine *e, int64_t now)
     struct kbuf f = KBUF_INIT, *out;
     struct batch *b = NULL;
     if (due <= now && !e->pend_head) {
-        b = batch_for(e, sidx, dlen + klen, now);
+        b = batch_for(e, lane, dlen + klen, now);
         out = &b->body;
     } else {
         kbuf_reserve(&f, sizeof(struct rec) + b64_encoded_len(dlen) + klen + 64);
@@ -492,7 +563,7 @@ static int read_one(struct engine *e, int64_t now)
     struct rec *rec = (struct rec *)kbuf_steal(&f, NULL);
     memset(rec, 0, sizeof *rec);
     rec->row = r.row;
-    rec->stream = sidx;
+    rec->lane = lane;
     rec->bytes = dlen + klen;
     rec->len = total - start;
     rec->due_ns = due;
@@ -513,7 +584,7 @@ static void read_ahead(struct engine *e)
     int64_t now = kt_mono_ns();
     int limit = 4096;
     while (!e->csv_done && !e->fatal && limit-- > 0 && e->pend_n < AHEAD_RECORDS && e->pend_bytes < AHEAD_BYTES &&
-           e->ready_n < (size_t)e->o->concurrency * 2) {
+           e->ready_n - e->retry_n < (size_t)e->o->concurrency * 2) {
         int rc = read_one(e, now);
         if (rc < 0)
             return;
@@ -536,33 +607,57 @@ static void read_ahead(struct engine *e)
     }
 }
 
-/* Puts a record of a finished request back for another attempt, or gives it up. */
-static void retry_or_fail(struct engine *e, struct batch *b, size_t i, int retryable, int64_t now)
+/* ---------------------------------------------------------------- retries */
+
+/*
+ * After a call: retry[i] says what became of record i: 0 delivered, 1 to
+ * try again, 2 failed for good. Those to try again go back to the front of
+ * their lane as one batch, after a backoff (exponential, full jitter),
+ * unless they are out of attempts.
+ */
+static void requeue(struct engine *e, struct batch *b, const unsigned char *retry, int64_t now)
 {
-    struct slot *sl = &b->slots[i];
-    if (!retryable || (int)sl->attempts >= e->o->max_retries) {
-        e->st->failed++;
-        return;
+    struct replay_stats *st = e->st;
+    struct batch *rb = NULL;
+    uint32_t attempts = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        if (!retry[i])
+            continue;
+        struct slot *sl = &b->slots[i];
+        if (retry[i] == 2 || (int)sl->attempts >= e->o->max_retries) {
+            st->failed++;
+            continue;
+        }
+        st->retried++;
+        if (!rb)
+            rb = batch_new(e, b->lane, now, b->body.len);
+        batch_slot(rb);
+        uint32_t off = rb->slots[rb->n].off;
+        kbuf_append(&rb->body, b->body.p + sl->off, sl->len);
+        struct slot *ns = &rb->slots[rb->n++];
+        *ns = *sl;
+        ns->off = off;
+        ns->attempts = sl->attempts + 1;
+        ns->sched_ns = 0; /* lateness is about the first attempt */
+        rb->bytes += sl->bytes;
+        if (ns->attempts > attempts)
+            attempts = ns->attempts;
     }
-    e->st->retried++;
-    struct rec *r = xmalloc(sizeof *r + sl->len);
-    memset(r, 0, sizeof *r);
-    r->row = sl->row;
-    r->stream = b->stream;
-    r->attempts = sl->attempts + 1;
-    r->bytes = sl->bytes;
-    r->len = sl->len;
-    r->sched_ns = 0; /* lateness is about the first attempt */
-    memcpy(r->frag, b->body.p + sl->off, sl->len);
-    int64_t cap = BACKOFF_BASE_NS << (r->attempts < 20 ? r->attempts : 20);
+    if (!rb)
+        return;
+    kbuf_puts(&rb->body, "]}");
+    int64_t cap = BACKOFF_BASE_NS << (attempts < 20 ? attempts : 20);
     if (cap > BACKOFF_CAP_NS || cap <= 0)
         cap = BACKOFF_CAP_NS;
-    r->due_ns = now + (int64_t)(rnd(e) % (uint64_t)cap); /* full jitter */
-    struct rec **pp = &e->retry;
-    while (*pp && (*pp)->due_ns <= r->due_ns)
-        pp = &(*pp)->next;
-    r->next = *pp;
-    *pp = r;
+    rb->due_ns = now + (int64_t)(rnd(e) % (uint64_t)cap);
+    struct lane *l = &e->lanes[b->lane];
+    rb->next = l->head;
+    l->head = rb;
+    if (!l->tail)
+        l->tail = rb;
+    e->ready_n++;
+    e->retry_n++;
+    batch_stats(st, rb);
 }
 
 /* --------------------------------------------------------------- sending */
@@ -624,40 +719,70 @@ static void easy_setup(struct engine *e, CURL *h, struct req *q)
     curl_easy_setopt(h, CURLOPT_PRIVATE, q);
 }
 
-static void dispatch(struct engine *e, int64_t now)
+static void send_batch(struct engine *e, struct batch *b, int64_t now)
 {
-    while (e->ready_head && e->inflight < e->o->concurrency) {
-        struct batch *b = e->ready_head;
-        e->ready_head = b->next;
-        if (!e->ready_head)
-            e->ready_tail = NULL;
-        e->ready_n--;
-        struct req *q = NULL;
-        for (int i = 0; i < e->o->concurrency; i++)
-            if (!e->reqs[i].busy) {
-                q = &e->reqs[i];
-                break;
-            }
-        q->busy = 1;
-        q->b = b;
-        q->sent_ns = now;
-        kbuf_reset(&q->resp);
-        q->errbuf[0] = '\0';
-        q->hdrs = signed_headers(e, "Kinesis_20131202.PutRecords", b->body.p, b->body.len);
-        if (!q->easy) {
-            q->easy = curl_easy_init();
-            easy_setup(e, q->easy, q);
+    struct req *q = NULL;
+    for (int i = 0; i < e->o->concurrency; i++)
+        if (!e->reqs[i].busy) {
+            q = &e->reqs[i];
+            break;
         }
-        curl_easy_setopt(q->easy, CURLOPT_HTTPHEADER, q->hdrs);
-        curl_easy_setopt(q->easy, CURLOPT_POSTFIELDS, b->body.p);
-        curl_easy_setopt(q->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)b->body.len);
-        curl_multi_add_handle(e->multi, q->easy);
-        e->inflight++;
-        if (e->st->timed)
-            for (size_t i = 0; i < b->n; i++)
-                if (b->slots[i].sched_ns && b->slots[i].attempts == 0)
-                    hist_add(&e->st->lateness, now - b->slots[i].sched_ns);
+    q->busy = 1;
+    q->b = b;
+    q->sent_ns = now;
+    kbuf_reset(&q->resp);
+    q->errbuf[0] = '\0';
+    q->hdrs = signed_headers(e, "Kinesis_20131202.PutRecords", b->body.p, b->body.len);
+    if (!q->easy) {
+        q->easy = curl_easy_init();
+        easy_setup(e, q->easy, q);
     }
+    curl_easy_setopt(q->easy, CURLOPT_HTTPHEADER, q->hdrs);
+    curl_easy_setopt(q->easy, CURLOPT_POSTFIELDS, b->body.p);
+    curl_easy_setopt(q->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)b->body.len);
+    curl_multi_add_handle(e->multi, q->easy);
+    e->inflight++;
+    if (e->st->timed)
+        for (size_t i = 0; i < b->n; i++)
+            if (b->slots[i].sched_ns && b->slots[i].attempts == 0)
+                hist_add(&e->st->lateness, now - b->slots[i].sched_ns);
+}
+
+/*
+ * Sends the first batch of each idle lane that is due, up to --concurrency
+ * calls in flight, starting where the last scan stopped so lanes take turns.
+ * Returns the earliest time a waiting batch becomes due (INT64_MAX: none).
+ */
+static int64_t dispatch(struct engine *e, int64_t now)
+{
+    int64_t next = INT64_MAX;
+    size_t n = e->nactive;
+    for (size_t k = 0; k < n && e->ready_n; k++) {
+        size_t at = (e->rr + k) % n;
+        struct lane *l = &e->lanes[e->active[at]];
+        struct batch *b = l->head;
+        if (!b || l->busy)
+            continue;
+        if (b->due_ns > now) {
+            if (b->due_ns < next)
+                next = b->due_ns;
+            continue;
+        }
+        if (e->inflight >= e->o->concurrency) {
+            e->rr = at;
+            return now;
+        }
+        l->head = b->next;
+        if (!l->head)
+            l->tail = NULL;
+        e->ready_n--;
+        if (b->due_ns)
+            e->retry_n--;
+        l->busy = 1;
+        send_batch(e, b, now);
+    }
+    e->rr = n ? (e->rr + 1) % n : 0;
+    return next;
 }
 
 /* The exception name of an error answer: "__type" without its namespace. */
@@ -733,12 +858,13 @@ static void finished(struct engine *e, struct req *q, CURLcode cc, int64_t now)
     hist_add(&st->latency, now - q->sent_ns);
     if (b->earliest_sched)
         hist_add(&st->latency_sched, now - b->earliest_sched);
+    unsigned char retry[BATCH_RECORDS];
     if (cc != CURLE_OK) {
         char code[96];
         snprintf(code, sizeof code, "connection: %s", curl_easy_strerror(cc));
         count_error(st, code);
-        for (size_t i = 0; i < b->n; i++)
-            retry_or_fail(e, b, i, 1, now);
+        memset(retry, 1, b->n);
+        requeue(e, b, retry, now);
         return;
     }
     if (status != 200) {
@@ -748,12 +874,11 @@ static void finished(struct engine *e, struct req *q, CURLcode cc, int64_t now)
         if (fatal_code(code, status)) {
             /* Every further call would be refused the same way: stop. */
             fatal(e, st->sent == 0, "PutRecords to %s was refused with %s (HTTP %ld): %.*s",
-                  e->streams[b->stream].name, code, status, (int)(q->resp.len < 290 ? q->resp.len : 290),
+                  e->streams[b->lane / e->nlanes].name, code, status, (int)(q->resp.len < 290 ? q->resp.len : 290),
                   q->resp.p ? q->resp.p : "");
         }
-        int again = retryable_code(code, status) && !fatal_code(code, status);
-        for (size_t i = 0; i < b->n; i++)
-            retry_or_fail(e, b, i, again, now);
+        memset(retry, retryable_code(code, status) && !fatal_code(code, status) ? 1 : 2, b->n);
+        requeue(e, b, retry, now);
         return;
     }
     st->requests_ok++;
@@ -777,8 +902,8 @@ static void finished(struct engine *e, struct req *q, CURLcode cc, int64_t now)
     const struct jnode *res = list && list->type == J_ARR && list->len == b->n ? jfirst(&e->doc, list) : NULL;
     if (!res) {
         count_error(st, "malformed PutRecords answer");
-        for (size_t i = 0; i < b->n; i++)
-            retry_or_fail(e, b, i, 1, now);
+        memset(retry, 1, b->n);
+        requeue(e, b, retry, now);
         return;
     }
     for (size_t i = 0; i < b->n; i++, res = jnext(&e->doc, list, res)) {
@@ -786,18 +911,21 @@ static void finished(struct engine *e, struct req *q, CURLcode cc, int64_t now)
         if (code && code->type == J_STR) {
             const char *c = jstr(&e->doc, code);
             count_error(st, c);
-            retry_or_fail(e, b, i, retryable_code(c, 0), now);
+            retry[i] = retryable_code(c, 0) ? 1 : 2;
         } else {
+            retry[i] = 0;
             st->sent++;
             st->bytes_sent += b->slots[i].bytes;
         }
     }
+    requeue(e, b, retry, now);
 }
 
-static void collect(struct engine *e, int64_t now)
+/* Takes in the answers that came; returns how many. */
+static int collect(struct engine *e, int64_t now)
 {
     CURLMsg *m;
-    int left;
+    int left, done = 0;
     while ((m = curl_multi_info_read(e->multi, &left))) {
         if (m->msg != CURLMSG_DONE)
             continue;
@@ -806,13 +934,16 @@ static void collect(struct engine *e, int64_t now)
         CURLcode cc = m->data.result;
         curl_multi_remove_handle(e->multi, q->easy);
         finished(e, q, cc, now);
+        e->lanes[q->b->lane].busy = 0;
         curl_slist_free_all(q->hdrs);
         q->hdrs = NULL;
         batch_free(q->b);
         q->b = NULL;
         q->busy = 0;
         e->inflight--;
+        done++;
     }
+    return done;
 }
 
 /* -------------------------------------------------------------- control */
@@ -991,6 +1122,9 @@ int replay_run(const struct replay_opts *o, struct replay_stats *st, int *bad_in
                 ;
         }
     }
+    e.nlanes = (uint32_t)o->concurrency;
+    e.lanes = xcalloc((size_t)MAX_STREAMS * e.nlanes, sizeof *e.lanes);
+    e.active = xcalloc((size_t)MAX_STREAMS * e.nlanes, sizeof *e.active);
     st->started_ns = e.anchor_ns = kt_mono_ns();
 
     for (;;) {
@@ -1007,15 +1141,13 @@ int replay_run(const struct replay_opts *o, struct replay_stats *st, int *bad_in
                 add_to_batch(&e, r, now);
             }
             e.pend_tail = NULL;
-            while (e.ready_head) {
-                struct batch *b = e.ready_head;
-                e.ready_head = b->next;
-                e.ready_n--;
-                batch_free(b);
-            }
-            e.ready_tail = NULL;
-            if (e.csv_done || e.fatal)
+            drop_closed(&e, 0);
+            if (e.csv_done || e.fatal) {
+                for (size_t k = 0; k < e.nactive; k++)
+                    close_batch(&e, e.active[k]);
+                drop_closed(&e, 0);
                 break;
+            }
             continue;
         }
         while (!e.fatal && e.pend_head && e.pend_head->due_ns <= now) {
@@ -1027,74 +1159,56 @@ int replay_run(const struct replay_opts *o, struct replay_stats *st, int *bad_in
             e.pend_bytes -= r->len;
             add_to_batch(&e, r, now);
         }
-        while (!e.fatal && e.retry && e.retry->due_ns <= now) {
-            struct rec *r = e.retry;
-            e.retry = r->next;
-            add_to_batch(&e, r, now);
-        }
-        /* Close batches that waited long enough, or all of them when nothing else is coming soon. */
         /*
          * Close batches that waited long enough, and any batch no record can
-         * join before its linger ends: the next record (or retry) is due
-         * later than that, or nothing else is coming.
+         * join before its linger ends: the next record is due later than
+         * that, or nothing else is coming.
          */
         int64_t next_due = INT64_MAX;
         if (e.pend_head)
             next_due = e.pend_head->due_ns;
         else if (!e.csv_done)
             next_due = now; /* more is being read */
-        if (e.retry && e.retry->due_ns < next_due)
-            next_due = e.retry->due_ns;
-        for (size_t s = 0; s < e.nstreams; s++) {
-            struct batch *b = e.open[s];
-            if (b && (now - b->opened_ns >= o->linger_ns || next_due > b->opened_ns + o->linger_ns || e.fatal))
-                close_batch(&e, (uint32_t)s);
+        int64_t next_linger = INT64_MAX;
+        for (size_t k = 0; k < e.nactive; k++) {
+            struct batch *b = e.lanes[e.active[k]].open;
+            if (!b)
+                continue;
+            if (now - b->opened_ns >= o->linger_ns || next_due > b->opened_ns + o->linger_ns || e.fatal)
+                close_batch(&e, e.active[k]);
+            else if (b->opened_ns + o->linger_ns < next_linger)
+                next_linger = b->opened_ns + o->linger_ns;
         }
-        if (e.fatal) {
-            /* Send nothing more; let what is in flight finish. */
-            while (e.ready_head) {
-                struct batch *b = e.ready_head;
-                e.ready_head = b->next;
-                st->failed += b->n;
-                batch_free(b);
-            }
-            e.ready_tail = NULL;
-            e.ready_n = 0;
-        }
-        dispatch(&e, now);
+        if (e.fatal)
+            drop_closed(&e, 1); /* send nothing more; let what is in flight finish */
+        int64_t next_retry = dispatch(&e, now);
         int running;
         curl_multi_perform(e.multi, &running);
-        collect(&e, kt_mono_ns());
+        int answered = collect(&e, kt_mono_ns());
         progress(&e, now, 0);
-        if ((e.csv_done || e.fatal) && !e.pend_head && !e.retry && !e.ready_head && !e.inflight) {
-            int open = 0;
-            for (size_t s = 0; s < e.nstreams; s++)
-                open |= e.open[s] != NULL;
-            if (!open)
-                break;
-        }
+        if ((e.csv_done || e.fatal) && !e.pend_head && !e.ready_n && !e.inflight && next_linger == INT64_MAX)
+            break;
         /* Sleep until something is due: a record, a retry, a batch's linger, or an answer. */
         now = kt_mono_ns();
         int64_t next = now + 100 * KT_NS_PER_MS;
         if (e.pend_head && e.pend_head->due_ns < next)
             next = e.pend_head->due_ns;
-        if (e.retry && e.retry->due_ns < next)
-            next = e.retry->due_ns;
-        for (size_t s = 0; s < e.nstreams; s++)
-            if (e.open[s] && e.open[s]->opened_ns + o->linger_ns < next)
-                next = e.open[s]->opened_ns + o->linger_ns;
-        if (e.ready_head && e.inflight < o->concurrency)
-            next = now;
-        if (!e.csv_done && e.pend_n < AHEAD_RECORDS / 2 && e.ready_n < (size_t)o->concurrency)
+        if (next_retry < next)
+            next = next_retry;
+        if (next_linger < next)
+            next = next_linger;
+        if (answered && e.ready_n)
+            next = now; /* answers freed lanes that have batches waiting */
+        if (!e.csv_done && e.pend_n < AHEAD_RECORDS / 2 && e.ready_n - e.retry_n < (size_t)o->concurrency)
             next = now;
         int64_t wait = next - now;
         if (wait >= KT_NS_PER_MS) {
             int numfds;
             curl_multi_poll(e.multi, NULL, 0, (int)(wait / KT_NS_PER_MS), &numfds);
         } else if (wait > 0) {
-            /* Less than a millisecond: poll() cannot wait that finely; keep turning. */
-            curl_multi_perform(e.multi, &running);
-            sched_yield();
+            /* Less than a millisecond, which poll() cannot wait: sleep it (answers wait at most that long). */
+            struct timespec ts = {0, (long)wait};
+            nanosleep(&ts, NULL);
         }
     }
     st->ended_ns = kt_mono_ns();
@@ -1117,17 +1231,12 @@ int replay_run(const struct replay_opts *o, struct replay_stats *st, int *bad_in
         st->failed++;
         free(r);
     }
-    while (e.retry) {
-        struct rec *r = e.retry;
-        e.retry = r->next;
-        st->failed++;
-        free(r);
-    }
+    for (size_t k = 0; k < e.nactive; k++)
+        close_batch(&e, e.active[k]);
+    drop_closed(&e, !o->dry_run);
+    free(e.lanes);
+    free(e.active);
     for (size_t s = 0; s < e.nstreams; s++) {
-        if (e.open[s]) {
-            st->failed += e.open[s]->n;
-            batch_free(e.open[s]);
-        }
         free(e.streams[s].name);
         free(e.streams[s].prefix);
     }

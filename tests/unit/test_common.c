@@ -4,6 +4,7 @@
 #include "common/jsonw.h"
 #include "common/ktime.h"
 #include "common/sigv4.h"
+#include "common/simd.h"
 #include "ktest.h"
 
 static void test_b64(void)
@@ -187,8 +188,49 @@ static void test_sigv4_sign(void)
     CHECK_STR(a.service, "service");
 }
 
+/* b64_check agrees with b64_decode on length, validity and the offending offset, for every length and damage. */
+static void test_b64_check(void)
+{
+    uint8_t raw[300], dec[400];
+    char enc[420];
+    unsigned seed = 7;
+    int disagree = 0;
+    for (size_t len = 0; len < 300; len++) {
+        for (size_t i = 0; i < len; i++)
+            raw[i] = (uint8_t)((seed = seed * 1103515245u + 12345u) >> 16);
+        size_t n = b64_encode(enc, raw, len);
+        for (int damage = -1; damage < 5; damage++) {
+            char t[420];
+            memcpy(t, enc, n + 1);
+            size_t tn = n;
+            if (damage >= 0 && n) {
+                size_t at = (seed = seed * 1103515245u + 12345u) % n;
+                static const char bad[] = {' ', '=', '-', '\x80', '\n'};
+                t[at] = bad[damage];
+            }
+            if (damage == 4 && tn > 2)
+                tn -= 1; /* unpadded or dangling */
+            size_t n1 = 0, n2 = 0, b1 = 0, b2 = 0;
+            int r1 = b64_decode(dec, t, tn, &n1, &b1), r2 = b64_check(t, tn, &n2, &b2);
+            if (r1 != r2 || (r1 == 0 && n1 != n2) || (r1 != 0 && b1 != b2))
+                disagree++;
+        }
+    }
+    CHECK_INT(disagree, 0);
+    char big[1000];
+    memset(big, 'x', sizeof big);
+    big[0] = big[17] = big[999] = big[500] = '{';
+    CHECK_INT(kt_count_byte(big, sizeof big, '{'), 4);
+    CHECK_INT(kt_count_byte(big, 999, '{'), 3);
+    CHECK_INT(kt_count_byte(big, 0, '{'), 0);
+    static char huge[1 << 16];
+    memset(huge, '{', sizeof huge);
+    CHECK_INT(kt_count_byte(huge, sizeof huge, '{'), 1 << 16); /* past the per-byte counters' wrap */
+}
+
 int main(void)
 {
+    test_b64_check();
     test_sigv4_sign();
     test_b64();
     test_time();
