@@ -15,12 +15,13 @@
  *
  * Order: a partition key's records must reach their shard in the order of
  * the file, even when a call fails half-way and some of its records are
- * retried. So each stream's records are spread over `concurrency` lanes by
- * a hash of their partition key (or explicit hash key); a lane has at most
+ * retried. So each stream's records are spread over --lanes lanes by a
+ * hash of their partition key (or explicit hash key); a lane has at most
  * one call in flight, and the records of a call that must be tried again
  * go back to the front of their lane, before anything later of that lane.
- * Lanes run side by side, so the calls in flight are still up to
- * --concurrency when the keys are many.
+ * Lanes run side by side, so up to --concurrency calls are in flight when
+ * the keys are many. Each lane fills its own batches: more lanes, smaller
+ * batches when records trickle in on a schedule.
  */
 #include "replay.h"
 
@@ -31,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/select.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -285,10 +287,11 @@ static void batch_slot(struct batch *b)
 
 /*
  * The open batch of lane li with room for a record of `bytes`: the one
- * open, or a new one when it is full. The record's text goes at the end of
+ * open, or a new one when it is full, which lingers from `opened` (the
+ * record's due time, so a late wake-up does not add to its wait). The record's text goes at the end of
  * its body, then batch_commit().
  */
-static struct batch *batch_for(struct engine *e, uint32_t li, size_t bytes, int64_t now)
+static struct batch *batch_for(struct engine *e, uint32_t li, size_t bytes, int64_t opened)
 {
     struct lane *l = lane_of(e, li);
     struct batch *b = l->open;
@@ -297,7 +300,7 @@ static struct batch *batch_for(struct engine *e, uint32_t li, size_t bytes, int6
         b = NULL;
     }
     if (!b)
-        b = l->open = batch_new(e, li, now, 192 * 1024);
+        b = l->open = batch_new(e, li, opened, 192 * 1024);
     batch_slot(b);
     return b;
 }
@@ -322,7 +325,7 @@ static void batch_commit(struct engine *e, struct batch *b, uint64_t row, int64_
 /* Adds a queued record (taking ownership) to the open batch of its lane. */
 static void add_to_batch(struct engine *e, struct rec *r, int64_t now)
 {
-    struct batch *b = batch_for(e, r->lane, r->bytes, now);
+    struct batch *b = batch_for(e, r->lane, r->bytes, r->due_ns ? r->due_ns : now);
     kbuf_append(&b->body, r->frag, r->len);
     batch_commit(e, b, r->row, r->sched_ns, r->attempts, r->bytes);
     free(r);
@@ -529,7 +532,7 @@ static int read_one(struct engine *e, int64_t now)
     struct kbuf f = KBUF_INIT, *out;
     struct batch *b = NULL;
     if (due <= now && !e->pend_head) {
-        b = batch_for(e, lane, dlen + klen, now);
+        b = batch_for(e, lane, dlen + klen, due ? due : now);
         out = &b->body;
     } else {
         kbuf_reserve(&f, sizeof(struct rec) + b64_encoded_len(dlen) + klen + 64);
@@ -1065,6 +1068,30 @@ static void set_url(struct engine *e)
     snprintf(e->host, sizeof e->host, "%.*s", (int)n, p);
 }
 
+/*
+ * Sleeps up to `ns`, waking early when a connection has something for
+ * libcurl. Nanosecond timeouts (pselect), as a schedule needs; poll()'s
+ * milliseconds would hold answers back for up to one.
+ */
+static void wait_for(struct engine *e, int64_t ns)
+{
+    fd_set r, w, x;
+    FD_ZERO(&r);
+    FD_ZERO(&w);
+    FD_ZERO(&x);
+    int maxfd = -1;
+    struct timespec ts = {ns / KT_NS_PER_SEC, ns % KT_NS_PER_SEC};
+    if (curl_multi_fdset(e->multi, &r, &w, &x, &maxfd) != CURLM_OK || maxfd >= FD_SETSIZE) {
+        int numfds;
+        curl_multi_poll(e->multi, NULL, 0, (int)((ns + KT_NS_PER_MS - 1) / KT_NS_PER_MS), &numfds);
+        return;
+    }
+    if (maxfd < 0)
+        nanosleep(&ts, NULL);
+    else
+        pselect(maxfd + 1, &r, &w, &x, &ts, NULL);
+}
+
 int replay_run(const struct replay_opts *o, struct replay_stats *st, int *bad_input, struct kt_err *err)
 {
     struct engine e;
@@ -1122,7 +1149,7 @@ int replay_run(const struct replay_opts *o, struct replay_stats *st, int *bad_in
                 ;
         }
     }
-    e.nlanes = (uint32_t)o->concurrency;
+    e.nlanes = (uint32_t)o->lanes;
     e.lanes = xcalloc((size_t)MAX_STREAMS * e.nlanes, sizeof *e.lanes);
     e.active = xcalloc((size_t)MAX_STREAMS * e.nlanes, sizeof *e.active);
     st->started_ns = e.anchor_ns = kt_mono_ns();
@@ -1170,14 +1197,21 @@ int replay_run(const struct replay_opts *o, struct replay_stats *st, int *bad_in
         else if (!e.csv_done)
             next_due = now; /* more is being read */
         int64_t next_linger = INT64_MAX;
+        size_t still_open = 0;
         for (size_t k = 0; k < e.nactive; k++) {
-            struct batch *b = e.lanes[e.active[k]].open;
+            struct lane *l = &e.lanes[e.active[k]];
+            struct batch *b = l->open;
             if (!b)
                 continue;
-            if (now - b->opened_ns >= o->linger_ns || next_due > b->opened_ns + o->linger_ns || e.fatal)
+            int64_t deadline = b->opened_ns + o->linger_ns;
+            /* A busy lane's batch keeps filling until its call is answered: it could not go sooner. */
+            if (e.fatal || (!l->busy && (now >= deadline || next_due > deadline))) {
                 close_batch(&e, e.active[k]);
-            else if (b->opened_ns + o->linger_ns < next_linger)
-                next_linger = b->opened_ns + o->linger_ns;
+                continue;
+            }
+            still_open++;
+            if (!l->busy && deadline < next_linger)
+                next_linger = deadline;
         }
         if (e.fatal)
             drop_closed(&e, 1); /* send nothing more; let what is in flight finish */
@@ -1186,30 +1220,29 @@ int replay_run(const struct replay_opts *o, struct replay_stats *st, int *bad_in
         curl_multi_perform(e.multi, &running);
         int answered = collect(&e, kt_mono_ns());
         progress(&e, now, 0);
-        if ((e.csv_done || e.fatal) && !e.pend_head && !e.ready_n && !e.inflight && next_linger == INT64_MAX)
+        if ((e.csv_done || e.fatal) && !e.pend_head && !e.ready_n && !e.inflight && !still_open)
             break;
         /* Sleep until something is due: a record, a retry, a batch's linger, or an answer. */
         now = kt_mono_ns();
         int64_t next = now + 100 * KT_NS_PER_MS;
-        if (e.pend_head && e.pend_head->due_ns < next)
-            next = e.pend_head->due_ns;
+        /*
+         * The next record need not be picked up the moment it is due: its
+         * batch lingers from its due time, so a wake-up by the end of that
+         * linger (or by an open batch's deadline) sends it just as early.
+         */
+        if (e.pend_head && e.pend_head->due_ns + o->linger_ns < next)
+            next = e.pend_head->due_ns + o->linger_ns;
         if (next_retry < next)
             next = next_retry;
         if (next_linger < next)
             next = next_linger;
-        if (answered && e.ready_n)
-            next = now; /* answers freed lanes that have batches waiting */
+        if (answered)
+            next = now; /* answers freed lanes that may have batches waiting */
         if (!e.csv_done && e.pend_n < AHEAD_RECORDS / 2 && e.ready_n - e.retry_n < (size_t)o->concurrency)
             next = now;
         int64_t wait = next - now;
-        if (wait >= KT_NS_PER_MS) {
-            int numfds;
-            curl_multi_poll(e.multi, NULL, 0, (int)(wait / KT_NS_PER_MS), &numfds);
-        } else if (wait > 0) {
-            /* Less than a millisecond, which poll() cannot wait: sleep it (answers wait at most that long). */
-            struct timespec ts = {0, (long)wait};
-            nanosleep(&ts, NULL);
-        }
+        if (wait > 0)
+            wait_for(&e, wait);
     }
     st->ended_ns = kt_mono_ns();
     if (o->respect_timing && e.have_ts0)

@@ -43,6 +43,7 @@ struct replay_opts {
     const char *pk_fixed;
     int dry_run;
     int concurrency;
+    int lanes;                   /* per stream: each key's records in order, one call in flight a lane */
     long timeout_ms;
     int max_retries;
     int create_stream;

@@ -193,7 +193,7 @@ int replay_main(int argc, char **argv)
     enum {
         O_STREAM = 1000, O_ENDPOINT, O_REGION, O_PROFILE, O_AK, O_SK, O_TOKEN, O_CREATE, O_SHARDS, O_RESPECT,
         O_SPEED, O_MAXGAP, O_RATE, O_LOOP, O_SPLIT, O_STARTAT, O_PK, O_LINGER, O_MAXREC, O_CONC, O_TIMEOUT,
-        O_RETRIES, O_DRY, O_REPORT
+        O_RETRIES, O_DRY, O_REPORT, O_LANES
     };
     static const struct option opts[] = {
         {"stream", required_argument, NULL, O_STREAM},
@@ -216,6 +216,7 @@ int replay_main(int argc, char **argv)
         {"linger", required_argument, NULL, O_LINGER},
         {"max-record-size", required_argument, NULL, O_MAXREC},
         {"concurrency", required_argument, NULL, O_CONC},
+        {"lanes", required_argument, NULL, O_LANES},
         {"timeout", required_argument, NULL, O_TIMEOUT},
         {"max-retries", required_argument, NULL, O_RETRIES},
         {"dry-run", no_argument, NULL, O_DRY},
@@ -318,6 +319,11 @@ int replay_main(int argc, char **argv)
                 return 2;
             o.concurrency = (int)v;
             break;
+        case O_LANES:
+            if (num("--lanes", optarg, 1, 1024, &v))
+                return 2;
+            o.lanes = (int)v;
+            break;
         case O_TIMEOUT:
             if (num("--timeout", optarg, 0.1, 3600, &v))
                 return 2;
@@ -348,6 +354,8 @@ int replay_main(int argc, char **argv)
         fprintf(stderr, "kintape replay: --max-gap goes with --respect-timing\n");
         return 2;
     }
+    if (!o.lanes)
+        o.lanes = o.respect_timing || o.rate > 0 ? (o.concurrency < 4 ? o.concurrency : 4) : o.concurrency;
     o.linger_ns = linger_ms >= 0 ? (int64_t)(linger_ms * 1e6)
                                  : (o.respect_timing || o.rate > 0 ? 1 : 50) * KT_NS_PER_MS;
     co.endpoint = o.endpoint;
