@@ -101,10 +101,10 @@ $(VARIANT)/tests/%: tests/unit/%.c $(LIB) tests/unit/ktest.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $< $(LIB) $(LDFLAGS_ALL) $(LDLIBS_ALL) -o $@
 
-# Helpers the tests run (e.g. mkpcap, which writes crafted pcap files).
-$(VARIANT)/tools/%: tests/tools/%.c
+# Helpers the tests run (mkpcap writes crafted pcap files, sigv4sign prints kintape's signature for a request).
+$(VARIANT)/tools/%: tests/tools/%.c $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $< $(LDFLAGS_ALL) -lpcap -o $@
+	$(CC) $(CFLAGS_ALL) $< $(LIB) $(LDFLAGS_ALL) $(LDLIBS_ALL) -o $@
 
 -include $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d)
 

@@ -63,6 +63,7 @@ struct rec {
     int64_t sched_ns;          /* the schedule's time (0: none), for lateness */
     uint32_t lane;
     uint32_t attempts;
+    uint64_t key;              /* hash of the key, never 0 */
     size_t bytes;              /* data + partition key */
     size_t len;
     char frag[];               /* the record as JSON */
@@ -70,6 +71,7 @@ struct rec {
 
 struct slot {
     uint64_t row;
+    uint64_t key;              /* hash of the record's key, never 0 */
     int64_t sched_ns;
     uint32_t attempts;
     uint32_t off, len;         /* the record's text in the body */
@@ -86,7 +88,31 @@ struct batch {
     size_t bytes;
     int64_t opened_ns;
     int64_t earliest_sched;
+    uint64_t *keys;            /* --strict-order: the keys in this batch (open addressing) */
 };
+
+#define KEYSET 1024            /* slots of a batch's key set: twice the records a batch holds */
+
+/* Adds key to the set; returns 0 when it was there already. */
+static int keyset_add(uint64_t *set, uint64_t key)
+{
+    for (size_t i = key % KEYSET;; i = (i + 1) % KEYSET) {
+        if (set[i] == key)
+            return 0;
+        if (!set[i]) {
+            set[i] = key;
+            return 1;
+        }
+    }
+}
+
+static int keyset_has(const uint64_t *set, uint64_t key)
+{
+    for (size_t i = key % KEYSET; set[i]; i = (i + 1) % KEYSET)
+        if (set[i] == key)
+            return 1;
+    return 0;
+}
 
 struct req {
     CURL *easy;
@@ -220,6 +246,7 @@ static uint32_t stream_index(struct engine *e, const char *name, size_t len)
 
 static void batch_free(struct batch *b)
 {
+    free(b->keys);
     kbuf_free(&b->body);
     free(b->slots);
     free(b);
@@ -291,26 +318,33 @@ static void batch_slot(struct batch *b)
  * record's due time, so a late wake-up does not add to its wait). The record's text goes at the end of
  * its body, then batch_commit().
  */
-static struct batch *batch_for(struct engine *e, uint32_t li, size_t bytes, int64_t opened)
+static struct batch *batch_for(struct engine *e, uint32_t li, size_t bytes, int64_t opened, uint64_t key)
 {
     struct lane *l = lane_of(e, li);
     struct batch *b = l->open;
-    if (b && (b->n == BATCH_RECORDS || b->bytes + bytes > BATCH_BYTES)) {
+    /* --strict-order: a key at most once a call, since a call's records fail or succeed one by one. */
+    if (b && (b->n == BATCH_RECORDS || b->bytes + bytes > BATCH_BYTES || (b->keys && keyset_has(b->keys, key)))) {
         close_batch(e, li);
         b = NULL;
     }
     if (!b)
         b = l->open = batch_new(e, li, opened, 192 * 1024);
+    if (e->o->strict_order) {
+        if (!b->keys)
+            b->keys = xcalloc(KEYSET, sizeof *b->keys);
+        keyset_add(b->keys, key);
+    }
     batch_slot(b);
     return b;
 }
 
 /* Records the record whose text was just appended to b's body. */
-static void batch_commit(struct engine *e, struct batch *b, uint64_t row, int64_t sched_ns, uint32_t attempts,
-                         size_t bytes)
+static void batch_commit(struct engine *e, struct batch *b, uint64_t row, uint64_t key, int64_t sched_ns,
+                         uint32_t attempts, size_t bytes)
 {
     struct slot *sl = &b->slots[b->n++];
     sl->row = row;
+    sl->key = key;
     sl->sched_ns = sched_ns;
     sl->attempts = attempts;
     sl->len = (uint32_t)(b->body.len - sl->off);
@@ -325,9 +359,9 @@ static void batch_commit(struct engine *e, struct batch *b, uint64_t row, int64_
 /* Adds a queued record (taking ownership) to the open batch of its lane. */
 static void add_to_batch(struct engine *e, struct rec *r, int64_t now)
 {
-    struct batch *b = batch_for(e, r->lane, r->bytes, r->due_ns ? r->due_ns : now);
+    struct batch *b = batch_for(e, r->lane, r->bytes, r->due_ns ? r->due_ns : now, r->key);
     kbuf_append(&b->body, r->frag, r->len);
-    batch_commit(e, b, r->row, r->sched_ns, r->attempts, r->bytes);
+    batch_commit(e, b, r->row, r->key, r->sched_ns, r->attempts, r->bytes);
     free(r);
 }
 
@@ -516,6 +550,7 @@ static int read_one(struct engine *e, int64_t now)
     for (size_t i = 0; i < lkn; i++)
         h = (h ^ (unsigned char)lk[i]) * 1099511628211ULL;
     uint32_t lane = sidx * e->nlanes + (uint32_t)(h % e->nlanes);
+    h |= 1; /* a key set's empty slot is 0 */
     if (o->respect_timing && !r.has_ts) {
         fatal(e, 1, "%s: --respect-timing needs a ts column (row %llu has no time)", o->csv,
               (unsigned long long)r.row);
@@ -532,7 +567,7 @@ static int read_one(struct engine *e, int64_t now)
     struct kbuf f = KBUF_INIT, *out;
     struct batch *b = NULL;
     if (due <= now && !e->pend_head) {
-        b = batch_for(e, lane, dlen + klen, due ? due : now);
+        b = batch_for(e, lane, dlen + klen, due ? due : now, h);
         out = &b->body;
     } else {
         kbuf_reserve(&f, sizeof(struct rec) + b64_encoded_len(dlen) + klen + 64);
@@ -559,7 +594,7 @@ static int read_one(struct engine *e, int64_t now)
     }
     kbuf_putc(out, '}');
     if (b) {
-        batch_commit(e, b, r.row, sched, 0, dlen + klen);
+        batch_commit(e, b, r.row, h, sched, 0, dlen + klen);
         return 1;
     }
     size_t total = f.len;
@@ -567,6 +602,7 @@ static int read_one(struct engine *e, int64_t now)
     memset(rec, 0, sizeof *rec);
     rec->row = r.row;
     rec->lane = lane;
+    rec->key = h;
     rec->bytes = dlen + klen;
     rec->len = total - start;
     rec->due_ns = due;
@@ -621,6 +657,26 @@ static void read_ahead(struct engine *e)
 static void requeue(struct engine *e, struct batch *b, const unsigned char *retry, int64_t now)
 {
     struct replay_stats *st = e->st;
+    /*
+     * A record that did not go while a later record of its key in the same
+     * call did has been overtaken: its key's order is broken. Counted, from
+     * the end of the call back, with the set of keys delivered after.
+     */
+    uint64_t after[KEYSET];
+    int any_delivered = 0, any_failed = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        any_delivered |= retry[i] == 0;
+        any_failed |= retry[i] != 0;
+    }
+    if (any_delivered && any_failed) {
+        memset(after, 0, sizeof after);
+        for (size_t i = b->n; i-- > 0;) {
+            if (!retry[i])
+                keyset_add(after, b->slots[i].key);
+            else if (retry[i] == 1 && keyset_has(after, b->slots[i].key))
+                st->overtaken++;
+        }
+    }
     struct batch *rb = NULL;
     uint32_t attempts = 0;
     for (size_t i = 0; i < b->n; i++) {
@@ -974,6 +1030,18 @@ static int call_sync(struct engine *e, const char *op, const char *body, long *s
     return cc == CURLE_OK ? 0 : -1;
 }
 
+/* StreamDescriptionSummary.StreamStatus of a DescribeStreamSummary answer, or "". */
+static const char *stream_status(struct engine *e, struct kbuf *resp)
+{
+    char jerr[128];
+    size_t at;
+    if (!resp->len || jdoc_parse(&e->doc, resp->p, resp->len, jerr, sizeof jerr, &at) != 0)
+        return "";
+    const struct jnode *sum = jget(&e->doc, jroot(&e->doc), "StreamDescriptionSummary");
+    const struct jnode *st = sum && sum->type == J_OBJ ? jget(&e->doc, sum, "StreamStatus") : NULL;
+    return st && st->type == J_STR ? jstr(&e->doc, st) : "";
+}
+
 /* Checks the endpoint, the credentials and the stream; creates it with --create-stream. */
 static int preflight(struct engine *e, const char *stream)
 {
@@ -994,8 +1062,13 @@ static int preflight(struct engine *e, const char *stream)
         char code[80];
         error_type(e, &resp, code, sizeof code, status);
         if (status == 200) {
-            if (strstr(resp.p, "\"StreamStatus\":\"ACTIVE\"") || strstr(resp.p, "\"StreamStatus\":\"UPDATING\""))
+            const char *state = stream_status(e, &resp);
+            if (strcmp(state, "ACTIVE") == 0 || strcmp(state, "UPDATING") == 0)
                 break;
+            if (strcmp(state, "DELETING") == 0 || !*state) {
+                fatal(e, 1, "stream %s cannot take records: its status is %s", stream, *state ? state : "unknown");
+                break;
+            }
         } else if (strcmp(code, "ResourceNotFoundException") == 0 && e->o->create_stream && !created) {
             struct kbuf cb = KBUF_INIT, cr = KBUF_INIT;
             kbuf_appendf(&cb, "{\"StreamName\":");

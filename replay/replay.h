@@ -43,6 +43,7 @@ struct replay_opts {
     const char *pk_fixed;
     int dry_run;
     int concurrency;
+    int strict_order;            /* a key at most once a call */
     int lanes;                   /* per stream: each key's records in order, one call in flight a lane */
     long timeout_ms;
     int max_retries;
@@ -62,6 +63,7 @@ struct replay_stats {
     uint64_t bytes_sent;         /* data bytes of delivered records */
     uint64_t requests, requests_ok;
     uint64_t out_of_order;
+    uint64_t overtaken;          /* records a later record of their key got ahead of (a failure in the call) */
     struct error_count errors[48];
     size_t nerrors;
     struct hist latency;         /* request round trip */

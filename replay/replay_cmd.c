@@ -47,6 +47,10 @@ static const char usage[] =
     "  --linger MS              longest a record waits for its batch (default 1 with a schedule, 50 without)\n"
     "  --max-record-size BYTES  data + key limit of a record (default 1048576; up to 10485760)\n"
     "  --concurrency N          requests in flight (default 16)\n"
+    "  --lanes N                per stream: a key's records go out in file order, one call in\n"
+    "                           flight a lane (default: --concurrency at full speed, 4 with a schedule)\n"
+    "  --strict-order           a key at most once a call, so a record that fails inside a call\n"
+    "                           cannot be overtaken by a later one of its key (smaller calls)\n"
     "  --timeout SEC            per request (default 30)\n"
     "  --max-retries N          per record (default 10), with exponential backoff and jitter\n"
     "  --dry-run                check every row and print the batch plan; send nothing\n"
@@ -103,13 +107,18 @@ static void report_text(const struct replay_opts *o, const struct replay_stats *
             (unsigned long long)st->records, (unsigned long long)st->sent, (unsigned long long)st->failed,
             (unsigned long long)st->invalid, (unsigned long long)st->retried);
     fprintf(f, "bytes      %llu of data and keys sent\n", (unsigned long long)st->bytes_sent);
-    fprintf(f, "requests   %llu PutRecords (%llu answered 200)\n", (unsigned long long)st->requests,
-            (unsigned long long)st->requests_ok);
+    fprintf(f, "requests   %llu PutRecords (%llu answered 200); batches of up to %llu records, %llu bytes\n",
+            (unsigned long long)st->requests, (unsigned long long)st->requests_ok,
+            (unsigned long long)st->max_batch_records, (unsigned long long)st->max_batch_bytes);
     fprintf(f, "throughput %.0f records/s, %.1f MB/s over %.3f s\n", secs > 0 ? st->sent / secs : 0,
             secs > 0 ? st->bytes_sent / secs / 1e6 : 0, secs);
     pct_line(f, "latency", &st->latency);
     for (size_t i = 0; i < st->nerrors; i++)
         fprintf(f, "%-10s %s %llu\n", i ? "" : "errors", st->errors[i].code, (unsigned long long)st->errors[i].n);
+    if (st->overtaken)
+        fprintf(f, "order      %llu records were overtaken by a later record of their key that succeeded in "
+                   "the same call while they failed (--strict-order prevents it)\n",
+                (unsigned long long)st->overtaken);
     if (st->timed) {
         fprintf(f, "lateness   p50 %.3f ms  p99 %.3f ms  max %.3f ms (records sent after their scheduled time)\n",
                 hist_pct(&st->lateness, 50) / 1e6, hist_pct(&st->lateness, 99) / 1e6, st->lateness.max / 1e6);
@@ -152,11 +161,11 @@ static int report_json(const char *path, const struct replay_opts *o, const stru
     jw_cstr(&b, o->creds.region);
     kbuf_appendf(&b,
                  ",\"dry_run\":%s,\"records\":{\"read\":%llu,\"sent\":%llu,\"failed\":%llu,\"not_sendable\":%llu,"
-                 "\"retries\":%llu},\"bytes_sent\":%llu,\"requests\":{\"total\":%llu,\"ok\":%llu},"
+                 "\"retries\":%llu,\"overtaken\":%llu},\"bytes_sent\":%llu,\"requests\":{\"total\":%llu,\"ok\":%llu},"
                  "\"duration_s\":%.6f,\"records_per_s\":%.1f,",
                  o->dry_run ? "true" : "false", (unsigned long long)st->records, (unsigned long long)st->sent,
                  (unsigned long long)st->failed, (unsigned long long)st->invalid, (unsigned long long)st->retried,
-                 (unsigned long long)st->bytes_sent, (unsigned long long)st->requests,
+                 (unsigned long long)st->overtaken, (unsigned long long)st->bytes_sent, (unsigned long long)st->requests,
                  (unsigned long long)st->requests_ok, secs, secs > 0 ? st->sent / secs : 0);
     hist_json(&b, "latency", &st->latency);
     kbuf_puts(&b, ",\"errors\":{");
@@ -176,8 +185,12 @@ static int report_json(const char *path, const struct replay_opts *o, const stru
                      st->planned_ns / 1e9, (st->last_ts - st->first_ts) / 1e9, o->speed,
                      (unsigned long long)st->out_of_order);
     }
-    kbuf_appendf(&b, ",\"batches\":%llu,\"cpu_s\":%.3f,\"cpu_us_per_record\":%.3f}\n", (unsigned long long)st->batches,
-                 st->cpu_seconds, st->records ? st->cpu_seconds * 1e6 / (double)st->records : 0);
+    kbuf_appendf(&b,
+                 ",\"batches\":{\"count\":%llu,\"max_records\":%llu,\"max_bytes\":%llu},\"cpu_s\":%.3f,"
+                 "\"cpu_us_per_record\":%.3f}\n",
+                 (unsigned long long)st->batches, (unsigned long long)st->max_batch_records,
+                 (unsigned long long)st->max_batch_bytes, st->cpu_seconds,
+                 st->records ? st->cpu_seconds * 1e6 / (double)st->records : 0);
     FILE *f = fopen(path, "w");
     int rc = 0;
     if (!f || fwrite(b.p, 1, b.len, f) != b.len || fclose(f) != 0) {
@@ -193,7 +206,7 @@ int replay_main(int argc, char **argv)
     enum {
         O_STREAM = 1000, O_ENDPOINT, O_REGION, O_PROFILE, O_AK, O_SK, O_TOKEN, O_CREATE, O_SHARDS, O_RESPECT,
         O_SPEED, O_MAXGAP, O_RATE, O_LOOP, O_SPLIT, O_STARTAT, O_PK, O_LINGER, O_MAXREC, O_CONC, O_TIMEOUT,
-        O_RETRIES, O_DRY, O_REPORT, O_LANES
+        O_RETRIES, O_DRY, O_REPORT, O_LANES, O_STRICT
     };
     static const struct option opts[] = {
         {"stream", required_argument, NULL, O_STREAM},
@@ -217,6 +230,7 @@ int replay_main(int argc, char **argv)
         {"max-record-size", required_argument, NULL, O_MAXREC},
         {"concurrency", required_argument, NULL, O_CONC},
         {"lanes", required_argument, NULL, O_LANES},
+        {"strict-order", no_argument, NULL, O_STRICT},
         {"timeout", required_argument, NULL, O_TIMEOUT},
         {"max-retries", required_argument, NULL, O_RETRIES},
         {"dry-run", no_argument, NULL, O_DRY},
@@ -335,6 +349,7 @@ int replay_main(int argc, char **argv)
             o.max_retries = (int)v;
             break;
         case O_DRY: o.dry_run = 1; break;
+        case O_STRICT: o.strict_order = 1; break;
         case O_REPORT: report = optarg; break;
         case 'q': quiet = 1; break;
         case 'h': fputs(usage, stdout); return 0;

@@ -1,0 +1,552 @@
+"""kintape replay against the real emulator: every record delivered exactly once,
+byte for byte and in each key's order (also under injected failures), the
+PutRecords limits, the original timing, SigV4 against botocore and the AWS
+CLI, and bad input."""
+import base64
+import csv
+import datetime
+import http.server
+import json
+import os
+import random
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+from .kt import ROOT, Emulator, boto3_client, client_env, kintape_bin, sanitized
+
+T0 = datetime.datetime(2026, 11, 24, 10, 0, 0, tzinfo=datetime.timezone.utc)
+
+
+def ts(seconds):
+    t = T0 + datetime.timedelta(seconds=seconds)
+    return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond:06d}000Z"
+
+
+def write_csv(path, header, rows):
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f, lineterminator="\n")
+        if header:
+            w.writerow(header)
+        w.writerows(rows)
+
+
+def replay(csv_path, *args, endpoint=None, expect_rc=(0,), env=None, timeout=300):
+    """Runs kintape replay; returns (process, report dict or None)."""
+    report = csv_path + ".report.json"
+    if os.path.exists(report):
+        os.unlink(report)
+    cmd = [kintape_bin(), "replay", csv_path, "--report", report, *args]
+    if endpoint:
+        cmd += ["--endpoint", endpoint]
+    full_env = client_env()
+    for k in list(full_env):
+        if k.startswith("AWS_"):
+            del full_env[k]
+    full_env["AWS_SHARED_CREDENTIALS_FILE"] = "/nonexistent/kintape-test-credentials"
+    full_env["AWS_CONFIG_FILE"] = "/nonexistent/kintape-test-config"
+    if env:
+        full_env.update(env)
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=full_env)
+    if p.returncode not in expect_rc:
+        raise AssertionError(f"replay exited {p.returncode}, expected {expect_rc}:\n{p.stderr[-4000:]}")
+    rep = None
+    if os.path.exists(report):
+        with open(report, encoding="utf-8") as f:
+            rep = json.load(f)
+    return p, rep
+
+
+def read_stream(emu, stream):
+    """Every record of every shard: [(shard, sequence, key, data, arrival)] in shard order."""
+    k = boto3_client(emu)
+    out = []
+    for shard in k.list_shards(StreamName=stream)["Shards"]:
+        it = k.get_shard_iterator(StreamName=stream, ShardId=shard["ShardId"],
+                                  ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        while it:
+            r = k.get_records(ShardIterator=it, Limit=10000)
+            for rec in r["Records"]:
+                out.append((shard["ShardId"], int(rec["SequenceNumber"]), rec["PartitionKey"], rec["Data"],
+                            rec["ApproximateArrivalTimestamp"]))
+            if not r["Records"] and r.get("MillisBehindLatest", 0) == 0:
+                break
+            it = r.get("NextShardIterator")
+    return out
+
+
+def check_delivery(test, sent, got, ordered=True):
+    """sent: [(key, data)] in CSV order; got: read_stream(). Exactly once, byte for byte, each key in order.
+    Returns how many records arrived after a later record of their key."""
+    test.assertEqual(len(got), len(sent))
+    test.assertEqual(sorted((k, d) for k, d in sent), sorted((g[2], g[3]) for g in got))
+    per_key_sent, per_key_got = {}, {}
+    for k, d in sent:
+        per_key_sent.setdefault(k, []).append(d)
+    for shard, seq, k, d, _ in sorted(got, key=lambda g: (g[0], g[1])):
+        per_key_got.setdefault(k, []).append(d)
+    late = 0
+    for k, want in per_key_sent.items():
+        got_k = per_key_got.get(k)
+        if ordered:
+            test.assertEqual(got_k, want, f"key {k}: records out of CSV order")
+        position = {d: i for i, d in enumerate(want)}
+        highest = -1
+        for d in got_k:
+            if position[d] < highest:
+                late += 1
+            highest = max(highest, position[d])
+    return late
+
+
+TEXTS = ["plain", "comma, and \"quotes\"", "new\nline and\r\nCRLF", "  spaces kept  ", "ünïcödé ✓ 日本",
+         "{\"json\": [1, 2, 3]}", "tab\there", "x" * 3000]
+
+
+class ReplayDelivery(unittest.TestCase):
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="kintape-replay-")
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def make_records(self, n, keys, seed, binary):
+        rnd = random.Random(seed)
+        recs = []
+        for i in range(n):
+            key = f"key-{rnd.randrange(keys)}"
+            if binary:
+                data = bytes(rnd.getrandbits(8) for _ in range(rnd.randrange(1, 300))) + i.to_bytes(4, "big")
+            else:
+                data = (f"{i:06d} " + rnd.choice(TEXTS)).encode()
+            recs.append((key, data))
+        return recs
+
+    def deliver(self, emu, n, keys, shards, extra=(), seed=1, ordered=True):
+        text = self.make_records(n, keys, seed, binary=False)
+        binary = self.make_records(n, keys, seed + 1, binary=True)
+        tpath = os.path.join(self.tmp, "text.csv")
+        bpath = os.path.join(self.tmp, "binary.csv")
+        write_csv(tpath, ["data", "ts", "partition_key"],
+                  [(d.decode(), ts(i * 0.001), k) for i, (k, d) in enumerate(text)])
+        write_csv(bpath, ["data_base64", "ts", "partition_key"],
+                  [(base64.b64encode(d).decode(), ts(i * 0.001), k) for i, (k, d) in enumerate(binary)])
+        _, rep_t = replay(tpath, "--stream", "text", "--create-stream", "--shards", str(shards), *extra,
+                          endpoint=emu.url)
+        _, rep_b = replay(bpath, "--stream", "bin", "--create-stream", "--shards", str(shards), *extra,
+                          endpoint=emu.url)
+        for rep, sent, stream in ((rep_t, text, "text"), (rep_b, binary, "bin")):
+            late = check_delivery(self, sent, read_stream(emu, stream), ordered=ordered)
+            # A record can only arrive late if the report counted it overtaken.
+            self.assertLessEqual(late, rep["records"]["overtaken"])
+            if rep["records"]["overtaken"] == 0:
+                self.assertEqual(late, 0)
+            self.assertEqual(rep["records"]["read"], n)
+            self.assertEqual(rep["records"]["sent"], n)
+            self.assertEqual(rep["records"]["failed"], 0)
+        return rep_t, rep_b
+
+    def test_every_record_once_in_key_order(self):
+        with Emulator() as emu:
+            rep_t, rep_b = self.deliver(emu, 4000, keys=13, shards=4)
+            self.assertEqual(rep_t["records"]["retries"], 0)
+            self.assertEqual(rep_t["errors"], {})
+            self.assertEqual(rep_t["bytes_sent"], sum(len(k) + len(d) for k, d in
+                                                      self.make_records(4000, 13, 1, False)))
+
+    def test_injected_failures_are_retried(self):
+        with Emulator(env={"KINESIS_ERROR_PROBABILITY": "0.3"}) as emu:
+            # Calls fail record by record: a key's later record can get in ahead of a failed one; the
+            # report counts each such record.
+            rep_t, rep_b = self.deliver(emu, 1500, keys=7, shards=3, extra=("--max-retries", "40"), seed=5,
+                                        ordered=False)
+            self.assertGreater(rep_t["records"]["overtaken"], 0)
+            for rep in (rep_t, rep_b):
+                self.assertGreater(rep["records"]["retries"], 100)
+                self.assertGreater(rep["errors"].get("ProvisionedThroughputExceededException", 0), 100)
+                self.assertEqual(rep["errors"]["ProvisionedThroughputExceededException"],
+                                 rep["records"]["retries"])
+
+    def test_strict_order_under_injected_failures(self):
+        with Emulator(env={"KINESIS_ERROR_PROBABILITY": "0.3"}) as emu:
+            rep_t, rep_b = self.deliver(emu, 600, keys=40, shards=3, extra=("--max-retries", "40", "--strict-order"),
+                                        seed=9)
+            for rep in (rep_t, rep_b):
+                self.assertEqual(rep["records"]["overtaken"], 0)
+                self.assertGreater(rep["records"]["retries"], 50)
+                self.assertLessEqual(rep["batches"]["max_records"], 40)
+
+    def test_headerless_random_keys_split_and_loop(self):
+        path = os.path.join(self.tmp, "plain.csv")
+        datas = [f"row {i}" for i in range(600)]
+        write_csv(path, None, [(d, ts(i)) for i, d in enumerate(datas)])
+        with Emulator() as emu:
+            boto3_client(emu).create_stream(StreamName="s", ShardCount=2)
+            # Two processes, each its slice: together every record once.
+            for part in ("1/2", "2/2"):
+                _, rep = replay(path, "--stream", "s", "--split", part, "--partition-key", "random",
+                                endpoint=emu.url)
+                self.assertGreater(rep["records"]["sent"], 200)
+            got = read_stream(emu, "s")
+            self.assertEqual(sorted(g[3].decode() for g in got), sorted(datas))
+            self.assertEqual(len({g[2] for g in got}), 600)  # a random key each
+            boto3_client(emu).create_stream(StreamName="twice", ShardCount=1)
+            _, rep = replay(path, "--stream", "twice", "--loop", "2", "--partition-key", "one", endpoint=emu.url)
+            got = read_stream(emu, "twice")
+            self.assertEqual([g[3].decode() for g in got], datas + datas)
+            self.assertEqual({g[2] for g in got}, {"one"})
+
+    def test_stream_column_and_explicit_hash_key(self):
+        path = os.path.join(self.tmp, "multi.csv")
+        rows = []
+        for i in range(300):
+            rows.append((f"a{i}", ts(0), "k", "", "alpha"))
+            rows.append((f"b{i}", ts(0), "k", str(2 ** 128 - 1), "beta"))
+        write_csv(path, ["data", "ts", "partition_key", "explicit_hash_key", "stream"], rows)
+        with Emulator() as emu:
+            k = boto3_client(emu)
+            k.create_stream(StreamName="alpha", ShardCount=1)
+            k.create_stream(StreamName="beta", ShardCount=4)
+            _, rep = replay(path, endpoint=emu.url)
+            self.assertEqual(rep["records"]["sent"], 600)
+            alpha = read_stream(emu, "alpha")
+            beta = read_stream(emu, "beta")
+            self.assertEqual([g[3].decode() for g in alpha], [f"a{i}" for i in range(300)])
+            self.assertEqual([g[3].decode() for g in beta], [f"b{i}" for i in range(300)])
+            self.assertEqual({g[0] for g in beta}, {"shardId-000000000003"})  # the top of the hash range
+
+
+class ReplayLimits(unittest.TestCase):
+
+    def test_batches_stay_within_the_limits(self):
+        tmp = tempfile.mkdtemp(prefix="kintape-replay-")
+        try:
+            path = os.path.join(tmp, "limits.csv")
+            rows, sent = [], []
+            for i in range(1203):                       # the 500-record limit
+                rows.append((base64.b64encode(b"s%d" % i).decode(), ts(0), "small"))
+                sent.append(("small", b"s%d" % i))
+            key = "K" * 256                             # keys count towards 5 MiB
+            for i in range(12):                         # 6 of these are 5 MiB of data alone, over it with keys
+                d = bytes([i]) * 873813
+                rows.append((base64.b64encode(d).decode(), ts(0), key))
+                sent.append((key, d))
+            exact = b"e" * (1048576 - 5)                # data + key exactly 1 MiB: allowed
+            rows.append((base64.b64encode(exact).decode(), ts(0), "exact"))
+            sent.append(("exact", exact))
+            over = b"o" * (1048576 - 3)                 # one byte over: not sendable, named by its row
+            rows.append((base64.b64encode(over).decode(), ts(0), "over"))
+            over_row = len(rows) + 1
+            write_csv(path, ["data_base64", "ts", "partition_key"], rows)
+            with Emulator() as emu:
+                p, rep = replay(path, "--stream", "lim", "--create-stream", "--shards", "2", endpoint=emu.url,
+                                expect_rc=(1,))
+                self.assertIn(f"row {over_row}: not sent: data and partition key are 1048577 bytes", p.stderr)
+                self.assertEqual(rep["records"]["not_sendable"], 1)
+                self.assertEqual(rep["records"]["sent"], len(sent))
+                self.assertEqual(rep["errors"], {})       # the emulator never refused a batch
+                self.assertEqual(rep["batches"]["max_records"], 500)
+                self.assertLessEqual(rep["batches"]["max_bytes"], 5 * 1024 * 1024)
+                # 12 big records at most 5 a call (6 would be 5 MiB + 1.5 KiB with keys)
+                self.assertGreaterEqual(rep["requests"]["total"], 3 + 3 + 1)
+                check_delivery(self, sent, read_stream(emu, "lim"))
+                # A larger --max-record-size is for streams configured so; the emulator's limit is 1 MiB.
+                p, rep = replay(path, "--stream", "lim", "--dry-run", "--max-record-size", "2000000",
+                                endpoint=emu.url)
+                self.assertEqual(rep["records"]["not_sendable"], 0)
+                self.assertIn("dry run", p.stderr)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    def test_dry_run_sends_nothing(self):
+        tmp = tempfile.mkdtemp(prefix="kintape-replay-")
+        try:
+            path = os.path.join(tmp, "d.csv")
+            write_csv(path, ["data", "ts"], [(f"r{i}", ts(i * 0.5)) for i in range(1234)])
+            # No emulator at all: a dry run does not connect.
+            p, rep = replay(path, "--stream", "nowhere", "--dry-run", "--respect-timing", "--partition-key", "one",
+                            endpoint="http://127.0.0.1:9")
+            self.assertIn("1234 records in", p.stderr)
+            self.assertEqual(rep["records"]["sent"], 0)
+            self.assertEqual(rep["batches"]["count"], 3)
+            self.assertAlmostEqual(rep["schedule_s"], 616.5, places=3)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+class ReplayTiming(unittest.TestCase):
+
+    def test_respect_timing_follows_the_gaps(self):
+        tmp = tempfile.mkdtemp(prefix="kintape-replay-")
+        gaps = [0, 0.05, 0.05, 0.3, 0.0, 0.01, 0.5, 0.1, 0.2, 0.05, 0.25]   # 1.51 s in all
+        times, t = [], 0.0
+        for g in gaps:
+            t += g
+            times.append(t)
+        try:
+            path = os.path.join(tmp, "t.csv")
+            write_csv(path, ["data", "ts", "partition_key"], [(f"t{i}", ts(x), "k") for i, x in enumerate(times)])
+            with Emulator() as emu:
+                for speed in (1, 2):
+                    stream = f"timed{speed}"
+                    boto3_client(emu).create_stream(StreamName=stream, ShardCount=1)
+                    start = time.monotonic()
+                    _, rep = replay(path, "--stream", stream, "--respect-timing", "--speed", str(speed),
+                                    endpoint=emu.url)
+                    wall = time.monotonic() - start
+                    span = times[-1] / speed
+                    self.assertAlmostEqual(rep["schedule_s"], span, places=3)
+                    self.assertAlmostEqual(rep["original_span_s"], times[-1], places=3)
+                    self.assertGreaterEqual(rep["duration_s"], span)
+                    self.assertLess(rep["duration_s"], span + 0.5)
+                    self.assertGreaterEqual(wall, span)
+                    late = rep["lateness"]
+                    self.assertEqual(late["count"], len(times))
+                    self.assertLessEqual(late["p50_ms"], late["p99_ms"])
+                    self.assertLessEqual(late["p99_ms"], late["max_ms"] + 0.001)
+                    self.assertLess(late["max_ms"], 200)
+                    # The emulator saw them arrive with the same gaps (arrival times are in milliseconds).
+                    got = read_stream(emu, stream)
+                    self.assertEqual([g[3].decode() for g in got], [f"t{i}" for i in range(len(times))])
+                    arrivals = [g[4].timestamp() for g in got]
+                    for i in range(1, len(times)):
+                        want = (times[i] - times[0]) / speed
+                        seen = arrivals[i] - arrivals[0]
+                        self.assertLess(abs(seen - want), 0.1, f"record {i}: {seen:.3f}s after the first, "
+                                                               f"want {want:.3f}s")
+                # --max-gap shortens the long gaps: 0.3 and 0.5 become 0.1 each, 0.25 -> 0.1
+                _, rep = replay(path, "--stream", "timed1", "--respect-timing", "--max-gap", "0.1",
+                                endpoint=emu.url)
+                self.assertAlmostEqual(rep["schedule_s"], times[-1] - 0.2 - 0.4 - 0.1 - 0.15, places=3)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    def test_rate_paces(self):
+        tmp = tempfile.mkdtemp(prefix="kintape-replay-")
+        try:
+            path = os.path.join(tmp, "r.csv")
+            write_csv(path, ["data", "ts"], [(f"r{i}", ts(0)) for i in range(201)])
+            with Emulator() as emu:
+                _, rep = replay(path, "--stream", "paced", "--create-stream", "--rate", "400", endpoint=emu.url)
+                self.assertEqual(rep["records"]["sent"], 201)
+                self.assertGreaterEqual(rep["duration_s"], 0.5)
+                self.assertLess(rep["duration_s"], 1.5)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    def test_out_of_order_times_are_counted(self):
+        tmp = tempfile.mkdtemp(prefix="kintape-replay-")
+        try:
+            path = os.path.join(tmp, "o.csv")
+            write_csv(path, ["data", "ts"], [("a", ts(0.2)), ("b", ts(0.1)), ("c", ts(0.3))])
+            with Emulator() as emu:
+                _, rep = replay(path, "--stream", "o", "--create-stream", "--respect-timing", endpoint=emu.url)
+                self.assertEqual(rep["out_of_order"], 1)
+                self.assertAlmostEqual(rep["schedule_s"], 0.1, places=3)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+class Recorder(http.server.BaseHTTPRequestHandler):
+    """A Kinesis stand-in that keeps every request and answers as Kinesis would."""
+    seen = []
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        Recorder.seen.append((self.command, self.path, dict(self.headers.items()), body))
+        target = self.headers.get("X-Amz-Target", "")
+        if target.endswith("DescribeStreamSummary"):
+            out = {"StreamDescriptionSummary": {"StreamName": "sig", "StreamStatus": "ACTIVE"}}
+        elif target.endswith("PutRecords"):
+            n = len(json.loads(body)["Records"])
+            out = {"FailedRecordCount": 0, "Records": [{"SequenceNumber": "1", "ShardId": "shardId-000000000000"}] * n}
+        else:
+            out = {"SequenceNumber": "1", "ShardId": "shardId-000000000000"}
+        data = json.dumps(out).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-amz-json-1.1")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
+class ReplaySigV4(unittest.TestCase):
+
+    def setUp(self):
+        Recorder.seen = []
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        self.tmp = tempfile.mkdtemp(prefix="kintape-sig-")
+
+    def tearDown(self):
+        self.server.shutdown()
+        self.server.server_close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def botocore_signature(self, method, url, headers, body, key, secret, token, region):
+        """What botocore (the AWS CLI's signer) computes for this request at the same time."""
+        signed = {k: v for k, v in headers.items()
+                  if k.lower() in ("content-type", "x-amz-target", "x-amz-security-token")}
+        req = AWSRequest(method=method, url=url, data=body, headers=signed)
+        auth = SigV4Auth(Credentials(key, secret, token), "kinesis", region)
+        # add_auth() with the clock set to the request's own X-Amz-Date.
+        req.context["timestamp"] = headers["X-Amz-Date"]
+        auth._modify_request_before_signing(req)
+        canonical = auth.canonical_request(req)
+        auth._inject_signature_to_request(req, auth.signature(auth.string_to_sign(req, canonical), req))
+        return req.headers["Authorization"]
+
+    def test_replay_signs_as_botocore_does(self):
+        path = os.path.join(self.tmp, "s.csv")
+        write_csv(path, ["data", "ts", "partition_key"], [("héllo, wörld", ts(0), "k1"), ("x", ts(1), "k2")])
+        for token in (None, "FQoGZXIvYXdzEJr//////////session+token/="):
+            Recorder.seen = []
+            args = ["--stream", "sig", "--region", "eu-west-1", "--access-key", "AKIDEXAMPLE",
+                    "--secret-key", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"]
+            if token:
+                args += ["--session-token", token]
+            replay(path, *args, endpoint=self.url)
+            targets = [h.get("X-Amz-Target") for _, _, h, _ in Recorder.seen]
+            self.assertEqual(targets[0], "Kinesis_20131202.DescribeStreamSummary")
+            self.assertEqual(set(targets[1:]), {"Kinesis_20131202.PutRecords"})
+            self.assertEqual(sum(len(json.loads(b)["Records"]) for _, _, _, b in Recorder.seen[1:]), 2)
+            for method, p, headers, body in Recorder.seen:
+                want = self.botocore_signature(method, self.url + p, headers, body, "AKIDEXAMPLE",
+                                               "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", token, "eu-west-1")
+                self.assertEqual(headers["Authorization"], want)
+                if token:
+                    self.assertEqual(headers["X-Amz-Security-Token"], token)
+
+    def test_same_signature_as_the_aws_cli(self):
+        """The AWS CLI sends a request; kintape's signer, given the same request, computes its signature."""
+        env = client_env({"AWS_ACCESS_KEY_ID": "AKIDEXAMPLE",
+                          "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"})
+        p = subprocess.run(["aws", "--endpoint-url", self.url, "--region", "ap-southeast-2", "kinesis",
+                            "put-record", "--stream-name", "sig", "--partition-key", "pk",
+                            "--data", "aGVsbG8=", "--cli-binary-format", "base64"],
+                           capture_output=True, text=True, env=env, timeout=120)
+        if p.returncode != 0 and "cli-binary-format" in p.stderr:
+            p = subprocess.run(["aws", "--endpoint-url", self.url, "--region", "ap-southeast-2", "kinesis",
+                                "put-record", "--stream-name", "sig", "--partition-key", "pk", "--data", "hello"],
+                               capture_output=True, text=True, env=env, timeout=120)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        method, path, headers, body = Recorder.seen[-1]
+        auth = headers["Authorization"]
+        signed = auth.split("SignedHeaders=")[1].split(",")[0].split(";")
+        bodyfile = os.path.join(self.tmp, "body")
+        with open(bodyfile, "wb") as f:
+            f.write(body)
+        lower = {k.lower(): v for k, v in headers.items()}
+        tool = os.path.join(os.path.dirname(os.path.dirname(kintape_bin())),
+                            "build", "san" if sanitized() else "default", "tools", "sigv4sign")
+        if not os.path.exists(tool):
+            tool = os.path.join(ROOT, "build", "default", "tools", "sigv4sign")
+        cred_scope = auth.split("Credential=")[1].split(",")[0].split("/")
+        out = subprocess.run([tool, method, path, cred_scope[2], cred_scope[3], "AKIDEXAMPLE",
+                              "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", lower["x-amz-date"], bodyfile,
+                              *[f"{h}:{lower[h]}" for h in signed]], capture_output=True, text=True, check=True)
+        self.assertEqual(out.stdout.strip(), auth)
+        self.assertEqual(cred_scope[2], "ap-southeast-2")
+
+
+class ReplayBadInput(unittest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="kintape-replay-bad-")
+        cls.emu = Emulator()
+        boto3_client(cls.emu).create_stream(StreamName="ok", ShardCount=1)
+
+    @classmethod
+    def tearDownClass(cls):
+        rc, log = cls.emu.close()
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+        if rc != 0:
+            raise AssertionError(f"emulator exited with {rc}:\n{log[-4000:]}")
+
+    def file(self, name, text):
+        path = os.path.join(self.tmp, name)
+        with open(path, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+        return path
+
+    def fails(self, path, *args, rc=2, want=None, endpoint=None):
+        p, _ = replay(path, *args, endpoint=endpoint or self.emu.url, expect_rc=(rc,))
+        if want:
+            self.assertIn(want, p.stderr)
+        self.assertNotIn("Traceback", p.stderr)
+        self.assertNotIn("AddressSanitizer", p.stderr)
+        return p
+
+    def test_missing_file(self):
+        self.fails(os.path.join(self.tmp, "nope.csv"), "--stream", "ok", want="nope.csv: No such file")
+
+    def test_no_payload_column(self):
+        self.fails(self.file("nopayload.csv", "id,when\n1,2\n"), "--stream", "ok", want="no usable payload column")
+
+    def test_bad_timestamp_names_the_row(self):
+        path = self.file("badts.csv", "data,ts\na,2026-11-24T10:00:00Z\nb,2026-11-24T10:00:01Z\nc,tomorrow\n")
+        p = self.fails(path, "--stream", "ok", want="row 4: the time 'tomorrow'")
+        self.assertIn("stopped", p.stderr)
+
+    def test_bad_base64_names_the_row(self):
+        path = self.file("badb64.csv", "data_base64,ts\naGVsbG8=,2026-11-24T10:00:00Z\naGV$bG8=,2026-11-24T10:00:00Z\n")
+        self.fails(path, "--stream", "ok", want="row 3: invalid base64 in data_base64 at character 4")
+
+    def test_broken_csv_row(self):
+        path = self.file("broken.csv", "data,ts\n\"unclosed,2026-11-24T10:00:00Z\n")
+        self.fails(path, "--stream", "ok", want="row 2")
+
+    def test_unreachable_endpoint(self):
+        path = self.file("fine.csv", "data,ts\na,2026-11-24T10:00:00Z\n")
+        self.fails(path, "--stream", "ok", "--timeout", "5", endpoint="http://127.0.0.1:9", want="cannot reach")
+
+    def test_nonexistent_stream(self):
+        path = self.file("fine2.csv", "data,ts\na,2026-11-24T10:00:00Z\n")
+        self.fails(path, "--stream", "missing", want="stream missing does not exist")
+
+    def test_nonexistent_stream_from_the_column(self):
+        path = self.file("col.csv", "data,ts,stream\na,2026-11-24T10:00:00Z,ghost\n")
+        self.fails(path, want="ResourceNotFoundException")
+
+    def test_no_credentials_for_a_remote_endpoint(self):
+        path = self.file("fine3.csv", "data,ts\na,2026-11-24T10:00:00Z\n")
+        self.fails(path, "--stream", "ok", "--profile", "nobody", want="no AWS credentials")
+
+    def test_invalid_arguments(self):
+        path = self.file("fine4.csv", "data,ts\na,2026-11-24T10:00:00Z\n")
+        for args, want in [(("--speed", "0", "--respect-timing"), "--speed takes a number from 0.01 to 1000"),
+                           (("--split", "3/2"), "--split takes I/N"),
+                           (("--rate", "-5"), "--rate takes a number"),
+                           (("--speed", "2"), "--speed goes with --respect-timing"),
+                           (("--start-at", "noon"), "--start-at takes an RFC 3339 time"),
+                           (("--concurrency", "0"), "--concurrency takes a number")]:
+            self.fails(path, "--stream", "ok", *args, want=want)
+        self.fails(path, "--stream", "ok", endpoint="ftp://x", want="--endpoint must start with http")
+
+    def test_respect_timing_without_times(self):
+        path = self.file("nots.csv", "data,partition_key\na,k\n")
+        self.fails(path, "--stream", "ok", "--respect-timing", want="has no ts column")
+
+    def test_key_too_long_is_reported_and_the_rest_sent(self):
+        path = self.file("longkey.csv", "data,ts,partition_key\na,2026-11-24T10:00:00Z,%s\nb,2026-11-24T10:00:00Z,k\n"
+                         % ("x" * 257))
+        p = self.fails(path, "--stream", "ok", rc=1, want="row 2: not sent: the partition key has 257 characters")
+        self.assertIn("1 sent", p.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
