@@ -1206,6 +1206,7 @@ int replay_run(const struct replay_opts *o, struct replay_stats *st, int *bad_in
         curl_global_init(CURL_GLOBAL_DEFAULT);
         if (o->stream && preflight(&e, o->stream) != 0) {
             *bad_input = e.bad_input;
+            jdoc_free(&e.doc);
             csvin_close(e.csv);
             curl_global_cleanup();
             return -1;

@@ -57,6 +57,8 @@ def replay(csv_path, *args, endpoint=None, expect_rc=(0,), env=None, timeout=300
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=full_env)
     if p.returncode not in expect_rc:
         raise AssertionError(f"replay exited {p.returncode}, expected {expect_rc}:\n{p.stderr[-4000:]}")
+    if "AddressSanitizer" in p.stderr or "LeakSanitizer" in p.stderr or "runtime error:" in p.stderr:
+        raise AssertionError(f"the sanitizers reported:\n{p.stderr[-6000:]}")
     rep = None
     if os.path.exists(report):
         with open(report, encoding="utf-8") as f:
