@@ -344,6 +344,82 @@ def bench_extract(args, tmp, snap):
     os.unlink(csv_path)
 
 
+def write_records_csv(path, n, per_second, keys=64):
+    """n records of 100 bytes, `keys` partition keys, times per_second apart from 2026-11-24T10:00:00Z."""
+    payloads = [base64.b64encode(bytes((i * 7 + j) % 256 for j in range(100))).decode() for i in range(256)]
+    step_ns = 10**9 // per_second
+    with open(path, "w", buffering=1 << 20) as f:
+        f.write("data_base64,ts,partition_key\n")
+        for i in range(n):
+            ns = i * step_ns
+            sec, frac = divmod(ns, 10**9)
+            minute, sec = divmod(sec, 60)
+            hour, minute = divmod(minute, 60)
+            f.write(f"{payloads[i & 255]},2026-11-24T{10 + hour:02d}:{minute:02d}:{sec:02d}.{frac:09d}Z,"
+                    f"key-{i % keys}\n")
+
+
+def cpu_seconds(pid):
+    """User + system CPU seconds of a running process."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def bench_replay(args, tmp, emulator_rps):
+    """Full-speed replay of 1M records (records/s, CPU per record side by side with the emulator's),
+    and --respect-timing on a recording at 20,000 records/s (lateness)."""
+    n = args.replay_records
+    path = os.path.join(tmp, "replay.csv")
+    write_records_csv(path, n, 20000)
+    print(f"\n== replay-full-speed: {n:,} records of 100 bytes (64 keys) into the emulator, 4 shards")
+    proc, port = start_server("kintape", args.bin, None)
+    try:
+        create_stream(port, 4)
+        report = os.path.join(tmp, "replay.json")
+        emu_cpu0 = cpu_seconds(proc.pid)
+        secs, rss, err = run_measured([args.bin, "replay", path, "--stream", "bench", "--endpoint",
+                                       f"http://127.0.0.1:{port}", "--report", report, "-q"])
+        emu_cpu = cpu_seconds(proc.pid) - emu_cpu0
+        rep = json.load(open(report))
+    finally:
+        stop(proc)
+    sent = rep["records"]["sent"]
+    per = rep["cpu_us_per_record"]
+    print(f"  {sent:,} of {n:,} records sent in {rep['duration_s']:.2f}s: {rep['records_per_s']:,.0f} records/s, "
+          f"{rep['requests']['total']:,} PutRecords, latency p50 {rep['latency']['p50_ms']:.1f} ms "
+          f"p99 {rep['latency']['p99_ms']:.1f} ms")
+    print(f"  replay CPU {rep['cpu_s']:.2f}s = {per:.2f} us per record (whole process: reading, batching, "
+          f"signing, sending); peak memory {rss / 1024:,.1f} MiB")
+    print(f"  emulator CPU in the same run {emu_cpu:.2f}s = {emu_cpu * 1e6 / max(sent, 1):.2f} us per record: "
+          f"the emulator costs {emu_cpu / max(rep['cpu_s'], 1e-9):.1f}x the replay")
+    if emulator_rps:
+        print(f"  replay rate / the emulator's PutRecords capacity under wrk above: "
+              f"{rep['records_per_s'] / emulator_rps:.2f}x")
+    os.unlink(path)
+
+    seconds = args.timed_seconds
+    path = os.path.join(tmp, "timed.csv")
+    write_records_csv(path, seconds * 20000, 20000)
+    print(f"\n== replay-respect-timing: a {seconds}s recording at 20,000 records/s, --respect-timing")
+    proc, port = start_server("kintape", args.bin, None)
+    try:
+        create_stream(port, 4)
+        report = os.path.join(tmp, "timed.json")
+        secs, rss, err = run_measured([args.bin, "replay", path, "--stream", "bench", "--endpoint",
+                                       f"http://127.0.0.1:{port}", "--respect-timing", "--report", report, "-q"])
+        rep = json.load(open(report))
+    finally:
+        stop(proc)
+    late = rep["lateness"]
+    print(f"  {rep['records']['sent']:,} records in {rep['requests']['total']:,} PutRecords; took "
+          f"{rep['duration_s']:.3f}s for a {rep['schedule_s']:.3f}s schedule")
+    print(f"  lateness against the schedule: p50 {late['p50_ms']:.3f} ms, p99 {late['p99_ms']:.3f} ms, "
+          f"p99.9 {late['p999_ms']:.3f} ms, max {late['max_ms']:.3f} ms (target p99 < 2 ms)")
+    print(f"  replay CPU {rep['cpu_s']:.2f}s ({rep['cpu_s'] * 100 / rep['duration_s']:.0f}% of one core)")
+    os.unlink(path)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", default=os.path.join(ROOT, "bin", "kintape"))
@@ -351,15 +427,21 @@ def main():
     ap.add_argument("--connections", type=int, default=16)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--only", help="comma-separated servers: kintape,kinesalite,kinesis-mock")
-    ap.add_argument("--parts", default="emulator,capture", help="benchmarks to run: emulator,capture")
+    ap.add_argument("--parts", default="emulator,capture,replay",
+                    help="benchmarks to run: emulator,capture,replay")
+    ap.add_argument("--replay-records", type=int, default=1000000)
+    ap.add_argument("--timed-seconds", type=int, default=int(os.environ.get("BENCH_TIMED_SECONDS", "60")))
     args = ap.parse_args()
     args.bin = os.path.abspath(args.bin)
     if not shutil.which("wrk"):
         sys.exit("bench: wrk is not installed (apt-get install wrk)")
     with tempfile.TemporaryDirectory(prefix="kintape-bench-") as tmp:
-        _, records, lua, body_file = bench_emulators(args, tmp)
-        if not args.only or "capture" in args.parts:
+        results, records, lua, body_file = bench_emulators(args, tmp)
+        if "capture" in args.parts:
             bench_capture(args, tmp, records, lua, body_file)
+        if "replay" in args.parts:
+            kt = results.get("kintape") if isinstance(results, dict) else None
+            bench_replay(args, tmp, kt["rps"] * 500 if kt else None)
 
 
 if __name__ == "__main__":
