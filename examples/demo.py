@@ -1,15 +1,23 @@
 #!/usr/bin/env python3
 """`make demo`: kintape end to end on the built-in emulator.
 
-Starts `kintape emulator` on a free loopback port, starts `kintape capture`
-on lo, runs the README's quick-start against the emulator with the AWS CLI
-(create a stream with 2 shards, put records, read them back with a shard
-iterator, list, describe, delete), stops the capture and shows what it
-recorded with `kintape snapshot stats`, printing every command and its
-answer. Live capture needs root or CAP_NET_RAW; without them that step says
-so and is skipped.
+The whole job, printing every command and its answer:
+  1. starts `kintape emulator` on a free loopback port;
+  2. starts `kintape capture` on lo;
+  3. makes traffic: the README's quick-start with the AWS CLI (create a
+     stream with 2 shards, put records, read them back, list, describe,
+     delete), then an application-like boto3 producer that sends bursts of
+     click events for a few seconds;
+  4. stops the capture and shows `kintape snapshot stats`;
+  5. `kintape extract` turns the snapshot into CSV;
+  6. `kintape replay` sends the CSV to a new stream at full speed, then again
+     with the original timing, each with its report, and reads both streams
+     back to check every record arrived.
+Live capture needs root or CAP_NET_RAW; without them the capture, extract and
+replay steps say so and are skipped.
 """
 import argparse
+import csv
 import json
 import os
 import re
@@ -112,6 +120,52 @@ class Demo:
             print(out, flush=True)
         return json.loads(out) if out.startswith("{") else out
 
+    def clicks(self, bursts=20, per_burst=50):
+        """An application's traffic: bursts of PutRecords 100 ms apart, keyed by user."""
+        import boto3
+        banner(f"an application sends click events: {bursts} bursts of {per_burst} records, 100 ms apart (boto3)")
+        k = boto3.client("kinesis", endpoint_url=self.url, region_name="us-east-1",
+                         aws_access_key_id="test", aws_secret_access_key="test")
+        k.create_stream(StreamName="clicks", ShardCount=2)
+        k.get_waiter("stream_exists").wait(StreamName="clicks", WaiterConfig={"Delay": 1})
+        n = 0
+        for b in range(bursts):
+            records = [{"Data": json.dumps({"user": f"u{(n + i) % 17}", "page": f"/p/{(n + i) % 9}",
+                                            "n": n + i}).encode(), "PartitionKey": f"u{(n + i) % 17}"}
+                       for i in range(per_burst)]
+            while records:
+                r = k.put_records(StreamName="clicks", Records=records)
+                records = [rec for rec, res in zip(records, r["Records"]) if "ErrorCode" in res]
+            n += per_burst
+            time.sleep(0.1)
+        print(f"sent {n} records to stream clicks", flush=True)
+        return n
+
+    def replay(self, csv_path, stream, *extra):
+        cmd = [self.kintape, "replay", csv_path, "--stream", stream, "--endpoint", self.url,
+               "--create-stream", "--shards", "2", *extra]
+        print("$ kintape replay " + " ".join(shlex.quote(a) for a in cmd[2:]), flush=True)
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+        print(p.stderr.rstrip(), flush=True)
+        if p.returncode != 0:
+            sys.exit(f"demo: replay failed ({p.returncode})")
+
+    def count(self, stream):
+        import boto3
+        k = boto3.client("kinesis", endpoint_url=self.url, region_name="us-east-1",
+                         aws_access_key_id="test", aws_secret_access_key="test")
+        total = 0
+        for shard in k.list_shards(StreamName=stream)["Shards"]:
+            it = k.get_shard_iterator(StreamName=stream, ShardId=shard["ShardId"],
+                                      ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+            while it:
+                r = k.get_records(ShardIterator=it, Limit=10000)
+                total += len(r["Records"])
+                if not r["Records"]:
+                    break
+                it = r.get("NextShardIterator")
+        return total
+
     def quickstart(self):
         banner("quick-start with the AWS CLI")
         self.aws("create-stream", "--stream-name", "orders", "--shard-count", "2")
@@ -146,9 +200,24 @@ def main():
         demo.start_emulator()
         demo.start_capture(snap)
         demo.quickstart()
+        clicks = demo.clicks()
         demo.stop_capture(snap)
         if demo.cap:
-            demo.extract(snap, os.path.join(work, "quickstart.csv"))
+            csv_path = os.path.join(work, "captured.csv")
+            demo.extract(snap, csv_path)
+            with open(csv_path, newline="", encoding="utf-8") as f:
+                rows = sum(1 for _ in csv.reader(f)) - 1
+            banner(f"replaying the {rows} captured records at full speed")
+            demo.replay(csv_path, "replayed-fast")
+            banner("replaying them again with the original timing")
+            demo.replay(csv_path, "replayed-timed", "--respect-timing")
+            banner("reading the replayed streams back")
+            for stream in ("replayed-fast", "replayed-timed"):
+                got = demo.count(stream)
+                print(f"{stream}: {got} records (the capture held {rows}: 3 from the quick-start, "
+                      f"{clicks} clicks)", flush=True)
+                if got != rows:
+                    sys.exit(f"demo: {stream} holds {got} records, expected {rows}")
     finally:
         if demo.cap and demo.cap.poll() is None:
             demo.cap.kill()

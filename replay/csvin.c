@@ -41,8 +41,8 @@ struct csvin {
     char *path;
     struct csv_parser p;
     uint64_t size, offset;
-    struct qrow cur;           /* the row being assembled */
-    struct qrow *q;            /* completed rows: q[head..len) */
+    struct qrow *q;            /* completed rows: q[head..len); the row being assembled: q[len] */
+    int started;               /* q[len] holds part of a row */
     size_t head, len, cap;
     uint64_t rows;
     int eof, finished;
@@ -61,10 +61,27 @@ static void row_reset(struct qrow *r)
     r->too_many = 0;
 }
 
+/* The row being assembled: the queue's next slot. */
+static struct qrow *cur_row(struct csvin *c)
+{
+    if (c->len == c->cap) {
+        c->cap = c->cap ? c->cap * 2 : 64;
+        c->q = xrealloc(c->q, c->cap * sizeof *c->q);
+        for (size_t i = c->len; i < c->cap; i++)
+            kbuf_init(&c->q[i].bytes);
+    }
+    struct qrow *r = &c->q[c->len];
+    if (!c->started) {
+        row_reset(r);
+        c->started = 1;
+    }
+    return r;
+}
+
 static void on_field(void *s, size_t n, void *arg)
 {
     struct csvin *c = arg;
-    struct qrow *r = &c->cur;
+    struct qrow *r = cur_row(c);
     if (r->nf == MAX_FIELDS) {
         r->too_many = 1;
         return;
@@ -76,25 +93,13 @@ static void on_field(void *s, size_t n, void *arg)
     r->nf++;
 }
 
-/* Queues the row assembled in c->cur. */
+/* Queues the row assembled in the queue's next slot. */
 static void push_row(struct csvin *c)
 {
-    c->rows++;
-    if (c->len == c->cap) {
-        c->cap = c->cap ? c->cap * 2 : 64;
-        c->q = xrealloc(c->q, c->cap * sizeof *c->q);
-        for (size_t i = c->len; i < c->cap; i++) {
-            kbuf_init(&c->q[i].bytes);
-            c->q[i].nf = 0;
-        }
-    }
-    /* Swap buffers instead of copying the row. */
-    struct qrow *dst = &c->q[c->len++];
-    struct kbuf keep = dst->bytes;
-    *dst = c->cur;
-    dst->row = c->rows;
-    c->cur.bytes = keep;
-    row_reset(&c->cur);
+    struct qrow *r = cur_row(c);
+    r->row = ++c->rows;
+    c->len++;
+    c->started = 0;
 }
 
 static void on_row(int term, void *arg)
@@ -120,7 +125,7 @@ static int no_space(unsigned char ch)
  */
 static void split_line(struct csvin *c, const char *s, size_t n)
 {
-    struct qrow *r = &c->cur;
+    struct qrow *r = cur_row(c);
     const char *line = s, *end = s + n;
     r->base = line; /* the fields stay in the read buffer: fill() keeps it until they are handed out */
     for (;;) {
@@ -184,8 +189,15 @@ static int read_more(struct csvin *c, struct kt_err *err)
 /* Parses lines into the queue until it holds some rows or the file ends; 0, or -1 with err set. */
 static int fill(struct csvin *c, struct kt_err *err)
 {
-    if (c->head == c->len)
+    if (c->head == c->len && c->len) {
+        if (c->started) {
+            /* A row libcsv is in the middle of moves to the front. */
+            struct qrow t = c->q[0];
+            c->q[0] = c->q[c->len];
+            c->q[c->len] = t;
+        }
         c->head = c->len = 0;
+    }
     while (c->len < QUEUE_ROWS && !c->finished) {
         const char *s = c->buf + c->pos;
         size_t avail = c->len_buf - c->pos;
@@ -329,7 +341,6 @@ void csvin_close(struct csvin *c)
     if (c->f && c->f != stdin)
         fclose(c->f);
     csv_free(&c->p);
-    kbuf_free(&c->cur.bytes);
     for (size_t i = 0; i < c->cap; i++)
         kbuf_free(&c->q[i].bytes);
     free(c->q);

@@ -58,6 +58,7 @@
 
 struct rec {
     struct rec *next;
+    struct rec *next_burst;    /* the next queued record that ends a burst */
     uint64_t row;
     int64_t due_ns;            /* monotonic time to send at */
     int64_t sched_ns;          /* the schedule's time (0: none), for lateness */
@@ -151,7 +152,8 @@ struct engine {
     int have_ts0;
     int64_t last_ts, last_sched, gap_shift;
     uint64_t taken;            /* records taken, for --rate */
-    struct rec *pend_head, *pend_tail;
+    struct rec *pend_head, *pend_tail;   /* records read and not yet due, in due order */
+    struct rec *burst_head, *burst_tail; /* those of them the next record follows by more than linger */
     size_t pend_n, pend_bytes;
     uint32_t nlanes;           /* per stream */
     struct lane *lanes;        /* MAX_STREAMS * nlanes */
@@ -450,6 +452,50 @@ static int64_t schedule(struct engine *e, const struct csv_row *r, int64_t *sche
     return due;
 }
 
+/* Marks the last queued record as the end of a burst. */
+static void pend_end_burst(struct engine *e)
+{
+    struct rec *t = e->pend_tail;
+    if (!t || t == e->burst_tail)
+        return;
+    t->next_burst = NULL;
+    if (e->burst_tail)
+        e->burst_tail->next_burst = t;
+    else
+        e->burst_head = t;
+    e->burst_tail = t;
+}
+
+static void pend_push(struct engine *e, struct rec *r)
+{
+    if (e->pend_tail && r->due_ns > e->pend_tail->due_ns + e->o->linger_ns)
+        pend_end_burst(e);
+    r->next = NULL;
+    if (e->pend_tail)
+        e->pend_tail->next = r;
+    else
+        e->pend_head = r;
+    e->pend_tail = r;
+    e->pend_n++;
+    e->pend_bytes += r->len;
+}
+
+static struct rec *pend_pop(struct engine *e)
+{
+    struct rec *r = e->pend_head;
+    e->pend_head = r->next;
+    if (!e->pend_head)
+        e->pend_tail = NULL;
+    if (r == e->burst_head) {
+        e->burst_head = r->next_burst;
+        if (!e->burst_head)
+            e->burst_tail = NULL;
+    }
+    e->pend_n--;
+    e->pend_bytes -= r->len;
+    return r;
+}
+
 /* Reads one row into a pending record. Returns 1 if a row was read, 0 at the end, -1 on bad input. */
 static int read_one(struct engine *e, int64_t now)
 {
@@ -607,13 +653,7 @@ static int read_one(struct engine *e, int64_t now)
     rec->len = total - start;
     rec->due_ns = due;
     rec->sched_ns = sched;
-    if (e->pend_tail)
-        e->pend_tail->next = rec;
-    else
-        e->pend_head = rec;
-    e->pend_tail = rec;
-    e->pend_n++;
-    e->pend_bytes += rec->len;
+    pend_push(e, rec);
     return 1;
 }
 
@@ -642,6 +682,7 @@ static void read_ahead(struct engine *e)
                 continue;
             }
             e->csv_done = 1;
+            pend_end_burst(e); /* nothing follows the last record */
         }
     }
 }
@@ -1235,13 +1276,9 @@ int replay_run(const struct replay_opts *o, struct replay_stats *st, int *bad_in
         if (o->dry_run) {
             /* Everything goes into batches at once; nothing is sent. */
             while (e.pend_head) {
-                struct rec *r = e.pend_head;
-                e.pend_head = r->next;
-                e.pend_n--;
-                e.pend_bytes -= r->len;
+                struct rec *r = pend_pop(&e);
                 add_to_batch(&e, r, now);
             }
-            e.pend_tail = NULL;
             drop_closed(&e, 0);
             if (e.csv_done || e.fatal) {
                 for (size_t k = 0; k < e.nactive; k++)
@@ -1252,12 +1289,7 @@ int replay_run(const struct replay_opts *o, struct replay_stats *st, int *bad_in
             continue;
         }
         while (!e.fatal && e.pend_head && e.pend_head->due_ns <= now) {
-            struct rec *r = e.pend_head;
-            e.pend_head = r->next;
-            if (!e.pend_head)
-                e.pend_tail = NULL;
-            e.pend_n--;
-            e.pend_bytes -= r->len;
+            struct rec *r = pend_pop(&e);
             add_to_batch(&e, r, now);
         }
         /*
@@ -1306,6 +1338,9 @@ int replay_run(const struct replay_opts *o, struct replay_stats *st, int *bad_in
          */
         if (e.pend_head && e.pend_head->due_ns + o->linger_ns < next)
             next = e.pend_head->due_ns + o->linger_ns;
+        /* ... unless a burst ends before that: its batches can go the moment its last record is due. */
+        if (e.burst_head && e.burst_head->due_ns < next)
+            next = e.burst_head->due_ns;
         if (next_retry < next)
             next = next_retry;
         if (next_linger < next)
@@ -1333,8 +1368,7 @@ int replay_run(const struct replay_opts *o, struct replay_stats *st, int *bad_in
                       ru.ru_stime.tv_usec / 1e6;
     /* Free what is left (after a fatal stop). */
     while (e.pend_head) {
-        struct rec *r = e.pend_head;
-        e.pend_head = r->next;
+        struct rec *r = pend_pop(&e);
         st->failed++;
         free(r);
     }

@@ -135,6 +135,44 @@ static void test_long_rows(void)
     csvin_close(c);
 }
 
+/* Quoted fields spanning lines, across read-buffer and queue boundaries. */
+static void test_multiline_rows(void)
+{
+    static char pad[3000];
+    memset(pad, 'p', sizeof pad - 1);
+    FILE *f = fopen(path, "wb");
+    fputs("partition_key,data,ts\n", f); /* a field completes before the one spanning lines */
+    for (int i = 0; i < 6000; i++) {
+        int w = (i * 37) % 2900;
+        if (i % 3)
+            fprintf(f, "k%d,\"row %d %.*s\nline two, \"\"q\"\"\r\nthree %.*s\",2026-11-24T10:00:00Z\n", i, i, w,
+                    pad, w / 2, pad);
+        else
+            fprintf(f, "k%d,plain %d,2026-11-24T10:00:00Z\n", i, i);
+    }
+    fclose(f);
+    struct csvin *c = open_ok();
+    if (!c)
+        return;
+    struct csv_row r;
+    int bad = 0, n = 0;
+    static char want[8192];
+    char key[32];
+    while (next(c, &r) == 1) {
+        int w = (n * 37) % 2900;
+        if (n % 3)
+            snprintf(want, sizeof want, "row %d %.*s\nline two, \"q\"\r\nthree %.*s", n, w, pad, w / 2, pad);
+        else
+            snprintf(want, sizeof want, "plain %d", n);
+        snprintf(key, sizeof key, "k%d", n);
+        bad += !eq(r.data, r.data_len, want) || !eq(r.key, r.key_len, key) || r.row != (uint64_t)n + 2;
+        n++;
+    }
+    CHECK_INT(n, 6000);
+    CHECK_INT(bad, 0);
+    csvin_close(c);
+}
+
 static void expect_error(const char *text, const char *what)
 {
     puts_file(text);
@@ -159,6 +197,7 @@ int main(void)
     test_header_and_fields();
     test_headerless_and_bom();
     test_long_rows();
+    test_multiline_rows();
     expect_error("", "empty");
     expect_error("foo,bar\n1,2\n", "no usable payload column");
     expect_error("data,ts\nx,yesterday\n", "row 2: the time 'yesterday'");
