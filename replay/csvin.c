@@ -325,6 +325,8 @@ struct csvin *csvin_open(const char *path, struct kt_err *err)
     struct stat sb;
     if (fstat(fileno(c->f), &sb) == 0 && S_ISREG(sb.st_mode))
         c->size = (uint64_t)sb.st_size;
+    c->cap_buf = 4 * CHUNK;
+    c->buf = xmalloc(c->cap_buf);
     csv_init(&c->p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL);
     csv_set_space_func(&c->p, no_space);
     if (read_header(c, err) != 0) {
