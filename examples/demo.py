@@ -66,7 +66,7 @@ class Demo:
             print(f"emulator exited with status {self.emu.returncode}")
 
     def start_capture(self, snap):
-        banner("capturing the quick-start's traffic on lo")
+        banner("capturing the traffic on lo")
         port = self.url.rsplit(":", 1)[1]
         cmd = [self.kintape, "capture", "-i", "lo", "--port", port, "-o", snap]
         print("$ kintape capture -i lo --port " + port + " -o " + snap, flush=True)
@@ -195,7 +195,7 @@ def main():
     demo = Demo(os.path.abspath(args.bin))
     t0 = time.time()
     work = tempfile.mkdtemp(prefix="kintape-demo-")
-    snap = os.path.join(work, "quickstart.snap.jsonl")
+    snap = os.path.join(work, "traffic.snap.jsonl")
     try:
         demo.start_emulator()
         demo.start_capture(snap)

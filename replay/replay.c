@@ -1126,7 +1126,8 @@ static int preflight(struct engine *e, const char *stream)
                 kbuf_free(&cr);
                 break;
             }
-            fprintf(stderr, "kintape replay: created stream %s with %d shards\n", stream, e->o->shards);
+            fprintf(stderr, "kintape replay: created stream %s with %d shard%s\n", stream, e->o->shards,
+                    e->o->shards == 1 ? "" : "s");
             created = 1;
             kbuf_free(&cb);
             kbuf_free(&cr);

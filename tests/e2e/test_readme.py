@@ -4,9 +4,10 @@ values that change from run to run (sequence-number epochs, iterators, times).""
 import os
 import re
 import subprocess
+import tempfile
 import unittest
 
-from .kt import ROOT, Emulator, client_env
+from .kt import ROOT, Emulator, client_env, kintape_bin
 
 README = os.path.join(ROOT, "README.md")
 
@@ -55,6 +56,7 @@ class Readme(unittest.TestCase):
         self.assertEqual(rc, 0, log)
 
     def port(self, text):
+        text = re.sub(r"(^|\s)bin/kintape ", lambda m: m.group(1) + kintape_bin() + " ", text)
         return text.replace("127.0.0.1:4566", f"127.0.0.1:{self.emu.port}")
 
     def run_shell(self, name):
@@ -68,8 +70,9 @@ class Readme(unittest.TestCase):
         env = client_env()
         for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION"):
             env.pop(k, None)  # the README sets them itself
-        p = subprocess.run(["bash", "-e", "-c", "\n".join(script)], capture_output=True, text=True, env=env,
-                           timeout=300)
+        with tempfile.TemporaryDirectory(prefix="kintape-readme-") as cwd:  # files the block writes go here
+            p = subprocess.run(["bash", "-e", "-c", "\n".join(script)], capture_output=True, text=True, env=env,
+                               timeout=300, cwd=cwd)
         self.assertEqual(p.returncode, 0, p.stderr)
         outputs = re.split(r"@@step \d+@@\n?", p.stdout)[1:]
         self.assertEqual(len(outputs), len(steps))
@@ -86,6 +89,9 @@ class Readme(unittest.TestCase):
     def test_curl(self):
         self.run_shell("curl")
 
+    def test_replay(self):
+        self.run_shell("replay")
+
     def test_boto3(self):
         _, code, expected = blocks()["boto3"]
         p = subprocess.run(["python3", "-c", self.port(code)], capture_output=True, text=True, env=client_env(),
@@ -94,7 +100,7 @@ class Readme(unittest.TestCase):
         self.assertEqual(normalize(p.stdout), normalize(expected))
 
     def test_every_marked_block_is_tested(self):
-        self.assertEqual(sorted(blocks()), ["aws-cli", "boto3", "curl"])
+        self.assertEqual(sorted(blocks()), ["aws-cli", "boto3", "curl", "replay"])
 
 
 if __name__ == "__main__":
