@@ -28,6 +28,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -176,6 +177,15 @@ struct engine {
 };
 
 /* ------------------------------------------------------------- helpers */
+
+static volatile sig_atomic_t interrupted;
+
+/* The first SIGINT/SIGTERM stops the replay with its report; a second one ends the process. */
+static void on_signal(int sig)
+{
+    interrupted = sig;
+    signal(sig, SIG_DFL);
+}
 
 static uint64_t rnd(struct engine *e)
 {
@@ -1270,8 +1280,13 @@ int replay_run(const struct replay_opts *o, struct replay_stats *st, int *bad_in
     e.active = xcalloc((size_t)MAX_STREAMS * e.nlanes, sizeof *e.active);
     st->started_ns = e.anchor_ns = kt_mono_ns();
 
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
     for (;;) {
         int64_t now = kt_mono_ns();
+        if (interrupted && !e.fatal)
+            fatal(&e, 0, "interrupted by %s: calls in flight were let finish, nothing more was sent",
+                  interrupted == SIGINT ? "SIGINT" : "SIGTERM");
         if (!e.fatal)
             read_ahead(&e);
         if (o->dry_run) {
@@ -1320,8 +1335,14 @@ int replay_run(const struct replay_opts *o, struct replay_stats *st, int *bad_in
             if (!l->busy && deadline < next_linger)
                 next_linger = deadline;
         }
-        if (e.fatal)
-            drop_closed(&e, 1); /* send nothing more; let what is in flight finish */
+        if (e.fatal) {
+            /* Send nothing more; let what is in flight finish. */
+            drop_closed(&e, 1);
+            while (e.pend_head) {
+                st->failed++;
+                free(pend_pop(&e));
+            }
+        }
         int64_t next_retry = dispatch(&e, now);
         int running;
         curl_multi_perform(e.multi, &running);
@@ -1354,6 +1375,8 @@ int replay_run(const struct replay_opts *o, struct replay_stats *st, int *bad_in
         if (wait > 0)
             wait_for(&e, wait);
     }
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
     st->ended_ns = kt_mono_ns();
     if (o->respect_timing && e.have_ts0)
         st->planned_ns = (int64_t)((double)(e.last_ts - e.ts0 - e.gap_shift) / o->speed);

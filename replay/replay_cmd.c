@@ -361,6 +361,14 @@ int replay_main(int argc, char **argv)
         return 2;
     }
     o.csv = argv[optind];
+    if (o.loops > 1 && strcmp(o.csv, "-") == 0) {
+        fprintf(stderr, "kintape replay: --loop reads the file again, so it needs a file, not standard input\n");
+        return 2;
+    }
+    if (o.create_stream && !o.stream) {
+        fprintf(stderr, "kintape replay: --create-stream creates the stream of --stream; give --stream NAME\n");
+        return 2;
+    }
     if (o.speed != 1 && !o.respect_timing) {
         fprintf(stderr, "kintape replay: --speed goes with --respect-timing\n");
         return 2;

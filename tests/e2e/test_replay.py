@@ -464,6 +464,102 @@ class ReplaySigV4(unittest.TestCase):
         self.assertEqual(cred_scope[2], "ap-southeast-2")
 
 
+class Refuser(http.server.BaseHTTPRequestHandler):
+    """Answers every call as AWS answers a key it does not know."""
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        data = json.dumps({"__type": "UnrecognizedClientException",
+                           "message": "The security token included in the request is invalid."}).encode()
+        self.send_response(400)
+        self.send_header("Content-Type", "application/x-amz-json-1.1")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
+class ReplayControl(unittest.TestCase):
+
+    def test_bad_credentials_stop_with_the_cause(self):
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Refuser)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        tmp = tempfile.mkdtemp(prefix="kintape-replay-")
+        try:
+            path = os.path.join(tmp, "c.csv")
+            write_csv(path, ["data", "ts"], [("a", ts(0))])
+            creds = os.path.join(tmp, "credentials")
+            with open(creds, "w") as f:
+                f.write("[ops]\naws_access_key_id = AKIDWRONG\naws_secret_access_key = nope\n")
+            p, _ = replay(path, "--stream", "s", "--profile", "ops", "--region", "eu-west-1",
+                          endpoint=f"http://127.0.0.1:{server.server_address[1]}", expect_rc=(2,),
+                          env={"AWS_SHARED_CREDENTIALS_FILE": creds})
+            self.assertIn("UnrecognizedClientException", p.stderr)
+            self.assertIn(f"credentials from {creds} [ops]", p.stderr)
+        finally:
+            server.shutdown()
+            server.server_close()
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    def test_interrupt_reports_what_was_sent(self):
+        tmp = tempfile.mkdtemp(prefix="kintape-replay-")
+        try:
+            path = os.path.join(tmp, "long.csv")
+            write_csv(path, ["data", "ts"], [(f"r{i}", ts(i * 0.01)) for i in range(2000)])  # 20 s
+            report = path + ".json"
+            with Emulator() as emu:
+                p = subprocess.Popen([kintape_bin(), "replay", path, "--stream", "long", "--create-stream",
+                                      "--respect-timing", "--endpoint", emu.url, "--report", report],
+                                     stderr=subprocess.PIPE, text=True, env=client_env())
+                time.sleep(1.5)
+                p.send_signal(2)
+                _, err = p.communicate(timeout=30)
+                self.assertEqual(p.returncode, 1, err)
+                self.assertIn("stopped: interrupted by SIGINT", err)
+                rep = json.load(open(report))
+                self.assertGreater(rep["records"]["sent"], 50)
+                self.assertLess(rep["records"]["sent"], 1000)
+                self.assertEqual(rep["records"]["sent"] + rep["records"]["failed"], rep["records"]["read"])
+                got = read_stream(emu, "long")
+                self.assertEqual(len(got), rep["records"]["sent"])
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    def test_progress_line_on_a_terminal(self):
+        import pty
+        tmp = tempfile.mkdtemp(prefix="kintape-replay-")
+        try:
+            path = os.path.join(tmp, "p.csv")
+            write_csv(path, ["data", "ts"], [(f"r{i}", ts(i * 0.002)) for i in range(400)])
+            with Emulator() as emu:
+                master, slave = pty.openpty()
+                env = client_env()
+                p = subprocess.Popen([kintape_bin(), "replay", path, "--stream", "p", "--create-stream",
+                                      "--respect-timing", "--endpoint", emu.url], stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL, stderr=slave, env=env)
+                os.close(slave)
+                out = b""
+                while True:
+                    try:
+                        chunk = os.read(master, 65536)
+                    except OSError:
+                        break
+                    if not chunk:
+                        break
+                    out += chunk
+                p.wait(timeout=60)
+                os.close(master)
+                text = out.decode(errors="replace")
+                self.assertEqual(p.returncode, 0, text)
+                self.assertIn("\x1b[K", text)                 # the line is redrawn in place
+                self.assertRegex(text, r"400 sent +\d+ rec/s +in flight \d+ +retries 0 +failed 0 +100\.0%")
+                self.assertIn("records    400 read, 400 sent", text)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
 class ReplayBadInput(unittest.TestCase):
 
     @classmethod
