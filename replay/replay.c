@@ -827,6 +827,8 @@ static void easy_setup(struct engine *e, CURL *h, struct req *q)
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
     curl_easy_setopt(h, CURLOPT_PRIVATE, q);
+    if (e->o->ca_bundle)
+        curl_easy_setopt(h, CURLOPT_CAINFO, e->o->ca_bundle);
 }
 
 static void send_batch(struct engine *e, struct batch *b, int64_t now)

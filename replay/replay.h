@@ -29,6 +29,7 @@ struct replay_opts {
     const char *csv;
     const char *stream;          /* NULL: the CSV's stream column */
     const char *endpoint;
+    const char *ca_bundle;       /* NULL: the system's certificate authorities */
     struct creds creds;
     int respect_timing;
     double speed;

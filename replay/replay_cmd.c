@@ -31,6 +31,8 @@ static const char usage[] =
     "  --access-key K --secret-key S [--session-token T]\n"
     "                           (default: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN;\n"
     "                           dummy ones for a local endpoint)\n"
+    "  --ca-bundle FILE         certificate authorities for an https endpoint (default:\n"
+    "                           AWS_CA_BUNDLE, else the system's)\n"
     "  --create-stream          create the stream if it does not exist, and wait until ACTIVE\n"
     "  --shards N               shards of a created stream (default 4)\n"
     "when:\n"
@@ -207,7 +209,7 @@ int replay_main(int argc, char **argv)
     enum {
         O_STREAM = 1000, O_ENDPOINT, O_REGION, O_PROFILE, O_AK, O_SK, O_TOKEN, O_CREATE, O_SHARDS, O_RESPECT,
         O_SPEED, O_MAXGAP, O_RATE, O_LOOP, O_SPLIT, O_STARTAT, O_PK, O_LINGER, O_MAXREC, O_CONC, O_TIMEOUT,
-        O_RETRIES, O_DRY, O_REPORT, O_LANES, O_STRICT
+        O_RETRIES, O_DRY, O_REPORT, O_LANES, O_STRICT, O_CA
     };
     static const struct option opts[] = {
         {"stream", required_argument, NULL, O_STREAM},
@@ -232,6 +234,7 @@ int replay_main(int argc, char **argv)
         {"concurrency", required_argument, NULL, O_CONC},
         {"lanes", required_argument, NULL, O_LANES},
         {"strict-order", no_argument, NULL, O_STRICT},
+        {"ca-bundle", required_argument, NULL, O_CA},
         {"timeout", required_argument, NULL, O_TIMEOUT},
         {"max-retries", required_argument, NULL, O_RETRIES},
         {"dry-run", no_argument, NULL, O_DRY},
@@ -351,6 +354,7 @@ int replay_main(int argc, char **argv)
             break;
         case O_DRY: o.dry_run = 1; break;
         case O_STRICT: o.strict_order = 1; break;
+        case O_CA: o.ca_bundle = optarg; break;
         case O_REPORT: report = optarg; break;
         case 'q': quiet = 1; break;
         case 'h': fputs(usage, stdout); return 0;
@@ -362,6 +366,12 @@ int replay_main(int argc, char **argv)
         return 2;
     }
     o.csv = argv[optind];
+    if (!o.ca_bundle && getenv("AWS_CA_BUNDLE") && *getenv("AWS_CA_BUNDLE"))
+        o.ca_bundle = getenv("AWS_CA_BUNDLE");
+    if (o.ca_bundle && access(o.ca_bundle, R_OK) != 0) {
+        fprintf(stderr, "kintape replay: cannot read the CA bundle %s: %s\n", o.ca_bundle, strerror(errno));
+        return 2;
+    }
     if (o.loops > 1 && strcmp(o.csv, "-") == 0) {
         fprintf(stderr, "kintape replay: --loop reads the file again, so it needs a file, not standard input\n");
         return 2;

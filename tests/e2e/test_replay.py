@@ -432,6 +432,37 @@ class ReplaySigV4(unittest.TestCase):
                 if token:
                     self.assertEqual(headers["X-Amz-Security-Token"], token)
 
+    def test_https_endpoint_with_a_ca_bundle(self):
+        """TLS to an https endpoint, trusting the certificate authority named by AWS_CA_BUNDLE or --ca-bundle."""
+        import ssl
+        key, cert = os.path.join(self.tmp, "key.pem"), os.path.join(self.tmp, "cert.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+                        "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                       check=True, capture_output=True)
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(cert, key)
+        server.socket = ctx.wrap_socket(server.socket, server_side=True)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        url = f"https://127.0.0.1:{server.server_address[1]}"
+        try:
+            path = os.path.join(self.tmp, "tls.csv")
+            write_csv(path, ["data", "ts", "partition_key"], [("over tls", ts(0), "k")])
+            # Not trusted: refused, saying why.
+            p, _ = replay(path, "--stream", "sig", "--timeout", "10", endpoint=url, expect_rc=(2,))
+            self.assertIn("cannot reach", p.stderr)
+            self.assertRegex(p.stderr, "(?i)certificate")
+            Recorder.seen = []
+            replay(path, "--stream", "sig", endpoint=url, env={"AWS_CA_BUNDLE": cert})
+            replay(path, "--stream", "sig", "--ca-bundle", cert, endpoint=url)
+            bodies = [json.loads(b) for _, _, h, b in Recorder.seen if h.get("X-Amz-Target", "").endswith("PutRecords")]
+            self.assertEqual(len(bodies), 2)
+            self.assertEqual(base64.b64decode(bodies[0]["Records"][0]["Data"]), b"over tls")
+            self.assertTrue(all(h["Host"] == url[len("https://"):] for _, _, h, _ in Recorder.seen))
+        finally:
+            server.shutdown()
+            server.server_close()
+
     def test_same_signature_as_the_aws_cli(self):
         """The AWS CLI sends a request; kintape's signer, given the same request, computes its signature."""
         env = client_env({"AWS_ACCESS_KEY_ID": "AKIDEXAMPLE",
