@@ -251,6 +251,9 @@ static uint32_t stream_index(struct engine *e, const char *name, size_t len)
     jw_str(&p, name, len);
     kbuf_puts(&p, ",\"Records\":[");
     s->prefix = kbuf_steal(&p, NULL);
+    struct stream_count *sc = &e->st->streams[e->nstreams];
+    snprintf(sc->name, sizeof sc->name, "%.*s", (int)len, name);
+    e->st->nstreams = e->nstreams + 1;
     return (uint32_t)e->nstreams++;
 }
 
@@ -274,8 +277,10 @@ static struct lane *lane_of(struct engine *e, uint32_t li)
     return l;
 }
 
-static void batch_stats(struct replay_stats *st, const struct batch *b)
+static void batch_stats(struct engine *e, const struct batch *b)
 {
+    struct replay_stats *st = e->st;
+    st->streams[b->lane / e->nlanes].calls++;
     st->batches++;
     if (b->n > st->max_batch_records)
         st->max_batch_records = b->n;
@@ -299,7 +304,7 @@ static void close_batch(struct engine *e, uint32_t li)
         l->head = b;
     l->tail = b;
     e->ready_n++;
-    batch_stats(e->st, b);
+    batch_stats(e, b);
 }
 
 static struct batch *batch_new(struct engine *e, uint32_t li, int64_t now, size_t reserve)
@@ -612,6 +617,7 @@ static int read_one(struct engine *e, int64_t now)
               (unsigned long long)r.row);
         return -1;
     }
+    st->streams[sidx].records++;
     int64_t sched;
     int64_t due = schedule(e, &r, &sched);
     st->timed = o->respect_timing || o->rate > 0;
@@ -767,7 +773,7 @@ static void requeue(struct engine *e, struct batch *b, const unsigned char *retr
         l->tail = rb;
     e->ready_n++;
     e->retry_n++;
-    batch_stats(st, rb);
+    batch_stats(e, rb);
 }
 
 /* --------------------------------------------------------------- sending */
@@ -999,8 +1005,10 @@ static void finished(struct engine *e, struct req *q, CURLcode cc, int64_t now)
      * writes it first) with one object per record says so without parsing
      * the rest.
      */
+    struct stream_count *sc = &st->streams[b->lane / e->nlanes];
     if (all_delivered(q->resp.p, q->resp.len, b->n)) {
         st->sent += b->n;
+        sc->sent += b->n;
         for (size_t i = 0; i < b->n; i++)
             st->bytes_sent += b->slots[i].bytes;
         return;
@@ -1027,6 +1035,7 @@ static void finished(struct engine *e, struct req *q, CURLcode cc, int64_t now)
         } else {
             retry[i] = 0;
             st->sent++;
+            sc->sent++;
             st->bytes_sent += b->slots[i].bytes;
         }
     }

@@ -58,6 +58,11 @@ struct error_count {
     uint64_t n;
 };
 
+struct stream_count {
+    char name[260];
+    uint64_t records, sent, calls;
+};
+
 struct replay_stats {
     uint64_t rows, records;      /* rows read, records this process takes (slice) */
     uint64_t sent, failed, invalid, retried;
@@ -65,6 +70,8 @@ struct replay_stats {
     uint64_t requests, requests_ok;
     uint64_t out_of_order;
     uint64_t overtaken;          /* records a later record of their key got ahead of (a failure in the call) */
+    struct stream_count streams[64];
+    size_t nstreams;
     struct error_count errors[48];
     size_t nerrors;
     struct hist latency;         /* request round trip */

@@ -102,6 +102,9 @@ static void report_text(const struct replay_opts *o, const struct replay_stats *
                 (unsigned long long)(st->records - st->invalid), (unsigned long long)st->batches,
                 (unsigned long long)st->max_batch_records, (unsigned long long)st->max_batch_bytes,
                 (unsigned long long)st->invalid);
+        for (size_t i = 0; i < st->nstreams; i++)
+            fprintf(f, "  %-24s %llu records in %llu calls\n", st->streams[i].name,
+                    (unsigned long long)st->streams[i].records, (unsigned long long)st->streams[i].calls);
         if (st->timed)
             fprintf(f, "schedule   %.3f s\n", st->planned_ns / 1e9);
         return;
@@ -115,6 +118,11 @@ static void report_text(const struct replay_opts *o, const struct replay_stats *
             (unsigned long long)st->max_batch_records, (unsigned long long)st->max_batch_bytes);
     fprintf(f, "throughput %.0f records/s, %.1f MB/s over %.3f s\n", secs > 0 ? st->sent / secs : 0,
             secs > 0 ? st->bytes_sent / secs / 1e6 : 0, secs);
+    if (st->nstreams > 1)
+        for (size_t i = 0; i < st->nstreams; i++)
+            fprintf(f, "%-10s %s: %llu records, %llu sent, %llu calls\n", i ? "" : "streams", st->streams[i].name,
+                    (unsigned long long)st->streams[i].records, (unsigned long long)st->streams[i].sent,
+                    (unsigned long long)st->streams[i].calls);
     pct_line(f, "latency", &st->latency);
     for (size_t i = 0; i < st->nerrors; i++)
         fprintf(f, "%-10s %s %llu\n", i ? "" : "errors", st->errors[i].code, (unsigned long long)st->errors[i].n);
@@ -171,7 +179,14 @@ static int report_json(const char *path, const struct replay_opts *o, const stru
                  (unsigned long long)st->overtaken, (unsigned long long)st->bytes_sent, (unsigned long long)st->requests,
                  (unsigned long long)st->requests_ok, secs, secs > 0 ? st->sent / secs : 0);
     hist_json(&b, "latency", &st->latency);
-    kbuf_puts(&b, ",\"errors\":{");
+    kbuf_puts(&b, ",\"streams\":[");
+    for (size_t i = 0; i < st->nstreams; i++) {
+        kbuf_puts(&b, i ? ",{\"name\":" : "{\"name\":");
+        jw_cstr(&b, st->streams[i].name);
+        kbuf_appendf(&b, ",\"records\":%llu,\"sent\":%llu,\"calls\":%llu}", (unsigned long long)st->streams[i].records,
+                     (unsigned long long)st->streams[i].sent, (unsigned long long)st->streams[i].calls);
+    }
+    kbuf_puts(&b, "],\"errors\":{");
     for (size_t i = 0; i < st->nerrors; i++) {
         if (i)
             kbuf_putc(&b, ',');

@@ -219,6 +219,8 @@ class ReplayDelivery(unittest.TestCase):
             k.create_stream(StreamName="beta", ShardCount=4)
             _, rep = replay(path, endpoint=emu.url)
             self.assertEqual(rep["records"]["sent"], 600)
+            self.assertEqual([(x["name"], x["records"], x["sent"]) for x in rep["streams"]],
+                             [("alpha", 300, 300), ("beta", 300, 300)])
             alpha = read_stream(emu, "alpha")
             beta = read_stream(emu, "beta")
             self.assertEqual([g[3].decode() for g in alpha], [f"a{i}" for i in range(300)])
