@@ -34,7 +34,62 @@ struct qrow {
     uint64_t row;
 };
 
-enum col { C_DATA, C_B64, C_TS, C_KEY, C_EHK, C_STREAM, C_COUNT };
+enum col { C_DATA = CSV_DATA, C_B64 = CSV_DATA_BASE64, C_TS = CSV_TS, C_KEY = CSV_KEY, C_EHK = CSV_EHK,
+           C_STREAM = CSV_STREAM, C_COUNT = CSV_ROLES };
+
+static const char *const role_names[CSV_ROLES] = {"data", "data_base64", "ts", "partition_key", "explicit_hash_key",
+                                                  "stream"};
+
+int csv_role_parse(const char *name, size_t len)
+{
+    for (int k = 0; k < CSV_ROLES; k++)
+        if (strlen(role_names[k]) == len && memcmp(role_names[k], name, len) == 0)
+            return k;
+    return -1;
+}
+
+const char *csv_role_name(enum csv_role r)
+{
+    return role_names[r];
+}
+
+int csv_parse_time(const char *s, size_t n, enum csv_ts_format format, int64_t *ns)
+{
+    if (format == TS_RFC3339) {
+        size_t bad;
+        return s ? kt_parse_rfc3339(s, n, ns, &bad) : -1;
+    }
+    /* Decimal seconds or milliseconds, with an optional fraction. */
+    int64_t unit = format == TS_EPOCH_S ? 1000000000 : 1000000;
+    size_t i = 0;
+    int64_t whole = 0;
+    if (!s || !n)
+        return -1;
+    for (; i < n && s[i] >= '0' && s[i] <= '9'; i++) {
+        if (whole > (INT64_MAX / unit - 9) / 10)
+            return -1;
+        whole = whole * 10 + (s[i] - '0');
+    }
+    if (i == 0)
+        return -1;
+    int64_t frac = 0, scale = unit;
+    if (i < n && s[i] == '.') {
+        i++;
+        size_t digits = 0;
+        for (; i < n && s[i] >= '0' && s[i] <= '9'; i++, digits++) {
+            if (scale >= 10) {
+                scale /= 10;
+                frac += (s[i] - '0') * scale;
+            }
+        }
+        if (!digits)
+            return -1;
+    }
+    if (i != n)
+        return -1;
+    *ns = whole * unit + frac;
+    return 0;
+}
 
 struct csvin {
     FILE *f;
@@ -48,6 +103,7 @@ struct csvin {
     int eof, finished;
     int col[C_COUNT];
     int headerless;
+    struct csvin_opts opts;
     int in_lib;                /* libcsv is in the middle of a row */
     char *buf;                 /* file bytes not parsed yet: buf[pos..len) */
     size_t pos, len_buf, cap_buf;
@@ -252,10 +308,10 @@ static const char *field(const struct qrow *r, int i, size_t *len)
     return (r->base ? r->base : r->bytes.p) + r->off[i];
 }
 
-static int looks_like_time(const char *s, size_t n)
+static int looks_like_time(const struct csvin *c, const char *s, size_t n)
 {
     int64_t ns;
-    return s && kt_parse_rfc3339(s, n, &ns, NULL) == 0;
+    return s && csv_parse_time(s, n, c->opts.ts_format, &ns) == 0;
 }
 
 /* Reads the first row: a header naming the columns, or the first row of a header-less file. */
@@ -268,10 +324,11 @@ static int read_header(struct csvin *c, struct kt_err *err)
         return -1;
     }
     struct qrow *r = &c->q[c->head];
-    static const char *const names[C_COUNT] = {"data", "data_base64", "ts", "partition_key", "explicit_hash_key",
-                                               "stream"};
-    for (int k = 0; k < C_COUNT; k++)
+    const char *names[C_COUNT];
+    for (int k = 0; k < C_COUNT; k++) {
         c->col[k] = -1;
+        names[k] = c->opts.names[k] ? c->opts.names[k] : role_names[k];
+    }
     for (int i = 0; i < r->nf; i++) {
         size_t n;
         const char *s = field(r, i, &n);
@@ -283,16 +340,35 @@ static int read_header(struct csvin *c, struct kt_err *err)
             if (strlen(names[k]) == n && strncasecmp(s, names[k], n) == 0 && c->col[k] < 0)
                 c->col[k] = i;
     }
+    /* A name the user gave must be there. */
+    for (int k = 0; k < C_COUNT; k++)
+        if (c->opts.names[k] && c->col[k] < 0) {
+            struct kbuf found = KBUF_INIT;
+            for (int i = 0; i < r->nf && i < 12; i++) {
+                size_t n;
+                const char *s = field(r, i, &n);
+                kbuf_appendf(&found, "%s'%.*s'", i ? ", " : "", (int)(n > 40 ? 40 : n), s);
+            }
+            kt_err_set(err, "%s: the header has no column '%s' (--column %s=%s); found %s", c->path, names[k],
+                       role_names[k], names[k], found.p ? found.p : "nothing");
+            kbuf_free(&found);
+            return -1;
+        }
     if (c->col[C_DATA] >= 0 || c->col[C_B64] >= 0) {
-        if (c->col[C_B64] >= 0)
+        if (c->col[C_B64] >= 0 && (c->col[C_DATA] < 0 || !c->opts.names[C_DATA]))
             c->col[C_DATA] = -1;
+        else if (c->col[C_DATA] >= 0 && c->opts.names[C_DATA])
+            c->col[C_B64] = -1; /* the payload column named on the command line wins */
         c->head++; /* the header is not a record */
         return 0;
     }
     size_t n0, n1;
     field(r, 0, &n0);
     const char *t = field(r, 1, &n1);
-    if (r->nf >= 2 && looks_like_time(t, n1)) {
+    int named = 0;
+    for (int k = 0; k < C_COUNT; k++)
+        named |= c->opts.names[k] != NULL;
+    if (!named && r->nf >= 2 && looks_like_time(c, t, n1)) {
         c->headerless = 1;
         c->col[C_DATA] = 0;
         c->col[C_TS] = 1;
@@ -311,9 +387,11 @@ static int read_header(struct csvin *c, struct kt_err *err)
     return -1;
 }
 
-struct csvin *csvin_open(const char *path, struct kt_err *err)
+struct csvin *csvin_open(const char *path, const struct csvin_opts *opts, struct kt_err *err)
 {
     struct csvin *c = xcalloc(1, sizeof *c);
+    if (opts)
+        c->opts = *opts;
     c->path = xstrdup(path);
     c->f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
     if (!c->f) {
@@ -375,11 +453,13 @@ int csvin_next(struct csvin *c, struct csv_row *out, struct kt_err *err)
     if (c->col[C_TS] >= 0) {
         size_t n;
         const char *t = field(r, c->col[C_TS], &n);
-        size_t bad;
-        if (!t || kt_parse_rfc3339(t, n, &out->ts_ns, &bad) != 0) {
-            kt_err_set(err, "%s: row %llu: the time '%.*s' in column ts is not an RFC 3339 time (e.g. "
-                            "2026-11-21T10:00:00.123Z)%s",
-                       c->path, (unsigned long long)r->row, (int)(n > 60 ? 60 : n), t ? t : "",
+        if (csv_parse_time(t, n, c->opts.ts_format, &out->ts_ns) != 0) {
+            static const char *const what[] = {"an RFC 3339 time (e.g. 2026-11-21T10:00:00.123Z)",
+                                               "a time in seconds since 1970 (e.g. 1795514400.123)",
+                                               "a time in milliseconds since 1970 (e.g. 1795514400123)"};
+            kt_err_set(err, "%s: row %llu: the time '%.*s' in column %s is not %s%s", c->path,
+                       (unsigned long long)r->row, (int)(n > 60 ? 60 : n), t ? t : "",
+                       c->opts.names[C_TS] ? c->opts.names[C_TS] : "ts", what[c->opts.ts_format],
                        t ? "" : ": the field is missing");
             return -1;
         }

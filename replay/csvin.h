@@ -3,7 +3,8 @@
  *
  * Columns are found by header name: the payload in `data` (as it is) or
  * `data_base64`, its time in `ts`, and optionally `partition_key`,
- * `explicit_hash_key` and `stream`; other columns are ignored. A file whose
+ * `explicit_hash_key` and `stream`; other columns are ignored. Other names
+ * can be given per role (csvin_opts). A file whose
  * first row is not such a header but has a payload and an RFC 3339 time in
  * its first two columns is read as header-less (payload, time).
  *
@@ -19,6 +20,28 @@
 #include "errbuf.h"
 
 struct csvin;
+
+/* What a column holds. */
+enum csv_role { CSV_DATA, CSV_DATA_BASE64, CSV_TS, CSV_KEY, CSV_EHK, CSV_STREAM, CSV_ROLES };
+
+/* How the time column is written. */
+enum csv_ts_format { TS_RFC3339, TS_EPOCH_S, TS_EPOCH_MS };
+
+struct csvin_opts {
+    const char *names[CSV_ROLES]; /* a header name for a role (--column ROLE=NAME); NULL: the usual one */
+    enum csv_ts_format ts_format;
+};
+
+/* The role named `name` ("data", "ts", ...), or -1. The usual header name of a role. */
+int csv_role_parse(const char *name, size_t len);
+const char *csv_role_name(enum csv_role r);
+
+/*
+ * Parses a time written as format says into nanoseconds since 1970. Epoch
+ * times are decimal seconds or milliseconds with an optional fraction.
+ * Returns 0, or -1.
+ */
+int csv_parse_time(const char *s, size_t n, enum csv_ts_format format, int64_t *ns);
 
 /* One row, as the reader hands it over; the pointers live until the next row. */
 struct csv_row {
@@ -36,8 +59,8 @@ struct csv_row {
     size_t stream_len;
 };
 
-/* Opens path ("-" for standard input) and reads its header. NULL with err set. */
-struct csvin *csvin_open(const char *path, struct kt_err *err);
+/* Opens path ("-" for standard input) and reads its header. opts may be NULL. NULL with err set. */
+struct csvin *csvin_open(const char *path, const struct csvin_opts *opts, struct kt_err *err);
 void csvin_close(struct csvin *c);
 
 /*

@@ -686,7 +686,7 @@ static void read_ahead(struct engine *e)
         if (rc == 0) {
             if (e->loop + 1 < e->o->loops) {
                 csvin_close(e->csv);
-                e->csv = csvin_open(e->o->csv, e->err);
+                e->csv = csvin_open(e->o->csv, &e->o->csv_opts, e->err);
                 if (!e->csv) {
                     fatal(e, 1, "%s", e->err->msg);
                     return;
@@ -1243,7 +1243,7 @@ int replay_run(const struct replay_opts *o, struct replay_stats *st, int *bad_in
     e.rng = (uint64_t)kt_now_ns() ^ 0x9e3779b97f4a7c15ULL ^ (uint64_t)getpid();
     *bad_input = 0;
     set_url(&e);
-    e.csv = csvin_open(o->csv, err);
+    e.csv = csvin_open(o->csv, &o->csv_opts, err);
     if (!e.csv) {
         *bad_input = 1;
         return -1;

@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "creds.h"
+#include "csvin.h"
 #include "errbuf.h"
 #include "hist.h"
 
@@ -27,6 +28,7 @@ enum pk_mode { PK_COLUMN, PK_FIXED, PK_RANDOM };
 
 struct replay_opts {
     const char *csv;
+    struct csvin_opts csv_opts;  /* column names, time format */
     const char *stream;          /* NULL: the CSV's stream column */
     const char *endpoint;
     const char *ca_bundle;       /* NULL: the system's certificate authorities */

@@ -22,6 +22,10 @@ static const char usage[] =
     "Sends the records of a CSV (as `kintape extract` writes it, or any CSV with a data or\n"
     "data_base64 column, or payload,time rows without a header) as PutRecords calls.\n"
     "\n"
+    "what:\n"
+    "  --column ROLE=NAME       read ROLE from the column NAME: data, data_base64, ts, partition_key,\n"
+    "                           explicit_hash_key or stream (e.g. --column data=message --column ts=time)\n"
+    "  --ts-format F            rfc3339 (default), epoch (seconds) or epoch-ms\n"
     "where to:\n"
     "  --stream NAME            the stream (or its ARN); default: the CSV's stream column\n"
     "  --endpoint URL           default http://127.0.0.1:4566 (the emulator); `aws` means\n"
@@ -224,7 +228,7 @@ int replay_main(int argc, char **argv)
     enum {
         O_STREAM = 1000, O_ENDPOINT, O_REGION, O_PROFILE, O_AK, O_SK, O_TOKEN, O_CREATE, O_SHARDS, O_RESPECT,
         O_SPEED, O_MAXGAP, O_RATE, O_LOOP, O_SPLIT, O_STARTAT, O_PK, O_LINGER, O_MAXREC, O_CONC, O_TIMEOUT,
-        O_RETRIES, O_DRY, O_REPORT, O_LANES, O_STRICT, O_CA
+        O_RETRIES, O_DRY, O_REPORT, O_LANES, O_STRICT, O_CA, O_COLUMN, O_TSFMT
     };
     static const struct option opts[] = {
         {"stream", required_argument, NULL, O_STREAM},
@@ -250,6 +254,8 @@ int replay_main(int argc, char **argv)
         {"lanes", required_argument, NULL, O_LANES},
         {"strict-order", no_argument, NULL, O_STRICT},
         {"ca-bundle", required_argument, NULL, O_CA},
+        {"column", required_argument, NULL, O_COLUMN},
+        {"ts-format", required_argument, NULL, O_TSFMT},
         {"timeout", required_argument, NULL, O_TIMEOUT},
         {"max-retries", required_argument, NULL, O_RETRIES},
         {"dry-run", no_argument, NULL, O_DRY},
@@ -370,6 +376,30 @@ int replay_main(int argc, char **argv)
         case O_DRY: o.dry_run = 1; break;
         case O_STRICT: o.strict_order = 1; break;
         case O_CA: o.ca_bundle = optarg; break;
+        case O_COLUMN: {
+            const char *eq = strchr(optarg, '=');
+            int role = eq ? csv_role_parse(optarg, (size_t)(eq - optarg)) : -1;
+            if (role < 0 || !eq[1]) {
+                fprintf(stderr, "kintape replay: --column takes ROLE=NAME with ROLE one of data, data_base64, ts, "
+                                "partition_key, explicit_hash_key, stream (got '%s')\n",
+                        optarg);
+                return 2;
+            }
+            o.csv_opts.names[role] = eq + 1;
+            break;
+        }
+        case O_TSFMT:
+            if (strcmp(optarg, "rfc3339") == 0)
+                o.csv_opts.ts_format = TS_RFC3339;
+            else if (strcmp(optarg, "epoch") == 0)
+                o.csv_opts.ts_format = TS_EPOCH_S;
+            else if (strcmp(optarg, "epoch-ms") == 0)
+                o.csv_opts.ts_format = TS_EPOCH_MS;
+            else {
+                fprintf(stderr, "kintape replay: --ts-format takes rfc3339, epoch or epoch-ms (got '%s')\n", optarg);
+                return 2;
+            }
+            break;
         case O_REPORT: report = optarg; break;
         case 'q': quiet = 1; break;
         case 'h': fputs(usage, stdout); return 0;

@@ -206,6 +206,24 @@ class ReplayDelivery(unittest.TestCase):
             self.assertEqual([g[3].decode() for g in got], datas + datas)
             self.assertEqual({g[2] for g in got}, {"one"})
 
+    def test_own_column_names_and_epoch_times(self):
+        path = os.path.join(self.tmp, "own.csv")
+        t0 = int(T0.timestamp() * 1000)
+        write_csv(path, ["id", "message", "time", "user"],
+                  [(i, f"m{i}", t0 + i * 100, f"u{i % 2}") for i in range(6)])
+        with Emulator() as emu:
+            _, rep = replay(path, "--stream", "own", "--create-stream", "--shards", "1", "--column", "data=message",
+                            "--column", "ts=time", "--column", "partition_key=user", "--ts-format", "epoch-ms",
+                            "--respect-timing", endpoint=emu.url)
+            self.assertAlmostEqual(rep["schedule_s"], 0.5, places=3)
+            got = read_stream(emu, "own")
+            self.assertEqual([(g[2], g[3].decode()) for g in got], [(f"u{i % 2}", f"m{i}") for i in range(6)])
+            p, _ = replay(path, "--stream", "own", "--column", "data=msg", endpoint=emu.url, expect_rc=(2,))
+            self.assertIn("the header has no column 'msg' (--column data=msg)", p.stderr)
+            p, _ = replay(path, "--stream", "own", "--column", "data=message", "--column", "ts=time",
+                          endpoint=emu.url, expect_rc=(2,))
+            self.assertIn("row 2: the time '1795514400000' in column time is not an RFC 3339 time", p.stderr)
+
     def test_stream_column_and_explicit_hash_key(self):
         path = os.path.join(self.tmp, "multi.csv")
         rows = []

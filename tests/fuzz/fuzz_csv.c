@@ -36,7 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char in[64];
     snprintf(in, sizeof in, "/proc/self/fd/%d", fd);
     struct kt_err err;
-    struct csvin *c = csvin_open(in, &err);
+    struct csvin *c = csvin_open(in, NULL, &err);
     if (c) {
         struct csv_row r;
         uint64_t last = 0;

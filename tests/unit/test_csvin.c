@@ -27,7 +27,7 @@ static void puts_file(const char *text)
 static struct csvin *open_ok(void)
 {
     struct kt_err err;
-    struct csvin *c = csvin_open(path, &err);
+    struct csvin *c = csvin_open(path, NULL, &err);
     if (!c)
         fprintf(stderr, "csvin_open: %s\n", err.msg);
     CHECK(c != NULL);
@@ -173,12 +173,52 @@ static void test_multiline_rows(void)
     csvin_close(c);
 }
 
+static void test_named_columns_and_epoch(void)
+{
+    int64_t ns;
+    CHECK_INT(csv_parse_time("1795514400", 10, TS_EPOCH_S, &ns), 0);
+    CHECK_INT(ns, 1795514400000000000LL);
+    CHECK_INT(csv_parse_time("1795514400.000000001", 20, TS_EPOCH_S, &ns), 0);
+    CHECK_INT(ns, 1795514400000000001LL);
+    CHECK_INT(csv_parse_time("1795514400123.5", 15, TS_EPOCH_MS, &ns), 0);
+    CHECK_INT(ns, 1795514400123500000LL);
+    CHECK_INT(csv_parse_time("1795514400.", 11, TS_EPOCH_S, &ns), -1);
+    CHECK_INT(csv_parse_time("-5", 2, TS_EPOCH_S, &ns), -1);
+    CHECK_INT(csv_parse_time("99999999999999999999", 20, TS_EPOCH_S, &ns), -1); /* overflows */
+    CHECK_INT(csv_parse_time("2026-11-24T10:00:00Z", 20, TS_EPOCH_S, &ns), -1);
+    CHECK_INT(csv_parse_time("2026-11-24T10:00:00Z", 20, TS_RFC3339, &ns), 0);
+
+    puts_file("id,message,time,user,data\n1,hello,1795514400250,u1,ignored\n");
+    struct csvin_opts o = {.ts_format = TS_EPOCH_MS};
+    o.names[CSV_DATA] = "message";
+    o.names[CSV_TS] = "time";
+    o.names[CSV_KEY] = "user";
+    struct kt_err err;
+    struct csvin *c = csvin_open(path, &o, &err);
+    CHECK(c != NULL);
+    if (c) {
+        struct csv_row r;
+        CHECK_INT(next(c, &r), 1);
+        CHECK(eq(r.data, r.data_len, "hello"));
+        CHECK(eq(r.key, r.key_len, "u1"));
+        CHECK_INT(r.ts_ns, 1795514400250000000LL);
+        csvin_close(c);
+    }
+    o.names[CSV_TS] = "when";
+    c = csvin_open(path, &o, &err);
+    CHECK(c == NULL);
+    if (!c)
+        CHECK_CONTAINS(err.msg, "the header has no column 'when' (--column ts=when)");
+    else
+        csvin_close(c);
+}
+
 static void expect_error(const char *text, const char *what)
 {
     puts_file(text);
     struct kt_err err;
     err.msg[0] = '\0';
-    struct csvin *c = csvin_open(path, &err);
+    struct csvin *c = csvin_open(path, NULL, &err);
     if (c) {
         struct csv_row r;
         int rc;
@@ -198,6 +238,7 @@ int main(void)
     test_headerless_and_bom();
     test_long_rows();
     test_multiline_rows();
+    test_named_columns_and_epoch();
     expect_error("", "empty");
     expect_error("foo,bar\n1,2\n", "no usable payload column");
     expect_error("data,ts\nx,yesterday\n", "row 2: the time 'yesterday'");
