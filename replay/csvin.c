@@ -35,10 +35,10 @@ struct qrow {
 };
 
 enum col { C_DATA = CSV_DATA, C_B64 = CSV_DATA_BASE64, C_TS = CSV_TS, C_KEY = CSV_KEY, C_EHK = CSV_EHK,
-           C_STREAM = CSV_STREAM, C_COUNT = CSV_ROLES };
+           C_STREAM = CSV_STREAM, C_ERROR = CSV_ERROR, C_COUNT = CSV_ROLES };
 
 static const char *const role_names[CSV_ROLES] = {"data", "data_base64", "ts", "partition_key", "explicit_hash_key",
-                                                  "stream"};
+                                                  "stream", "error_code"};
 
 int csv_role_parse(const char *name, size_t len)
 {
@@ -471,6 +471,8 @@ int csvin_next(struct csvin *c, struct csv_row *out, struct kt_err *err)
         out->ehk = field(r, c->col[C_EHK], &out->ehk_len);
     if (c->col[C_STREAM] >= 0)
         out->stream = field(r, c->col[C_STREAM], &out->stream_len);
+    if (c->col[C_ERROR] >= 0)
+        out->error_code = field(r, c->col[C_ERROR], &out->error_code_len);
     return 1;
 }
 

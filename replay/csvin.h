@@ -3,7 +3,8 @@
  *
  * Columns are found by header name: the payload in `data` (as it is) or
  * `data_base64`, its time in `ts`, and optionally `partition_key`,
- * `explicit_hash_key` and `stream`; other columns are ignored. Other names
+ * `explicit_hash_key`, `stream` and `error_code` (written by `kintape
+ * extract --all-attempts`); other columns are ignored. Other names
  * can be given per role (csvin_opts). A file whose
  * first row is not such a header but has a payload and an RFC 3339 time in
  * its first two columns is read as header-less (payload, time).
@@ -22,7 +23,7 @@
 struct csvin;
 
 /* What a column holds. */
-enum csv_role { CSV_DATA, CSV_DATA_BASE64, CSV_TS, CSV_KEY, CSV_EHK, CSV_STREAM, CSV_ROLES };
+enum csv_role { CSV_DATA, CSV_DATA_BASE64, CSV_TS, CSV_KEY, CSV_EHK, CSV_STREAM, CSV_ERROR, CSV_ROLES };
 
 /* How the time column is written. */
 enum csv_ts_format { TS_RFC3339, TS_EPOCH_S, TS_EPOCH_MS };
@@ -57,6 +58,8 @@ struct csv_row {
     size_t ehk_len;
     const char *stream;
     size_t stream_len;
+    const char *error_code;    /* `kintape extract --all-attempts`: why the server refused this attempt */
+    size_t error_code_len;
 };
 
 /* Opens path ("-" for standard input) and reads its header. opts may be NULL. NULL with err set. */

@@ -528,6 +528,11 @@ static int read_one(struct engine *e, int64_t now)
     uint64_t index = st->rows - 1;
     if (!in_slice(e, &r, index))
         return 1;
+    if (r.error_code && r.error_code_len && !o->include_refused) {
+        /* An attempt the server refused when it was captured; the application sent it again later. */
+        st->refused_skipped++;
+        return 1;
+    }
     st->records++;
     if (r.has_ts) {
         int64_t ts = r.ts_ns + e->loop_offset_ns;

@@ -45,6 +45,7 @@ struct replay_opts {
     enum pk_mode pk_mode;
     const char *pk_fixed;
     int dry_run;
+    int include_refused;         /* also send rows whose error_code says the server refused them */
     int concurrency;
     int strict_order;            /* a key at most once a call */
     int lanes;                   /* per stream: each key's records in order, one call in flight a lane */
@@ -71,6 +72,7 @@ struct replay_stats {
     uint64_t bytes_sent;         /* data bytes of delivered records */
     uint64_t requests, requests_ok;
     uint64_t out_of_order;
+    uint64_t refused_skipped;    /* rows with an error_code, not sent */
     uint64_t overtaken;          /* records a later record of their key got ahead of (a failure in the call) */
     struct stream_count streams[64];
     size_t nstreams;

@@ -24,8 +24,11 @@ static const char usage[] =
     "\n"
     "what:\n"
     "  --column ROLE=NAME       read ROLE from the column NAME: data, data_base64, ts, partition_key,\n"
-    "                           explicit_hash_key or stream (e.g. --column data=message --column ts=time)\n"
+    "                           explicit_hash_key, stream or error_code\n"
+    "                           (e.g. --column data=message --column ts=time)\n"
     "  --ts-format F            rfc3339 (default), epoch (seconds) or epoch-ms\n"
+    "  --include-refused        also send rows with an error_code (attempts the server refused when\n"
+    "                           captured, from `kintape extract --all-attempts`); skipped by default\n"
     "where to:\n"
     "  --stream NAME            the stream (or its ARN); default: the CSV's stream column\n"
     "  --endpoint URL           default http://127.0.0.1:4566 (the emulator); `aws` means\n"
@@ -116,6 +119,10 @@ static void report_text(const struct replay_opts *o, const struct replay_stats *
     fprintf(f, "records    %llu read, %llu sent, %llu failed for good, %llu not sendable; %llu retries\n",
             (unsigned long long)st->records, (unsigned long long)st->sent, (unsigned long long)st->failed,
             (unsigned long long)st->invalid, (unsigned long long)st->retried);
+    if (st->refused_skipped)
+        fprintf(f, "           %llu rows skipped: their error_code says the server refused them when captured "
+                   "(--include-refused sends them)\n",
+                (unsigned long long)st->refused_skipped);
     fprintf(f, "bytes      %llu of data and keys sent\n", (unsigned long long)st->bytes_sent);
     fprintf(f, "requests   %llu PutRecords (%llu answered 200); batches of up to %llu records, %llu bytes\n",
             (unsigned long long)st->requests, (unsigned long long)st->requests_ok,
@@ -176,11 +183,12 @@ static int report_json(const char *path, const struct replay_opts *o, const stru
     jw_cstr(&b, o->creds.region);
     kbuf_appendf(&b,
                  ",\"dry_run\":%s,\"records\":{\"read\":%llu,\"sent\":%llu,\"failed\":%llu,\"not_sendable\":%llu,"
-                 "\"retries\":%llu,\"overtaken\":%llu},\"bytes_sent\":%llu,\"requests\":{\"total\":%llu,\"ok\":%llu},"
+                 "\"retries\":%llu,\"overtaken\":%llu,\"refused_skipped\":%llu},\"bytes_sent\":%llu,\"requests\":{\"total\":%llu,\"ok\":%llu},"
                  "\"duration_s\":%.6f,\"records_per_s\":%.1f,",
                  o->dry_run ? "true" : "false", (unsigned long long)st->records, (unsigned long long)st->sent,
                  (unsigned long long)st->failed, (unsigned long long)st->invalid, (unsigned long long)st->retried,
-                 (unsigned long long)st->overtaken, (unsigned long long)st->bytes_sent, (unsigned long long)st->requests,
+                 (unsigned long long)st->overtaken, (unsigned long long)st->refused_skipped,
+                 (unsigned long long)st->bytes_sent, (unsigned long long)st->requests,
                  (unsigned long long)st->requests_ok, secs, secs > 0 ? st->sent / secs : 0);
     hist_json(&b, "latency", &st->latency);
     kbuf_puts(&b, ",\"streams\":[");
@@ -228,7 +236,7 @@ int replay_main(int argc, char **argv)
     enum {
         O_STREAM = 1000, O_ENDPOINT, O_REGION, O_PROFILE, O_AK, O_SK, O_TOKEN, O_CREATE, O_SHARDS, O_RESPECT,
         O_SPEED, O_MAXGAP, O_RATE, O_LOOP, O_SPLIT, O_STARTAT, O_PK, O_LINGER, O_MAXREC, O_CONC, O_TIMEOUT,
-        O_RETRIES, O_DRY, O_REPORT, O_LANES, O_STRICT, O_CA, O_COLUMN, O_TSFMT
+        O_RETRIES, O_DRY, O_REPORT, O_LANES, O_STRICT, O_CA, O_COLUMN, O_TSFMT, O_REFUSED
     };
     static const struct option opts[] = {
         {"stream", required_argument, NULL, O_STREAM},
@@ -256,6 +264,7 @@ int replay_main(int argc, char **argv)
         {"ca-bundle", required_argument, NULL, O_CA},
         {"column", required_argument, NULL, O_COLUMN},
         {"ts-format", required_argument, NULL, O_TSFMT},
+        {"include-refused", no_argument, NULL, O_REFUSED},
         {"timeout", required_argument, NULL, O_TIMEOUT},
         {"max-retries", required_argument, NULL, O_RETRIES},
         {"dry-run", no_argument, NULL, O_DRY},
@@ -376,12 +385,13 @@ int replay_main(int argc, char **argv)
         case O_DRY: o.dry_run = 1; break;
         case O_STRICT: o.strict_order = 1; break;
         case O_CA: o.ca_bundle = optarg; break;
+        case O_REFUSED: o.include_refused = 1; break;
         case O_COLUMN: {
             const char *eq = strchr(optarg, '=');
             int role = eq ? csv_role_parse(optarg, (size_t)(eq - optarg)) : -1;
             if (role < 0 || !eq[1]) {
                 fprintf(stderr, "kintape replay: --column takes ROLE=NAME with ROLE one of data, data_base64, ts, "
-                                "partition_key, explicit_hash_key, stream (got '%s')\n",
+                                "partition_key, explicit_hash_key, stream, error_code (got '%s')\n",
                         optarg);
                 return 2;
             }

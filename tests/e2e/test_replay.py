@@ -224,6 +224,25 @@ class ReplayDelivery(unittest.TestCase):
                           endpoint=emu.url, expect_rc=(2,))
             self.assertIn("row 2: the time '1795514400000' in column time is not an RFC 3339 time", p.stderr)
 
+    def test_refused_attempts_are_skipped(self):
+        """A CSV from `kintape extract --all-attempts`: attempts the server refused are not sent again."""
+        src = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "golden", "extract",
+                           "mixed.all.csv")
+        with open(src, newline="", encoding="utf-8") as f:
+            rows = list(csv.reader(f))[1:]
+        accepted = [r[0] for r in rows if not r[7]]
+        with Emulator() as emu:
+            k = boto3_client(emu)
+            k.create_stream(StreamName="a", ShardCount=1)
+            k.create_stream(StreamName="b", ShardCount=1)
+            p, rep = replay(src, "--stream", "a", "--partition-key", "k", endpoint=emu.url)
+            self.assertEqual(rep["records"]["refused_skipped"], 3)
+            self.assertIn("3 rows skipped: their error_code says the server refused them", p.stderr)
+            self.assertEqual([g[3].decode() for g in read_stream(emu, "a")], accepted)
+            _, rep = replay(src, "--stream", "b", "--partition-key", "k", "--include-refused", endpoint=emu.url)
+            self.assertEqual(rep["records"]["refused_skipped"], 0)
+            self.assertEqual([g[3].decode() for g in read_stream(emu, "b")], [r[0] for r in rows])
+
     def test_stream_column_and_explicit_hash_key(self):
         path = os.path.join(self.tmp, "multi.csv")
         rows = []
