@@ -97,6 +97,7 @@ class Emulator:
     def close(self):
         rc = self.stop()
         log = self.stderr()
+        self.errfile.close()
         os.unlink(self.errfile.name)
         return rc, log
 
