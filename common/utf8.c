@@ -51,3 +51,14 @@ int utf8_valid_text(const uint8_t *s, size_t n)
     }
     return 1;
 }
+
+size_t utf8_utf16_len(const char *s, size_t n)
+{
+    size_t units = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if ((c & 0xc0) != 0x80)
+            units += (c >= 0xf0) ? 2 : 1;
+    }
+    return units;
+}

@@ -13,4 +13,7 @@ size_t utf8_seq(const unsigned char *s, size_t n);
 /* 1 when s[0..n) is valid UTF-8 with no NUL byte, else 0. */
 int utf8_valid_text(const uint8_t *s, size_t n);
 
+/* UTF-16 code units of the UTF-8 text s[0..n): how AWS counts a string's length. */
+size_t utf8_utf16_len(const char *s, size_t n);
+
 #endif

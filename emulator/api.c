@@ -19,6 +19,7 @@
 #include "ktime.h"
 #include "log.h"
 #include "mem.h"
+#include "rng.h"
 #include "schema.h"
 #include "sigv4.h"
 
@@ -109,13 +110,8 @@ void api_ctx_free(struct api_ctx *ctx)
 
 double api_random(struct api_ctx *ctx)
 {
-    /* xorshift64*: per-thread, so no locking. */
-    uint64_t x = ctx->rng;
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    ctx->rng = x;
-    return (double)((x * 0x2545F4914F6CDD1DULL) >> 11) / 9007199254740992.0;
+    /* Per-thread state, so no locking. */
+    return (double)(kt_rand64(&ctx->rng) >> 11) / 9007199254740992.0;
 }
 
 static void error_body(struct kbuf *out, const char *type, const char *msg)

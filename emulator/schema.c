@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "mem.h"
+#include "utf8.h"
 
 #define NL SCHEMA_NOLIMIT
 
@@ -100,17 +101,6 @@ const char *schema_pattern_text(enum schema_pattern p)
     case PAT_STREAM_ID: return "[a-z0-9]{20}-[a-z0-9]{3}";
     default: return "";
     }
-}
-
-size_t schema_utf16_len(const char *s, size_t n)
-{
-    size_t units = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if ((c & 0xc0) != 0x80)
-            units += (c >= 0xf0) ? 2 : 1;
-    }
-    return units;
 }
 
 /* ------------------------------------------------------------ validation */
@@ -232,7 +222,7 @@ static enum schema_result check_value(struct vstate *vs, const struct schema_fie
             goto type;
         const char *s = jstr(d, v);
         size_t n = v->len;
-        check_length(vs, f, v, (int64_t)schema_utf16_len(s, n));
+        check_length(vs, f, v, (int64_t)utf8_utf16_len(s, n));
         if (f->pattern != PAT_NONE && !schema_pattern_ok(f->pattern, s, n))
             violation(vs, v, "Member must satisfy regular expression pattern: %s", schema_pattern_text(f->pattern));
         if (f->enums) {
@@ -315,7 +305,7 @@ static enum schema_result check_value(struct vstate *vs, const struct schema_fie
         check_length_noval(vs, f, (int64_t)v->len);
         for (const struct jnode *k = jfirst(d, v); k; k = jnext(d, v, k)) {
             const struct jnode *e = k + 1;
-            int64_t ku = (int64_t)schema_utf16_len(jstr(d, k), k->len);
+            int64_t ku = (int64_t)utf8_utf16_len(jstr(d, k), k->len);
             if ((f->elem->min != NL && ku < f->elem->min) || (f->elem->max != NL && ku > f->elem->max))
                 violation(vs, NOVALUE,
                           "Map keys must satisfy constraint: [Member must have length less than or "
@@ -326,7 +316,7 @@ static enum schema_result check_value(struct vstate *vs, const struct schema_fie
                              vs->path, jtype_name((enum jtype)e->type));
                 return SCHEMA_SERIALIZATION;
             }
-            int64_t vu = (int64_t)schema_utf16_len(jstr(d, e), e->len);
+            int64_t vu = (int64_t)utf8_utf16_len(jstr(d, e), e->len);
             if ((f->value->min != NL && vu < f->value->min) || (f->value->max != NL && vu > f->value->max))
                 violation(vs, NOVALUE,
                           "Map value must satisfy constraint: [Member must have length less than or "

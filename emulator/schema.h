@@ -64,9 +64,6 @@ enum schema_result { SCHEMA_OK, SCHEMA_SERIALIZATION, SCHEMA_VALIDATION };
 enum schema_result schema_check(const struct schema_shape *shape, const struct jdoc *d, const struct jnode *obj,
                                 struct kbuf *msg);
 
-/* Length of UTF-8 text in UTF-16 code units, the unit AWS counts lengths in. */
-size_t schema_utf16_len(const char *s, size_t n);
-
 /* Pattern check by itself (for values that arrive outside a request body). */
 int schema_pattern_ok(enum schema_pattern p, const char *s, size_t n);
 const char *schema_pattern_text(enum schema_pattern p);

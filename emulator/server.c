@@ -29,6 +29,7 @@
 #include "ktime.h"
 #include "log.h"
 #include "mem.h"
+#include "rng.h"
 
 #define READ_CHUNK 65536
 #define OUT_HIGH_WATER ((size_t)64 << 20)
@@ -49,19 +50,9 @@ enum hdr hdr_lookup(const char *name, size_t len)
     return H_NONE;
 }
 
-static uint64_t worker_rand(struct worker *w)
-{
-    uint64_t x = w->rng;
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    w->rng = x;
-    return x * 0x2545F4914F6CDD1DULL;
-}
-
 void worker_request_id(struct worker *w, char *out)
 {
-    uint64_t a = worker_rand(w), b = worker_rand(w);
+    uint64_t a = kt_rand64(&w->rng), b = kt_rand64(&w->rng);
     snprintf(out, 37, "%08x-%04x-4%03x-%04x-%012llx", (unsigned)(a >> 32), (unsigned)(a >> 16) & 0xffff,
              (unsigned)a & 0xfff, (unsigned)((b >> 48) & 0x3fff) | 0x8000,
              (unsigned long long)(b & 0xffffffffffffULL));

@@ -102,7 +102,6 @@ struct csvin {
     uint64_t rows;
     int eof, finished;
     int col[C_COUNT];
-    int headerless;
     struct csvin_opts opts;
     int in_lib;                /* libcsv is in the middle of a row */
     char *buf;                 /* file bytes not parsed yet: buf[pos..len) */
@@ -369,7 +368,6 @@ static int read_header(struct csvin *c, struct kt_err *err)
     for (int k = 0; k < C_COUNT; k++)
         named |= c->opts.names[k] != NULL;
     if (!named && r->nf >= 2 && looks_like_time(c, t, n1)) {
-        c->headerless = 1;
         c->col[C_DATA] = 0;
         c->col[C_TS] = 1;
         return 0;

@@ -45,6 +45,7 @@
 #include "jsonw.h"
 #include "ktime.h"
 #include "mem.h"
+#include "rng.h"
 #include "sigv4.h"
 #include "simd.h"
 #include "utf8.h"
@@ -64,7 +65,6 @@ struct rec {
     int64_t due_ns;            /* monotonic time to send at */
     int64_t sched_ns;          /* the schedule's time (0: none), for lateness */
     uint32_t lane;
-    uint32_t attempts;
     uint64_t key;              /* hash of the key, never 0 */
     size_t bytes;              /* data + partition key */
     size_t len;
@@ -187,16 +187,6 @@ static void on_signal(int sig)
     signal(sig, SIG_DFL);
 }
 
-static uint64_t rnd(struct engine *e)
-{
-    uint64_t x = e->rng;
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    e->rng = x;
-    return x * 0x2545F4914F6CDD1DULL;
-}
-
 static void count_error(struct replay_stats *st, const char *code)
 {
     for (size_t i = 0; i < st->nerrors; i++)
@@ -224,17 +214,6 @@ static void fatal(struct engine *e, int bad_input, const char *fmt, ...)
     kt_err_set(e->err, "%s", msg);
     e->fatal = 1;
     e->bad_input = bad_input;
-}
-
-static size_t utf16_len(const char *s, size_t n)
-{
-    size_t units = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if ((c & 0xc0) != 0x80)
-            units += c >= 0xf0 ? 2 : 1;
-    }
-    return units;
 }
 
 static uint32_t stream_index(struct engine *e, const char *name, size_t len)
@@ -355,15 +334,15 @@ static struct batch *batch_for(struct engine *e, uint32_t li, size_t bytes, int6
     return b;
 }
 
-/* Records the record whose text was just appended to b's body. */
+/* Records the first attempt of a record whose text was just appended to b's body. */
 static void batch_commit(struct engine *e, struct batch *b, uint64_t row, uint64_t key, int64_t sched_ns,
-                         uint32_t attempts, size_t bytes)
+                         size_t bytes)
 {
     struct slot *sl = &b->slots[b->n++];
     sl->row = row;
     sl->key = key;
     sl->sched_ns = sched_ns;
-    sl->attempts = attempts;
+    sl->attempts = 0;
     sl->len = (uint32_t)(b->body.len - sl->off);
     sl->bytes = bytes;
     b->bytes += bytes;
@@ -378,7 +357,7 @@ static void add_to_batch(struct engine *e, struct rec *r, int64_t now)
 {
     struct batch *b = batch_for(e, r->lane, r->bytes, r->due_ns ? r->due_ns : now, r->key);
     kbuf_append(&b->body, r->frag, r->len);
-    batch_commit(e, b, r->row, r->key, r->sched_ns, r->attempts, r->bytes);
+    batch_commit(e, b, r->row, r->key, r->sched_ns, r->bytes);
     free(r);
 }
 
@@ -571,7 +550,7 @@ static int read_one(struct engine *e, int64_t now)
         key = o->pk_fixed;
         klen = strlen(key);
     } else if (o->pk_mode == PK_RANDOM || !r.key) {
-        uint64_t a = rnd(e), b = rnd(e);
+        uint64_t a = kt_rand64(&e->rng), b = kt_rand64(&e->rng);
         klen = (size_t)snprintf(keybuf, sizeof keybuf, "%016llx%016llx", (unsigned long long)a,
                                 (unsigned long long)b);
         key = keybuf;
@@ -579,7 +558,7 @@ static int read_one(struct engine *e, int64_t now)
         key = r.key;
         klen = r.key_len;
     }
-    size_t units = utf16_len(key, klen);
+    size_t units = utf8_utf16_len(key, klen);
     if (units == 0 || units > 256) {
         invalid(e, r.row, "the partition key has %zu characters (1 to 256 allowed)", units);
         return 1;
@@ -661,7 +640,7 @@ static int read_one(struct engine *e, int64_t now)
     }
     kbuf_putc(out, '}');
     if (b) {
-        batch_commit(e, b, r.row, h, sched, 0, dlen + klen);
+        batch_commit(e, b, r.row, h, sched, dlen + klen);
         return 1;
     }
     size_t total = f.len;
@@ -770,7 +749,7 @@ static void requeue(struct engine *e, struct batch *b, const unsigned char *retr
     int64_t cap = BACKOFF_BASE_NS << (attempts < 20 ? attempts : 20);
     if (cap > BACKOFF_CAP_NS || cap <= 0)
         cap = BACKOFF_CAP_NS;
-    rb->due_ns = now + (int64_t)(rnd(e) % (uint64_t)cap);
+    rb->due_ns = now + (int64_t)(kt_rand64(&e->rng) % (uint64_t)cap);
     struct lane *l = &e->lanes[b->lane];
     rb->next = l->head;
     l->head = rb;

@@ -112,13 +112,17 @@ TEXTS = ["plain", "comma, and \"quotes\"", "new\nline and\r\nCRLF", "  spaces ke
          "{\"json\": [1, 2, 3]}", "tab\there", "x" * 3000]
 
 
-class ReplayDelivery(unittest.TestCase):
+class TempDirCase(unittest.TestCase):
+    """Each test gets its own folder, self.tmp, removed afterwards."""
 
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="kintape-replay-")
 
     def tearDown(self):
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+class ReplayDelivery(TempDirCase):
 
     def make_records(self, n, keys, seed, binary):
         rnd = random.Random(seed)
@@ -226,8 +230,9 @@ class ReplayDelivery(unittest.TestCase):
 
     def test_refused_attempts_are_skipped(self):
         """A CSV from `kintape extract --all-attempts`: attempts the server refused are not sent again."""
-        src = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "golden", "extract",
-                           "mixed.all.csv")
+        src = os.path.join(self.tmp, "mixed.all.csv")  # a copy: the report is written beside it
+        shutil.copy(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "golden", "extract",
+                                 "mixed.all.csv"), src)
         with open(src, newline="", encoding="utf-8") as f:
             rows = list(csv.reader(f))[1:]
         accepted = [r[0] for r in rows if not r[7]]
@@ -265,139 +270,134 @@ class ReplayDelivery(unittest.TestCase):
             self.assertEqual({g[0] for g in beta}, {"shardId-000000000003"})  # the top of the hash range
 
 
-class ReplayLimits(unittest.TestCase):
+class ReplayLimits(TempDirCase):
 
     def test_batches_stay_within_the_limits(self):
-        tmp = tempfile.mkdtemp(prefix="kintape-replay-")
-        try:
-            path = os.path.join(tmp, "limits.csv")
-            rows, sent = [], []
-            for i in range(1203):                       # the 500-record limit
-                rows.append((base64.b64encode(b"s%d" % i).decode(), ts(0), "small"))
-                sent.append(("small", b"s%d" % i))
-            key = "K" * 256                             # keys count towards 5 MiB
-            for i in range(12):                         # 6 of these are 5 MiB of data alone, over it with keys
-                d = bytes([i]) * 873813
-                rows.append((base64.b64encode(d).decode(), ts(0), key))
-                sent.append((key, d))
-            exact = b"e" * (1048576 - 5)                # data + key exactly 1 MiB: allowed
-            rows.append((base64.b64encode(exact).decode(), ts(0), "exact"))
-            sent.append(("exact", exact))
-            over = b"o" * (1048576 - 3)                 # one byte over: not sendable, named by its row
-            rows.append((base64.b64encode(over).decode(), ts(0), "over"))
-            over_row = len(rows) + 1
-            write_csv(path, ["data_base64", "ts", "partition_key"], rows)
-            with Emulator() as emu:
-                p, rep = replay(path, "--stream", "lim", "--create-stream", "--shards", "2", endpoint=emu.url,
-                                expect_rc=(1,))
-                self.assertIn(f"row {over_row}: not sent: data and partition key are 1048577 bytes", p.stderr)
-                self.assertEqual(rep["records"]["not_sendable"], 1)
-                self.assertEqual(rep["records"]["sent"], len(sent))
-                self.assertEqual(rep["errors"], {})       # the emulator never refused a batch
-                self.assertEqual(rep["batches"]["max_records"], 500)
-                self.assertLessEqual(rep["batches"]["max_bytes"], 5 * 1024 * 1024)
-                # 12 big records at most 5 a call (6 would be 5 MiB + 1.5 KiB with keys)
-                self.assertGreaterEqual(rep["requests"]["total"], 3 + 3 + 1)
-                check_delivery(self, sent, read_stream(emu, "lim"))
-                # A larger --max-record-size is for streams configured so; the emulator's limit is 1 MiB.
-                p, rep = replay(path, "--stream", "lim", "--dry-run", "--max-record-size", "2000000",
-                                endpoint=emu.url)
-                self.assertEqual(rep["records"]["not_sendable"], 0)
-                self.assertIn("dry run", p.stderr)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+        path = os.path.join(self.tmp, "limits.csv")
+        rows, sent = [], []
+        for i in range(1203):                       # the 500-record limit
+            rows.append((base64.b64encode(b"s%d" % i).decode(), ts(0), "small"))
+            sent.append(("small", b"s%d" % i))
+        key = "K" * 256                             # keys count towards 5 MiB
+        for i in range(12):                         # 6 of these are 5 MiB of data alone, over it with keys
+            d = bytes([i]) * 873813
+            rows.append((base64.b64encode(d).decode(), ts(0), key))
+            sent.append((key, d))
+        exact = b"e" * (1048576 - 5)                # data + key exactly 1 MiB: allowed
+        rows.append((base64.b64encode(exact).decode(), ts(0), "exact"))
+        sent.append(("exact", exact))
+        over = b"o" * (1048576 - 3)                 # one byte over: not sendable, named by its row
+        rows.append((base64.b64encode(over).decode(), ts(0), "over"))
+        over_row = len(rows) + 1
+        write_csv(path, ["data_base64", "ts", "partition_key"], rows)
+        with Emulator() as emu:
+            p, rep = replay(path, "--stream", "lim", "--create-stream", "--shards", "2", endpoint=emu.url,
+                            expect_rc=(1,))
+            self.assertIn(f"row {over_row}: not sent: data and partition key are 1048577 bytes", p.stderr)
+            self.assertEqual(rep["records"]["not_sendable"], 1)
+            self.assertEqual(rep["records"]["sent"], len(sent))
+            self.assertEqual(rep["errors"], {})       # the emulator never refused a batch
+            self.assertEqual(rep["batches"]["max_records"], 500)
+            self.assertLessEqual(rep["batches"]["max_bytes"], 5 * 1024 * 1024)
+            # 12 big records at most 5 a call (6 would be 5 MiB + 1.5 KiB with keys)
+            self.assertGreaterEqual(rep["requests"]["total"], 3 + 3 + 1)
+            check_delivery(self, sent, read_stream(emu, "lim"))
+            # A larger --max-record-size is for streams configured so; the emulator's limit is 1 MiB.
+            p, rep = replay(path, "--stream", "lim", "--dry-run", "--max-record-size", "2000000",
+                            endpoint=emu.url)
+            self.assertEqual(rep["records"]["not_sendable"], 0)
+            self.assertIn("dry run", p.stderr)
 
     def test_dry_run_sends_nothing(self):
-        tmp = tempfile.mkdtemp(prefix="kintape-replay-")
-        try:
-            path = os.path.join(tmp, "d.csv")
-            write_csv(path, ["data", "ts"], [(f"r{i}", ts(i * 0.5)) for i in range(1234)])
-            # No emulator at all: a dry run does not connect.
-            p, rep = replay(path, "--stream", "nowhere", "--dry-run", "--respect-timing", "--partition-key", "one",
-                            endpoint="http://127.0.0.1:9")
-            self.assertIn("1234 records in", p.stderr)
-            self.assertEqual(rep["records"]["sent"], 0)
-            self.assertEqual(rep["batches"]["count"], 3)
-            self.assertAlmostEqual(rep["schedule_s"], 616.5, places=3)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+        path = os.path.join(self.tmp, "d.csv")
+        write_csv(path, ["data", "ts"], [(f"r{i}", ts(i * 0.5)) for i in range(1234)])
+        # No emulator at all: a dry run does not connect.
+        p, rep = replay(path, "--stream", "nowhere", "--dry-run", "--respect-timing", "--partition-key", "one",
+                        endpoint="http://127.0.0.1:9")
+        self.assertIn("1234 records in", p.stderr)
+        self.assertEqual(rep["records"]["sent"], 0)
+        self.assertEqual(rep["batches"]["count"], 3)
+        self.assertAlmostEqual(rep["schedule_s"], 616.5, places=3)
 
 
-class ReplayTiming(unittest.TestCase):
+class ReplayTiming(TempDirCase):
 
     def test_respect_timing_follows_the_gaps(self):
-        tmp = tempfile.mkdtemp(prefix="kintape-replay-")
         gaps = [0, 0.05, 0.05, 0.3, 0.0, 0.01, 0.5, 0.1, 0.2, 0.05, 0.25]   # 1.51 s in all
         times, t = [], 0.0
         for g in gaps:
             t += g
             times.append(t)
-        try:
-            path = os.path.join(tmp, "t.csv")
-            write_csv(path, ["data", "ts", "partition_key"], [(f"t{i}", ts(x), "k") for i, x in enumerate(times)])
-            with Emulator() as emu:
-                for speed in (1, 2):
-                    stream = f"timed{speed}"
-                    boto3_client(emu).create_stream(StreamName=stream, ShardCount=1)
-                    start = time.monotonic()
-                    _, rep = replay(path, "--stream", stream, "--respect-timing", "--speed", str(speed),
-                                    endpoint=emu.url)
-                    wall = time.monotonic() - start
-                    span = times[-1] / speed
-                    self.assertAlmostEqual(rep["schedule_s"], span, places=3)
-                    self.assertAlmostEqual(rep["original_span_s"], times[-1], places=3)
-                    self.assertGreaterEqual(rep["duration_s"], span)
-                    self.assertLess(rep["duration_s"], span + 0.5)
-                    self.assertGreaterEqual(wall, span)
-                    late = rep["lateness"]
-                    self.assertEqual(late["count"], len(times))
-                    self.assertLessEqual(late["p50_ms"], late["p99_ms"])
-                    self.assertLessEqual(late["p99_ms"], late["max_ms"] + 0.001)
-                    self.assertLess(late["max_ms"], 200)
-                    # The emulator saw them arrive with the same gaps (arrival times are in milliseconds).
-                    got = read_stream(emu, stream)
-                    self.assertEqual([g[3].decode() for g in got], [f"t{i}" for i in range(len(times))])
-                    arrivals = [g[4].timestamp() for g in got]
-                    for i in range(1, len(times)):
-                        want = (times[i] - times[0]) / speed
-                        seen = arrivals[i] - arrivals[0]
-                        self.assertLess(abs(seen - want), 0.1, f"record {i}: {seen:.3f}s after the first, "
-                                                               f"want {want:.3f}s")
-                # --max-gap shortens the long gaps: 0.3 and 0.5 become 0.1 each, 0.25 -> 0.1
-                _, rep = replay(path, "--stream", "timed1", "--respect-timing", "--max-gap", "0.1",
+        path = os.path.join(self.tmp, "t.csv")
+        write_csv(path, ["data", "ts", "partition_key"], [(f"t{i}", ts(x), "k") for i, x in enumerate(times)])
+        with Emulator() as emu:
+            for speed in (1, 2):
+                stream = f"timed{speed}"
+                boto3_client(emu).create_stream(StreamName=stream, ShardCount=1)
+                start = time.monotonic()
+                _, rep = replay(path, "--stream", stream, "--respect-timing", "--speed", str(speed),
                                 endpoint=emu.url)
-                self.assertAlmostEqual(rep["schedule_s"], times[-1] - 0.2 - 0.4 - 0.1 - 0.15, places=3)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+                wall = time.monotonic() - start
+                span = times[-1] / speed
+                self.assertAlmostEqual(rep["schedule_s"], span, places=3)
+                self.assertAlmostEqual(rep["original_span_s"], times[-1], places=3)
+                self.assertGreaterEqual(rep["duration_s"], span)
+                self.assertLess(rep["duration_s"], span + 0.5)
+                self.assertGreaterEqual(wall, span)
+                late = rep["lateness"]
+                self.assertEqual(late["count"], len(times))
+                self.assertLessEqual(late["p50_ms"], late["p99_ms"])
+                self.assertLessEqual(late["p99_ms"], late["max_ms"] + 0.001)
+                self.assertLess(late["max_ms"], 200)
+                # The emulator saw them arrive with the same gaps (arrival times are in milliseconds).
+                got = read_stream(emu, stream)
+                self.assertEqual([g[3].decode() for g in got], [f"t{i}" for i in range(len(times))])
+                arrivals = [g[4].timestamp() for g in got]
+                for i in range(1, len(times)):
+                    want = (times[i] - times[0]) / speed
+                    seen = arrivals[i] - arrivals[0]
+                    self.assertLess(abs(seen - want), 0.1, f"record {i}: {seen:.3f}s after the first, "
+                                                           f"want {want:.3f}s")
+            # --max-gap shortens the long gaps: 0.3 and 0.5 become 0.1 each, 0.25 -> 0.1
+            _, rep = replay(path, "--stream", "timed1", "--respect-timing", "--max-gap", "0.1",
+                            endpoint=emu.url)
+            self.assertAlmostEqual(rep["schedule_s"], times[-1] - 0.2 - 0.4 - 0.1 - 0.15, places=3)
 
     def test_rate_paces(self):
-        tmp = tempfile.mkdtemp(prefix="kintape-replay-")
-        try:
-            path = os.path.join(tmp, "r.csv")
-            write_csv(path, ["data", "ts"], [(f"r{i}", ts(0)) for i in range(201)])
-            with Emulator() as emu:
-                _, rep = replay(path, "--stream", "paced", "--create-stream", "--rate", "400", endpoint=emu.url)
-                self.assertEqual(rep["records"]["sent"], 201)
-                self.assertGreaterEqual(rep["duration_s"], 0.5)
-                self.assertLess(rep["duration_s"], 1.5)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+        path = os.path.join(self.tmp, "r.csv")
+        write_csv(path, ["data", "ts"], [(f"r{i}", ts(0)) for i in range(201)])
+        with Emulator() as emu:
+            _, rep = replay(path, "--stream", "paced", "--create-stream", "--rate", "400", endpoint=emu.url)
+            self.assertEqual(rep["records"]["sent"], 201)
+            self.assertGreaterEqual(rep["duration_s"], 0.5)
+            self.assertLess(rep["duration_s"], 1.5)
 
     def test_out_of_order_times_are_counted(self):
-        tmp = tempfile.mkdtemp(prefix="kintape-replay-")
-        try:
-            path = os.path.join(tmp, "o.csv")
-            write_csv(path, ["data", "ts"], [("a", ts(0.2)), ("b", ts(0.1)), ("c", ts(0.3))])
-            with Emulator() as emu:
-                _, rep = replay(path, "--stream", "o", "--create-stream", "--respect-timing", endpoint=emu.url)
-                self.assertEqual(rep["out_of_order"], 1)
-                self.assertAlmostEqual(rep["schedule_s"], 0.1, places=3)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+        path = os.path.join(self.tmp, "o.csv")
+        write_csv(path, ["data", "ts"], [("a", ts(0.2)), ("b", ts(0.1)), ("c", ts(0.3))])
+        with Emulator() as emu:
+            _, rep = replay(path, "--stream", "o", "--create-stream", "--respect-timing", endpoint=emu.url)
+            self.assertEqual(rep["out_of_order"], 1)
+            self.assertAlmostEqual(rep["schedule_s"], 0.1, places=3)
 
 
-class Recorder(http.server.BaseHTTPRequestHandler):
-    """A Kinesis stand-in that keeps every request and answers as Kinesis would."""
+class StandIn(http.server.BaseHTTPRequestHandler):
+    """A loopback server answering in Kinesis's JSON protocol."""
+
+    def answer(self, status, obj):
+        data = json.dumps(obj).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/x-amz-json-1.1")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
+class Recorder(StandIn):
+    """Keeps every request and answers as Kinesis would."""
     seen = []
 
     def do_POST(self):
@@ -411,31 +411,23 @@ class Recorder(http.server.BaseHTTPRequestHandler):
             out = {"FailedRecordCount": 0, "Records": [{"SequenceNumber": "1", "ShardId": "shardId-000000000000"}] * n}
         else:
             out = {"SequenceNumber": "1", "ShardId": "shardId-000000000000"}
-        data = json.dumps(out).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/x-amz-json-1.1")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
+        self.answer(200, out)
 
 
-class ReplaySigV4(unittest.TestCase):
+class ReplaySigV4(TempDirCase):
 
     def setUp(self):
+        super().setUp()
         Recorder.seen = []
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
-        self.tmp = tempfile.mkdtemp(prefix="kintape-sig-")
 
     def tearDown(self):
         self.server.shutdown()
         self.server.server_close()
-        shutil.rmtree(self.tmp, ignore_errors=True)
+        super().tearDown()
 
     def botocore_signature(self, method, url, headers, body, key, secret, token, region):
         """What botocore (the AWS CLI's signer) computes for this request at the same time."""
@@ -534,33 +526,24 @@ class ReplaySigV4(unittest.TestCase):
         self.assertEqual(cred_scope[2], "ap-southeast-2")
 
 
-class Refuser(http.server.BaseHTTPRequestHandler):
+class Refuser(StandIn):
     """Answers every call as AWS answers a key it does not know."""
 
     def do_POST(self):
         self.rfile.read(int(self.headers.get("Content-Length", "0")))
-        data = json.dumps({"__type": "UnrecognizedClientException",
-                           "message": "The security token included in the request is invalid."}).encode()
-        self.send_response(400)
-        self.send_header("Content-Type", "application/x-amz-json-1.1")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
+        self.answer(400, {"__type": "UnrecognizedClientException",
+                          "message": "The security token included in the request is invalid."})
 
 
-class ReplayControl(unittest.TestCase):
+class ReplayControl(TempDirCase):
 
     def test_bad_credentials_stop_with_the_cause(self):
         server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Refuser)
         threading.Thread(target=server.serve_forever, daemon=True).start()
-        tmp = tempfile.mkdtemp(prefix="kintape-replay-")
         try:
-            path = os.path.join(tmp, "c.csv")
+            path = os.path.join(self.tmp, "c.csv")
             write_csv(path, ["data", "ts"], [("a", ts(0))])
-            creds = os.path.join(tmp, "credentials")
+            creds = os.path.join(self.tmp, "credentials")
             with open(creds, "w") as f:
                 f.write("[ops]\naws_access_key_id = AKIDWRONG\naws_secret_access_key = nope\n")
             p, _ = replay(path, "--stream", "s", "--profile", "ops", "--region", "eu-west-1",
@@ -571,63 +554,54 @@ class ReplayControl(unittest.TestCase):
         finally:
             server.shutdown()
             server.server_close()
-            shutil.rmtree(tmp, ignore_errors=True)
 
     def test_interrupt_reports_what_was_sent(self):
-        tmp = tempfile.mkdtemp(prefix="kintape-replay-")
-        try:
-            path = os.path.join(tmp, "long.csv")
-            write_csv(path, ["data", "ts"], [(f"r{i}", ts(i * 0.01)) for i in range(2000)])  # 20 s
-            report = path + ".json"
-            with Emulator() as emu:
-                p = subprocess.Popen([kintape_bin(), "replay", path, "--stream", "long", "--create-stream",
-                                      "--respect-timing", "--endpoint", emu.url, "--report", report],
-                                     stderr=subprocess.PIPE, text=True, env=client_env())
-                time.sleep(1.5)
-                p.send_signal(2)
-                _, err = p.communicate(timeout=30)
-                self.assertEqual(p.returncode, 1, err)
-                self.assertIn("stopped: interrupted by SIGINT", err)
-                rep = json.load(open(report))
-                self.assertGreater(rep["records"]["sent"], 50)
-                self.assertLess(rep["records"]["sent"], 1000)
-                self.assertEqual(rep["records"]["sent"] + rep["records"]["failed"], rep["records"]["read"])
-                got = read_stream(emu, "long")
-                self.assertEqual(len(got), rep["records"]["sent"])
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+        path = os.path.join(self.tmp, "long.csv")
+        write_csv(path, ["data", "ts"], [(f"r{i}", ts(i * 0.01)) for i in range(2000)])  # 20 s
+        report = path + ".json"
+        with Emulator() as emu:
+            p = subprocess.Popen([kintape_bin(), "replay", path, "--stream", "long", "--create-stream",
+                                  "--respect-timing", "--endpoint", emu.url, "--report", report],
+                                 stderr=subprocess.PIPE, text=True, env=client_env())
+            time.sleep(1.5)
+            p.send_signal(2)
+            _, err = p.communicate(timeout=30)
+            self.assertEqual(p.returncode, 1, err)
+            self.assertIn("stopped: interrupted by SIGINT", err)
+            rep = json.load(open(report))
+            self.assertGreater(rep["records"]["sent"], 50)
+            self.assertLess(rep["records"]["sent"], 1000)
+            self.assertEqual(rep["records"]["sent"] + rep["records"]["failed"], rep["records"]["read"])
+            got = read_stream(emu, "long")
+            self.assertEqual(len(got), rep["records"]["sent"])
 
     def test_progress_line_on_a_terminal(self):
         import pty
-        tmp = tempfile.mkdtemp(prefix="kintape-replay-")
-        try:
-            path = os.path.join(tmp, "p.csv")
-            write_csv(path, ["data", "ts"], [(f"r{i}", ts(i * 0.002)) for i in range(400)])
-            with Emulator() as emu:
-                master, slave = pty.openpty()
-                env = client_env()
-                p = subprocess.Popen([kintape_bin(), "replay", path, "--stream", "p", "--create-stream",
-                                      "--respect-timing", "--endpoint", emu.url], stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.DEVNULL, stderr=slave, env=env)
-                os.close(slave)
-                out = b""
-                while True:
-                    try:
-                        chunk = os.read(master, 65536)
-                    except OSError:
-                        break
-                    if not chunk:
-                        break
-                    out += chunk
-                p.wait(timeout=60)
-                os.close(master)
-                text = out.decode(errors="replace")
-                self.assertEqual(p.returncode, 0, text)
-                self.assertIn("\x1b[K", text)                 # the line is redrawn in place
-                self.assertRegex(text, r"400 sent +\d+ rec/s +in flight \d+ +retries 0 +failed 0 +100\.0%")
-                self.assertIn("records    400 read, 400 sent", text)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+        path = os.path.join(self.tmp, "p.csv")
+        write_csv(path, ["data", "ts"], [(f"r{i}", ts(i * 0.002)) for i in range(400)])
+        with Emulator() as emu:
+            master, slave = pty.openpty()
+            env = client_env()
+            p = subprocess.Popen([kintape_bin(), "replay", path, "--stream", "p", "--create-stream",
+                                  "--respect-timing", "--endpoint", emu.url], stdin=subprocess.DEVNULL,
+                                 stdout=subprocess.DEVNULL, stderr=slave, env=env)
+            os.close(slave)
+            out = b""
+            while True:
+                try:
+                    chunk = os.read(master, 65536)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                out += chunk
+            p.wait(timeout=60)
+            os.close(master)
+            text = out.decode(errors="replace")
+            self.assertEqual(p.returncode, 0, text)
+            self.assertIn("\x1b[K", text)                 # the line is redrawn in place
+            self.assertRegex(text, r"400 sent +\d+ rec/s +in flight \d+ +retries 0 +failed 0 +100\.0%")
+            self.assertIn("records    400 read, 400 sent", text)
 
 
 class ReplayBadInput(unittest.TestCase):
