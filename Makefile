@@ -35,14 +35,14 @@ endif
 
 INCLUDES := -I. -Icommon
 CFLAGS_ALL = $(CSTD) $(WARN) $(OPT) $(SANFLAGS) $(INCLUDES) -MMD -MP $(CFLAGS)
-LDLIBS_ALL := -lpcap -lcurl -lcsv -ljansson -levent -lhttp_parser -lnghttp2 -lssl -lcrypto -lpthread -lm
+LDLIBS_ALL := -lpcap -lcurl -lcsv -levent -lhttp_parser -lnghttp2 -lssl -lcrypto -lpthread -lm
 LDFLAGS_ALL = $(SANFLAGS) $(LDFLAGS)
 
-# Every module but the program's entry point goes into one static library that
-# the program and the unit tests link against.
-LIB_SRC  := $(filter-out common/main.c, $(wildcard common/*.c emulator/*.c capture/*.c snapshots/*.c replay/*.c))
+# Every module of the parts goes into one static library that the program
+# (the dispatcher, kintape.c, above them all) and the unit tests link against.
+LIB_SRC  := $(wildcard common/*.c emulator/*.c capture/*.c snapshots/*.c replay/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(VARIANT)/%.o)
-MAIN_OBJ := $(VARIANT)/common/main.o
+MAIN_OBJ := $(VARIANT)/kintape.o
 LIB      := $(VARIANT)/libkintape.a
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
@@ -50,14 +50,16 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(VARIANT)/tests/%)
 TOOL_SRC := $(wildcard tests/tools/*.c)
 TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(VARIANT)/tools/%)
 
-.PHONY: all deps test test-unit test-san demo bench fuzz install clean version-stamp
+.PHONY: all test demo bench fuzz install clean FORCE
 
-all: deps-build $(KINTAPE) $(UNIT_BIN) $(TOOL_BIN)
+all: $(KINTAPE) $(UNIT_BIN) $(TOOL_BIN)
 
 # ---------------------------------------------------------------------------
 # Dependencies: Debian packages, installed when missing (as root), checked with
-# dpkg first so a ready machine pays nothing.
-BUILD_PKGS := cc:gcc make:make libpcap-dev libcurl4-openssl-dev libcsv-dev libjansson-dev \
+# dpkg first so a ready machine pays nothing. deps-build is an order-only
+# prerequisite of every compilation, so `make -jN` on a bare machine installs
+# the headers before the first object is compiled.
+BUILD_PKGS := cc:gcc make:make libpcap-dev libcurl4-openssl-dev libcsv-dev \
               libssl-dev libevent-dev libhttp-parser-dev libnghttp2-dev
 TEST_PKGS  := python3:python3 curl:curl tcpdump:tcpdump
 .PHONY: deps-build deps-test deps-bench deps-fuzz
@@ -76,16 +78,16 @@ deps-fuzz: deps-build
 
 # The version string changes with every commit; keep it in a header that is
 # rewritten only when it differs, so a rebuild touches one object.
-$(VARIANT)/kt_version_stamp.h: version-stamp
+$(VARIANT)/kt_version_stamp.h: FORCE
 	@mkdir -p $(VARIANT)
 	@printf '#define KT_VERSION "%s"\n' "$(VERSION)" > $@.tmp
 	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
 
-$(VARIANT)/%.o: %.c
+$(VARIANT)/%.o: %.c | deps-build
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -c $< -o $@
 
-$(VARIANT)/common/version.o: common/version.c $(VARIANT)/kt_version_stamp.h
+$(VARIANT)/common/version.o: common/version.c $(VARIANT)/kt_version_stamp.h | deps-build
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -I$(VARIANT) -c $< -o $@
 
@@ -97,12 +99,12 @@ $(KINTAPE): $(MAIN_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) $(MAIN_OBJ) $(LIB) $(LDLIBS_ALL) -o $@
 
-$(VARIANT)/tests/%: tests/unit/%.c $(LIB) tests/unit/ktest.h
+$(VARIANT)/tests/%: tests/unit/%.c $(LIB) tests/unit/ktest.h | deps-build
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $< $(LIB) $(LDFLAGS_ALL) $(LDLIBS_ALL) -o $@
 
 # Helpers the tests run (mkpcap writes crafted pcap files, sigv4sign prints kintape's signature for a request).
-$(VARIANT)/tools/%: tests/tools/%.c $(LIB)
+$(VARIANT)/tools/%: tests/tools/%.c $(LIB) | deps-build
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $< $(LIB) $(LDFLAGS_ALL) $(LDLIBS_ALL) -o $@
 
@@ -157,3 +159,5 @@ install: all
 
 clean:
 	rm -rf build bin
+
+FORCE:

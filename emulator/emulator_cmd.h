@@ -1,9 +1,9 @@
 /*
- * emulator.h — `kintape emulator`: command line and environment of the
+ * emulator_cmd.h — `kintape emulator`: command line and environment of the
  * Kinesis Data Streams emulator.
  */
-#ifndef KT_EMULATOR_H
-#define KT_EMULATOR_H
+#ifndef KT_EMULATOR_CMD_H
+#define KT_EMULATOR_CMD_H
 
 #include "api.h"
 

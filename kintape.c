@@ -1,11 +1,12 @@
 /*
- * main.c — the `kintape` command: dispatches to the subcommands of each part.
+ * kintape.c — the `kintape` command: dispatches to the front end (`*_cmd.c`) of
+ * each part. It sits above every part; nothing below calls up into it.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "capture/capture_cmd.h"
-#include "emulator/emulator.h"
+#include "emulator/emulator_cmd.h"
 #include "replay/replay_cmd.h"
 #include "snapshots/extract_cmd.h"
 #include "snapshots/snapshot_cmd.h"

@@ -1,8 +1,8 @@
 /*
- * emulator.c — `kintape emulator`: reads flags and the KINESIS_* environment,
+ * emulator_cmd.c — `kintape emulator`: reads flags and the KINESIS_* environment,
  * creates the store and initial streams, and runs the HTTP server.
  */
-#include "emulator.h"
+#include "emulator_cmd.h"
 
 #include <errno.h>
 #include <getopt.h>
