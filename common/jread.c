@@ -17,8 +17,7 @@ struct parser {
     char *s;
     size_t len;
     size_t pos;
-    char *err;
-    size_t errlen;
+    struct kt_err *err;
     size_t *err_at;
 };
 
@@ -44,10 +43,11 @@ const char *jtype_name(enum jtype t)
 static int fail(struct parser *p, const char *what)
 {
     if (p->pos >= p->len)
-        snprintf(p->err, p->errlen, "truncated JSON: the text ends at byte %zu in the middle of %s", p->len, what);
+        kt_err_set(p->err, "truncated JSON: the text ends at byte %zu in the middle of %s", p->len, what);
     else
-        snprintf(p->err, p->errlen, "malformed JSON at byte %zu: %s", p->pos, what);
-    *p->err_at = p->pos;
+        kt_err_set(p->err, "malformed JSON at byte %zu: %s", p->pos, what);
+    if (p->err_at)
+        *p->err_at = p->pos;
     return -1;
 }
 
@@ -55,8 +55,9 @@ static int push(struct parser *p, enum jtype t, size_t *idx)
 {
     struct jdoc *d = p->d;
     if (d->n == JREAD_MAX_NODES) {
-        snprintf(p->err, p->errlen, "JSON at byte %zu has more than %d values", p->pos, JREAD_MAX_NODES);
-        *p->err_at = p->pos;
+        kt_err_set(p->err, "JSON at byte %zu has more than %d values", p->pos, JREAD_MAX_NODES);
+        if (p->err_at)
+            *p->err_at = p->pos;
         return -1;
     }
     if (d->n == d->cap) {
@@ -316,7 +317,7 @@ static int parse_container(struct parser *p, int depth, int is_obj)
     size_t idx;
     char close = is_obj ? '}' : ']';
     if (depth >= p->d->max_depth) {
-        snprintf(p->err, p->errlen, "malformed JSON at byte %zu: nested deeper than %d levels", p->pos,
+        kt_err_set(p->err, "malformed JSON at byte %zu: nested deeper than %d levels", p->pos,
                  p->d->max_depth);
         *p->err_at = p->pos;
         return -1;
@@ -406,17 +407,18 @@ static int parse_value(struct parser *p, int depth)
     }
 }
 
-int jdoc_parse(struct jdoc *d, char *text, size_t len, char *err, size_t errlen, size_t *err_at)
+int jdoc_parse(struct jdoc *d, char *text, size_t len, struct kt_err *err, size_t *err_at)
 {
     d->text = text;
     d->text_len = len;
     d->n = 0;
     if (len >= UINT32_MAX) {
-        snprintf(err, errlen, "JSON text of %zu bytes is too large", len);
-        *err_at = 0;
+        kt_err_set(err, "JSON text of %zu bytes is too large", len);
+        if (err_at)
+            *err_at = 0;
         return -1;
     }
-    struct parser p = {d, text, len, 0, err, errlen, err_at};
+    struct parser p = {d, text, len, 0, err, err_at};
     /* A UTF-8 byte order mark is not JSON text (RFC 8259, section 8.1). */
     if (parse_value(&p, 0))
         return -1;

@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "errbuf.h"
+
 enum jtype { J_NULL, J_FALSE, J_TRUE, J_NUM, J_STR, J_ARR, J_OBJ };
 
 struct jnode {
@@ -43,11 +45,11 @@ void jdoc_init(struct jdoc *d);
 void jdoc_free(struct jdoc *d);
 
 /*
- * Parses text[0..len) in place. Returns 0, or -1 with a message and the
- * byte offset of the problem in err/err_at. The document's nodes stay valid
- * until the next jdoc_parse on the same jdoc.
+ * Parses text[0..len) in place. Returns 0, or -1 with a message in err and
+ * the byte offset of the problem in *err_at (when not NULL). The document's
+ * nodes stay valid until the next jdoc_parse on the same jdoc.
  */
-int jdoc_parse(struct jdoc *d, char *text, size_t len, char *err, size_t errlen, size_t *err_at);
+int jdoc_parse(struct jdoc *d, char *text, size_t len, struct kt_err *err, size_t *err_at);
 
 static inline const struct jnode *jroot(const struct jdoc *d)
 {

@@ -19,4 +19,11 @@ static inline uint64_t kt_rand64(uint64_t *state)
     return x * 0x2545F4914F6CDD1DULL;
 }
 
+/*
+ * A starting state for one user of the generator: the clock, the process id
+ * and `salt` (a worker's number, say) mixed so that users started together
+ * differ. Never 0.
+ */
+uint64_t kt_rand_seed(uint64_t salt);
+
 #endif

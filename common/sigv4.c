@@ -30,7 +30,7 @@ static int region_ok(const char *s)
     return 1;
 }
 
-int sigv4_parse_authorization(const char *h, size_t n, struct sigv4_auth *out, char *err, size_t errlen)
+int sigv4_parse_authorization(const char *h, size_t n, struct sigv4_auth *out, struct kt_err *err)
 {
     static const char alg[] = "AWS4-HMAC-SHA256";
     memset(out, 0, sizeof *out);
@@ -39,7 +39,7 @@ int sigv4_parse_authorization(const char *h, size_t n, struct sigv4_auth *out, c
         size_t w = 0;
         while (w < n && h[w] != ' ')
             w++;
-        snprintf(err, errlen, "Unsupported AWS 'algorithm': '%.*s'", (int)(w > 64 ? 64 : w), h);
+        kt_err_set(err, "Unsupported AWS 'algorithm': '%.*s'", (int)(w > 64 ? 64 : w), h);
         return -1;
     }
     const char *cred = NULL, *signed_h = NULL, *sig = NULL;
@@ -68,7 +68,7 @@ int sigv4_parse_authorization(const char *h, size_t n, struct sigv4_auth *out, c
             sig = v, sig_n = vl;
     }
     if (!cred || !signed_h || !sig || !cred_n || !signed_n || !sig_n) {
-        snprintf(err, errlen, "%s%s%sAuthorization=%.*s",
+        kt_err_set(err, "%s%s%sAuthorization=%.*s",
                  cred && cred_n ? "" : "Authorization header requires 'Credential' parameter. ",
                  sig && sig_n ? "" : "Authorization header requires 'Signature' parameter. ",
                  signed_h && signed_n ? "" : "Authorization header requires 'SignedHeaders' parameter. ",
@@ -91,44 +91,44 @@ int sigv4_parse_authorization(const char *h, size_t n, struct sigv4_auth *out, c
         }
     }
     if (np != 5) {
-        snprintf(err, errlen,
+        kt_err_set(err,
                  "Credential must have exactly 5 slash-delimited elements, e.g. "
                  "keyid/date/region/service/term, got '%.*s'",
                  (int)(cred_n > 200 ? 200 : cred_n), cred);
         return -1;
     }
     if (copy_field(out->access_key, sizeof out->access_key, part[0], plen[0]) || plen[0] == 0) {
-        snprintf(err, errlen, "The Credential's access key is empty or longer than 128 characters.");
+        kt_err_set(err, "The Credential's access key is empty or longer than 128 characters.");
         return -1;
     }
     if (plen[1] != 8 || copy_field(out->date, sizeof out->date, part[1], plen[1])) {
-        snprintf(err, errlen, "Date must be in ISO-8601 'basic format'. Got '%.*s'. See "
+        kt_err_set(err, "Date must be in ISO-8601 'basic format'. Got '%.*s'. See "
                               "http://en.wikipedia.org/wiki/ISO_8601",
                  (int)(plen[1] > 64 ? 64 : plen[1]), part[1]);
         return -1;
     }
     for (int k = 0; k < 8; k++)
         if (out->date[k] < '0' || out->date[k] > '9') {
-            snprintf(err, errlen, "Date must be in ISO-8601 'basic format'. Got '%s'. See "
+            kt_err_set(err, "Date must be in ISO-8601 'basic format'. Got '%s'. See "
                                   "http://en.wikipedia.org/wiki/ISO_8601", out->date);
             return -1;
         }
     if (copy_field(out->region, sizeof out->region, part[2], plen[2]) || !region_ok(out->region)) {
-        snprintf(err, errlen, "Credential should be scoped to a valid region, not '%.*s'. ",
+        kt_err_set(err, "Credential should be scoped to a valid region, not '%.*s'. ",
                  (int)(plen[2] > 64 ? 64 : plen[2]), part[2]);
         return -1;
     }
     if (copy_field(out->service, sizeof out->service, part[3], plen[3])) {
-        snprintf(err, errlen, "Credential should be scoped to correct service. ");
+        kt_err_set(err, "Credential should be scoped to correct service. ");
         return -1;
     }
     if (plen[4] != 12 || memcmp(part[4], "aws4_request", 12) != 0) {
-        snprintf(err, errlen, "Credential should be scoped with a valid terminator: 'aws4_request', not '%.*s'. ",
+        kt_err_set(err, "Credential should be scoped with a valid terminator: 'aws4_request', not '%.*s'. ",
                  (int)(plen[4] > 64 ? 64 : plen[4]), part[4]);
         return -1;
     }
     if (copy_field(out->signature, sizeof out->signature, sig, sig_n)) {
-        snprintf(err, errlen, "The Signature is longer than 128 characters.");
+        kt_err_set(err, "The Signature is longer than 128 characters.");
         return -1;
     }
     return 0;

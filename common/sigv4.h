@@ -14,6 +14,8 @@
 
 #include <stddef.h>
 
+#include "errbuf.h"
+
 struct sigv4_auth {
     char access_key[129];
     char date[9];
@@ -61,6 +63,6 @@ void sigv4_amz_date(char *out, long long sec);
  * Parses an Authorization header value. Returns 0, or -1 with a message in
  * AWS's words (as for IncompleteSignatureException) in err.
  */
-int sigv4_parse_authorization(const char *h, size_t n, struct sigv4_auth *out, char *err, size_t errlen);
+int sigv4_parse_authorization(const char *h, size_t n, struct sigv4_auth *out, struct kt_err *err);
 
 #endif

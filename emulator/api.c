@@ -1,6 +1,7 @@
 /*
- * api.c — Kinesis JSON 1.1 protocol: operation dispatch, authentication,
- * parsing, validation, errors (see api.h).
+ * api.c — the Kinesis API's dispatcher: operation lookup, authentication,
+ * choice of encoding, decoding, validation and locking (see api.h). The
+ * operations themselves are in ops_*.c, their helpers in opcall.c.
  *
  * Follows the Amazon Kinesis Data Streams API Reference ("Common Errors",
  * "Common Parameters") and the AWS JSON 1.1 protocol: POST / with
@@ -14,12 +15,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "iterator.h"
-#include "jsonw.h"
+#include "args.h"
 #include "ktime.h"
-#include "log.h"
 #include "mem.h"
-#include "rng.h"
+#include "ops.h"
+#include "reqin.h"
+#include "rw.h"
 #include "schema.h"
 #include "sigv4.h"
 
@@ -77,23 +78,6 @@ static const struct op_def ops[] = {
     {"UpdateStreamWarmThroughput", NULL, NULL, LOCK_NONE},
 };
 
-void emu_config_defaults(struct emu_config *cfg)
-{
-    memset(cfg, 0, sizeof *cfg);
-    snprintf(cfg->host, sizeof cfg->host, "127.0.0.1");
-    cfg->port = 4566;
-    snprintf(cfg->account, sizeof cfg->account, "000000000000");
-    snprintf(cfg->default_region, sizeof cfg->default_region, "us-east-1");
-    cfg->shard_limit = 100;
-    cfg->on_demand_stream_limit = 50;
-    cfg->on_demand_shards = 4;
-    cfg->iterator_ttl_ms = ITER_TTL_MS;
-    cfg->max_body = (size_t)32 << 20;
-    cfg->workers = 0;
-    cfg->idle_timeout_s = 300;
-    cfg->max_connections = 10000;
-}
-
 void api_ctx_init(struct api_ctx *ctx, struct emu *emu, uint64_t seed)
 {
     ctx->emu = emu;
@@ -106,148 +90,6 @@ void api_ctx_free(struct api_ctx *ctx)
 {
     kbuf_free(&ctx->scratch);
     jdoc_free(&ctx->doc);
-}
-
-double api_random(struct api_ctx *ctx)
-{
-    /* Per-thread state, so no locking. */
-    return (double)(kt_rand64(&ctx->rng) >> 11) / 9007199254740992.0;
-}
-
-static void error_body(struct kbuf *out, const char *type, const char *msg)
-{
-    kbuf_reset(out);
-    kbuf_puts(out, "{\"__type\":");
-    jw_cstr(out, type);
-    kbuf_puts(out, ",\"message\":");
-    jw_cstr(out, msg);
-    kbuf_putc(out, '}');
-}
-
-int op_fail(struct op_call *c, int status, const char *type, const char *fmt, ...)
-{
-    char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    c->status = status;
-    error_body(c->out, type, msg);
-    return -1;
-}
-
-const struct jnode *op_get(struct op_call *c, const char *name)
-{
-    return c->in ? jget(c->doc, c->in, name) : NULL;
-}
-
-const char *op_str(struct op_call *c, const char *name, size_t *len)
-{
-    const struct jnode *v = op_get(c, name);
-    if (!v || v->type != J_STR)
-        return NULL;
-    if (len)
-        *len = v->len;
-    return jstr(c->doc, v);
-}
-
-int op_int(struct op_call *c, const char *name, long long *out)
-{
-    const struct jnode *v = op_get(c, name);
-    return v && jint(c->doc, v, out) == 0;
-}
-
-int op_timestamp_ms(struct op_call *c, const struct jnode *v, int64_t *ms)
-{
-    if (v->type == J_NUM) {
-        double sec = jnum(c->doc, v);
-        if (!(sec > -1e12 && sec < 1e12))
-            return -1;
-        *ms = (int64_t)(sec * 1000.0 + (sec >= 0 ? 0.5 : -0.5));
-        return 0;
-    }
-    if (v->type == J_STR) {
-        const char *s = jstr(c->doc, v);
-        size_t n = v->len;
-        char *end;
-        double sec = strtod(s, &end);
-        if (n && end == s + n && sec > -1e12 && sec < 1e12) {
-            *ms = (int64_t)(sec * 1000.0);
-            return 0;
-        }
-        int64_t ns;
-        if (kt_parse_rfc3339(s, n, &ns, NULL) == 0) {
-            *ms = ns / KT_NS_PER_MS;
-            return 0;
-        }
-    }
-    return -1;
-}
-
-/* arn:<partition>:kinesis:<region>:<account>:stream/<name> */
-static int parse_stream_arn(const char *arn, size_t n, char *region, size_t rcap, char *account,
-                            char *name, size_t ncap)
-{
-    const char *f[6];
-    size_t fl[6];
-    size_t nf = 0, s = 0;
-    for (size_t i = 0; i <= n && nf < 6; i++) {
-        if (i == n || (arn[i] == ':' && nf < 5)) {
-            f[nf] = arn + s;
-            fl[nf++] = i - s;
-            s = i + 1;
-        }
-    }
-    if (nf != 6 || fl[0] != 3 || memcmp(f[0], "arn", 3) != 0 || fl[2] != 7 ||
-        memcmp(f[2], "kinesis", 7) != 0 || fl[3] == 0 || fl[3] >= rcap || fl[4] != 12 ||
-        fl[5] < 8 || memcmp(f[5], "stream/", 7) != 0 || fl[5] - 7 >= ncap)
-        return -1;
-    memcpy(region, f[3], fl[3]);
-    region[fl[3]] = '\0';
-    memcpy(account, f[4], 12);
-    account[12] = '\0';
-    memcpy(name, f[5] + 7, fl[5] - 7);
-    name[fl[5] - 7] = '\0';
-    if (!schema_pattern_ok(PAT_NAME, name, fl[5] - 7))
-        return -1;
-    return 0;
-}
-
-struct stream *op_stream(struct op_call *c, int active)
-{
-    size_t nl = 0, al = 0;
-    const char *name = op_str(c, "StreamName", &nl);
-    const char *arn = op_str(c, "StreamARN", &al);
-    char region[64], account[13], aname[129];
-    const char *want_region = c->region;
-    const char *want_name = name;
-    if (arn) {
-        if (parse_stream_arn(arn, al, region, sizeof region, account, aname, sizeof aname) != 0) {
-            op_invalid(c, "Invalid StreamARN %s: expected arn:aws:kinesis:<region>:<account>:stream/<name>", arn);
-            return NULL;
-        }
-        if (name && strcmp(name, aname) != 0) {
-            op_invalid(c, "StreamARN %s and StreamName %s do not name the same stream.", arn, name);
-            return NULL;
-        }
-        if (strcmp(account, c->emu->cfg.account) != 0) {
-            op_fail(c, 400, "ResourceNotFoundException", "Stream %s under account %s not found.", aname, account);
-            return NULL;
-        }
-        want_region = region;
-        want_name = aname;
-    } else if (!name) {
-        op_invalid(c, "Either StreamName or StreamARN must be provided.");
-        return NULL;
-    }
-    struct stream *s = store_find(&c->emu->store, want_region, want_name, c->now_ms);
-    enum stream_status st = s ? stream_status(s, c->now_ms) : ST_GONE;
-    if (!s || (active && st != ST_ACTIVE && st != ST_UPDATING)) {
-        op_fail(c, 400, "ResourceNotFoundException", "Stream %s under account %s not found.", want_name,
-                c->emu->cfg.account);
-        return NULL;
-    }
-    return s;
 }
 
 static const struct op_def *find_op(const char *name, size_t n)
@@ -269,7 +111,7 @@ static void fail(struct api_resp *resp, int status, const char *type, const char
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     resp->status = status;
-    error_body(resp->body, type, msg);
+    rw_json_error(resp->body, type, msg);
 }
 
 static int has_prefix(const char *s, size_t n, const char *prefix)
@@ -282,6 +124,7 @@ void api_handle(struct api_ctx *ctx, const struct api_req *req, struct api_resp 
 {
     struct emu *emu = ctx->emu;
     resp->status = 200;
+    resp->content_type = "application/x-amz-json-1.1";
     resp->delay_ms = emu->cfg.latency_ms;
     atomic_fetch_add_explicit(&emu->requests, 1, memory_order_relaxed);
 
@@ -311,13 +154,13 @@ void api_handle(struct api_ctx *ctx, const struct api_req *req, struct api_resp 
     }
 
     struct sigv4_auth auth;
-    char autherr[512];
+    struct kt_err autherr;
     if (!req->auth) {
         fail(resp, 400, "MissingAuthenticationTokenException", "Missing Authentication Token");
         goto done;
     }
-    if (sigv4_parse_authorization(req->auth, req->auth_len, &auth, autherr, sizeof autherr) != 0) {
-        fail(resp, 400, "IncompleteSignatureException", "%s", autherr);
+    if (sigv4_parse_authorization(req->auth, req->auth_len, &auth, &autherr) != 0) {
+        fail(resp, 400, "IncompleteSignatureException", "%s", autherr.msg);
         goto done;
     }
     if (!req->has_date) {
@@ -338,21 +181,21 @@ void api_handle(struct api_ctx *ctx, const struct api_req *req, struct api_resp 
     char empty[] = "{}";
     char *body = req->body_len ? req->body : empty;
     size_t body_len = req->body_len ? req->body_len : 2;
-    char jerr[256];
-    size_t jerr_at;
-    if (jdoc_parse(&ctx->doc, body, body_len, jerr, sizeof jerr, &jerr_at) != 0) {
-        fail(resp, 400, "SerializationException", "%s", jerr);
+    struct reqin in;
+    struct kt_err jerr;
+    if (reqin_parse_json(&in, &ctx->doc, body, body_len, &jerr) != 0) {
+        fail(resp, 400, "SerializationException", "%s", jerr.msg);
         goto done;
     }
-    const struct jnode *in = jroot(&ctx->doc);
-    if (in->type != J_OBJ) {
-        fail(resp, 400, "SerializationException",
-             "The request body must be a JSON object, not %s", jtype_name((enum jtype)in->type));
+    const struct in_val *root = in_root(&in);
+    if (in_type(&in, root) != IN_MAP) {
+        fail(resp, 400, "SerializationException", "The request body must be a JSON object, not %s",
+             in_type_name(&in, root));
         goto done;
     }
 
     struct kbuf msg = KBUF_INIT;
-    enum schema_result r = schema_check(op->shape, &ctx->doc, in, &msg);
+    enum schema_result r = schema_check(op->shape, &in, root, &msg);
     if (r != SCHEMA_OK) {
         fail(resp, 400, r == SCHEMA_SERIALIZATION ? "SerializationException" : "ValidationException", "%s",
              msg.p);
@@ -361,14 +204,17 @@ void api_handle(struct api_ctx *ctx, const struct api_req *req, struct api_resp 
     }
     kbuf_free(&msg);
 
+    struct rw w;
+    rw_json_init(&w, resp->body);
     struct op_call call = {
-        .ctx = ctx,
         .emu = emu,
-        .doc = &ctx->doc,
-        .in = in,
+        .in = &in,
+        .root = root,
         .region = auth.region,
         .now_ms = kt_now_ms(),
-        .out = resp->body,
+        .w = &w,
+        .scratch = &ctx->scratch,
+        .rng = &ctx->rng,
         .status = 200,
     };
     if (op->lock == LOCK_READ)
@@ -379,13 +225,14 @@ void api_handle(struct api_ctx *ctx, const struct api_req *req, struct api_resp 
     if (op->lock != LOCK_NONE)
         store_unlock(&emu->store);
     resp->status = call.status;
+    resp->content_type = rw_content_type(&w);
 
 done:
     if (resp->status != 200)
         atomic_fetch_add_explicit(&emu->errors, 1, memory_order_relaxed);
 }
 
-int api_initialize_streams(struct emu *emu, const char *spec, char *err, size_t errlen)
+int api_initialize_streams(struct emu *emu, const char *spec, struct kt_err *err)
 {
     /* name:shards[:region], comma separated */
     const char *p = spec;
@@ -398,50 +245,50 @@ int api_initialize_streams(struct emu *emu, const char *spec, char *err, size_t 
         size_t n = end ? (size_t)(end - p) : strlen(p);
         char item[256];
         if (n >= sizeof item) {
-            snprintf(err, errlen, "stream entry too long in '%s'", spec);
+            kt_err_set(err, "stream entry too long in '%s'", spec);
             return -1;
         }
         memcpy(item, p, n);
         item[n] = '\0';
         char *name = item, *shards = strchr(item, ':'), *region = NULL;
         if (!shards) {
-            snprintf(err, errlen, "'%s': expected name:shards[:region]", item);
+            kt_err_set(err, "'%s': expected name:shards[:region]", item);
             return -1;
         }
         *shards++ = '\0';
         region = strchr(shards, ':');
         if (region)
             *region++ = '\0';
-        char *e;
-        long count = strtol(shards, &e, 10);
-        if (*e || count < 1 || count > 100000) {
-            snprintf(err, errlen, "'%s': shard count '%s' is not a positive number", name, shards);
+        long long count;
+        if (kt_parse_int(shards, 1, 100000, &count) != 0) {
+            kt_err_set(err, "'%s': shard count '%s' is not a positive number", name, shards);
             return -1;
         }
         if (!schema_pattern_ok(PAT_NAME, name, strlen(name)) || strlen(name) > 128) {
-            snprintf(err, errlen, "'%s' is not a valid stream name ([a-zA-Z0-9_.-]{1,128})", name);
+            kt_err_set(err, "'%s' is not a valid stream name ([a-zA-Z0-9_.-]{1,128})", name);
             return -1;
         }
         struct kbuf out = KBUF_INIT;
-        struct api_ctx ctx;
-        api_ctx_init(&ctx, emu, 1);
+        struct rw w;
+        rw_json_init(&w, &out);
+        uint64_t rng = 1;
+        struct kbuf scratch = KBUF_INIT;
         struct op_call call = {
-            .ctx = &ctx,
             .emu = emu,
-            .doc = NULL,
-            .in = NULL,
             .region = region && *region ? region : emu->cfg.default_region,
             .now_ms = kt_now_ms(),
-            .out = &out,
+            .w = &w,
+            .scratch = &scratch,
+            .rng = &rng,
             .status = 200,
         };
         store_wrlock(&emu->store);
         int rc = op_create_stream_named(&call, name, count, 0);
         store_unlock(&emu->store);
         if (rc != 0)
-            snprintf(err, errlen, "cannot create stream '%s': %s", name, out.p);
+            kt_err_set(err, "cannot create stream '%s': %s", name, out.p);
         kbuf_free(&out);
-        api_ctx_free(&ctx);
+        kbuf_free(&scratch);
         if (rc != 0)
             return -1;
         p += n;

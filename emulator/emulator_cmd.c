@@ -1,16 +1,19 @@
 /*
- * emulator_cmd.c — `kintape emulator`: reads flags and the KINESIS_* environment,
- * creates the store and initial streams, and runs the HTTP server.
+ * emulator_cmd.c — `kintape emulator`: reads flags and the KINESIS_*
+ * environment, creates the store and initial streams, runs the server, and
+ * owns the terminal and the signals (SIGINT/SIGTERM stop the server).
  */
 #include "emulator_cmd.h"
 
-#include <errno.h>
 #include <getopt.h>
-#include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "api.h"
+#include "args.h"
 #include "iterator.h"
 #include "ktime.h"
 #include "log.h"
@@ -53,78 +56,66 @@ static const char usage[] =
     "\n"
     "GET /health answers a JSON status.\n";
 
-static int parse_long(const char *s, long min, long max, long *out)
+static int set_probability(struct emu_config *cfg, const char *s, const char *from, struct kt_err *err)
 {
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < min || v > max)
-        return -1;
-    *out = v;
-    return 0;
+    return kt_arg_num(from, s, "a probability", 0.0, 1.0, &cfg->error_probability, err);
 }
 
-static int set_probability(struct emu_config *cfg, const char *s, const char *from, char *err, size_t errlen)
+static int set_ms(int64_t *dst, const char *s, const char *from, struct kt_err *err)
 {
-    char *end;
-    double p = strtod(s, &end);
-    if (end == s || *end || !(p >= 0.0 && p <= 1.0)) {
-        snprintf(err, errlen, "%s: '%s' is not a probability between 0.0 and 1.0", from, s);
+    long long v;
+    if (kt_arg_int(from, s, "a number of milliseconds", 0, 86400000LL, &v, err) != 0)
         return -1;
-    }
-    cfg->error_probability = p;
-    return 0;
-}
-
-static int set_ms(int64_t *dst, const char *s, const char *from, char *err, size_t errlen)
-{
-    long v;
-    if (parse_long(s, 0, 86400000L, &v) != 0) {
-        snprintf(err, errlen, "%s: '%s' is not a number of milliseconds (0-86400000)", from, s);
-        return -1;
-    }
     *dst = v;
     return 0;
 }
 
-static int set_shard_limit(struct emu_config *cfg, const char *s, const char *from, char *err, size_t errlen)
+static int set_shard_limit(struct emu_config *cfg, const char *s, const char *from, struct kt_err *err)
 {
-    long v;
+    long long v;
     if (strcasecmp(s, "Infinity") == 0 || strcasecmp(s, "inf") == 0) {
         cfg->shard_limit = -1;
         return 0;
     }
-    if (parse_long(s, 0, 100000000L, &v) != 0) {
-        snprintf(err, errlen, "%s: '%s' is not a shard count or Infinity", from, s);
+    if (kt_arg_int(from, s, "a shard count (or Infinity)", 0, 100000000LL, &v, err) != 0)
         return -1;
-    }
-    cfg->shard_limit = v;
+    cfg->shard_limit = (long)v;
     return 0;
 }
 
-int emulator_config_from_env(struct emu_config *cfg, char *err, size_t errlen)
+int emulator_config_from_env(struct emu_config *cfg, struct kt_err *err)
 {
     const char *v;
     if ((v = getenv("KINESIS_ERROR_PROBABILITY")) && *v &&
-        set_probability(cfg, v, "KINESIS_ERROR_PROBABILITY", err, errlen))
+        set_probability(cfg, v, "KINESIS_ERROR_PROBABILITY", err))
         return -1;
     if ((v = getenv("KINESIS_LATENCY")) && *v) {
         int64_t ms;
-        if (set_ms(&ms, v, "KINESIS_LATENCY", err, errlen))
+        if (set_ms(&ms, v, "KINESIS_LATENCY", err))
             return -1;
         cfg->latency_ms = (int)ms;
     }
-    if ((v = getenv("KINESIS_SHARD_LIMIT")) && *v && set_shard_limit(cfg, v, "KINESIS_SHARD_LIMIT", err, errlen))
+    if ((v = getenv("KINESIS_SHARD_LIMIT")) && *v && set_shard_limit(cfg, v, "KINESIS_SHARD_LIMIT", err))
         return -1;
     if ((v = getenv("KINESIS_CREATE_STREAM_MS")) && *v &&
-        set_ms(&cfg->create_delay_ms, v, "KINESIS_CREATE_STREAM_MS", err, errlen))
+        set_ms(&cfg->create_delay_ms, v, "KINESIS_CREATE_STREAM_MS", err))
         return -1;
     if ((v = getenv("KINESIS_DELETE_STREAM_MS")) && *v &&
-        set_ms(&cfg->delete_delay_ms, v, "KINESIS_DELETE_STREAM_MS", err, errlen))
+        set_ms(&cfg->delete_delay_ms, v, "KINESIS_DELETE_STREAM_MS", err))
         return -1;
     if ((v = getenv("KINESIS_INITIALIZE_STREAMS")) && *v)
         cfg->initialize_streams = v;
     return 0;
+}
+
+static struct server *running;
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+    stop_signal = sig;
+    if (running)
+        server_stop(running);
 }
 
 int emulator_main(int argc, char **argv)
@@ -155,74 +146,71 @@ int emulator_main(int argc, char **argv)
     };
     static struct emu emu;
     struct emu_config *cfg = &emu.cfg;
-    char err[512];
+    struct kt_err err;
     emu_config_defaults(cfg);
     kt_log_setup("kintape emulator", KT_LOG_INFO);
-    if (emulator_config_from_env(cfg, err, sizeof err) != 0) {
-        fprintf(stderr, "kintape emulator: %s\n", err);
+    if (emulator_config_from_env(cfg, &err) != 0) {
+        fprintf(stderr, "kintape emulator: %s\n", err.msg);
         return 2;
     }
     optind = 1;
     int ch;
-    long v;
-    int64_t ms;
+    long long v;
+    int64_t ms = 0;
     while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        err[0] = '\0';
+        int bad = 0;
         switch (ch) {
         case O_HOST:
             snprintf(cfg->host, sizeof cfg->host, "%s", optarg);
             break;
         case O_PORT:
-            if (parse_long(optarg, 0, 65535, &v))
-                snprintf(err, sizeof err, "--port: '%s' is not a port number (0-65535)", optarg);
+            bad = kt_arg_int("--port", optarg, "a port number", 0, 65535, &v, &err);
             cfg->port = (int)v;
             break;
         case O_ACCOUNT:
-            if (strlen(optarg) != 12 || strspn(optarg, "0123456789") != 12)
-                snprintf(err, sizeof err, "--account: '%s' is not a 12-digit account id", optarg);
-            else
+            if (strlen(optarg) != 12 || strspn(optarg, "0123456789") != 12) {
+                kt_err_set(&err, "--account: '%s' is not a 12-digit account id", optarg);
+                bad = 1;
+            } else {
                 snprintf(cfg->account, sizeof cfg->account, "%s", optarg);
+            }
             break;
         case O_REGION:
             snprintf(cfg->default_region, sizeof cfg->default_region, "%s", optarg);
             break;
         case O_ERRP:
-            set_probability(cfg, optarg, "--error-probability", err, sizeof err);
+            bad = set_probability(cfg, optarg, "--error-probability", &err);
             break;
         case O_LATENCY:
-            if (set_ms(&ms, optarg, "--latency", err, sizeof err) == 0)
-                cfg->latency_ms = (int)ms;
+            bad = set_ms(&ms, optarg, "--latency", &err);
+            cfg->latency_ms = (int)ms;
             break;
         case O_SHARDS:
-            set_shard_limit(cfg, optarg, "--shard-limit", err, sizeof err);
+            bad = set_shard_limit(cfg, optarg, "--shard-limit", &err);
             break;
         case O_INIT:
             cfg->initialize_streams = optarg;
             break;
         case O_CREATE:
-            set_ms(&cfg->create_delay_ms, optarg, "--create-stream-ms", err, sizeof err);
+            bad = set_ms(&cfg->create_delay_ms, optarg, "--create-stream-ms", &err);
             break;
         case O_DELETE:
-            set_ms(&cfg->delete_delay_ms, optarg, "--delete-stream-ms", err, sizeof err);
+            bad = set_ms(&cfg->delete_delay_ms, optarg, "--delete-stream-ms", &err);
             break;
         case O_WORKERS:
-            if (parse_long(optarg, 1, 256, &v))
-                snprintf(err, sizeof err, "--workers: '%s' is not a number of threads (1-256)", optarg);
+            bad = kt_arg_int("--workers", optarg, "a number of threads", 1, 256, &v, &err);
             cfg->workers = (int)v;
             break;
         case O_MAXBODY:
-            if (parse_long(optarg, 1024, 1L << 30, &v))
-                snprintf(err, sizeof err, "--max-body: '%s' is not a size in bytes (1024-1073741824)", optarg);
+            bad = kt_arg_int("--max-body", optarg, "a size in bytes", 1024, 1LL << 30, &v, &err);
             cfg->max_body = (size_t)v;
             break;
         case O_IDLE:
-            if (parse_long(optarg, 1, 86400, &v))
-                snprintf(err, sizeof err, "--idle-timeout: '%s' is not a number of seconds (1-86400)", optarg);
+            bad = kt_arg_int("--idle-timeout", optarg, "a number of seconds", 1, 86400, &v, &err);
             cfg->idle_timeout_s = (int)v;
             break;
         case O_MAXCONN:
-            if (parse_long(optarg, 1, 1000000, &v))
-                snprintf(err, sizeof err, "--max-connections: '%s' is not a count (1-1000000)", optarg);
+            bad = kt_arg_int("--max-connections", optarg, "a count", 1, 1000000, &v, &err);
             cfg->max_connections = (int)v;
             break;
         case O_QUIET:
@@ -238,8 +226,8 @@ int emulator_main(int argc, char **argv)
             fputs(usage, stderr);
             return 2;
         }
-        if (err[0]) {
-            fprintf(stderr, "kintape emulator: %s\n", err);
+        if (bad) {
+            fprintf(stderr, "kintape emulator: %s\n", err.msg);
             return 2;
         }
     }
@@ -254,13 +242,33 @@ int emulator_main(int argc, char **argv)
     store_init(&emu.store);
     emu.started_ms = kt_now_ms();
     emu.version = kt_version();
-    if (cfg->initialize_streams &&
-        api_initialize_streams(&emu, cfg->initialize_streams, err, sizeof err) != 0) {
-        fprintf(stderr, "kintape emulator: --initialize-streams / KINESIS_INITIALIZE_STREAMS: %s\n", err);
+    if (cfg->initialize_streams && api_initialize_streams(&emu, cfg->initialize_streams, &err) != 0) {
+        fprintf(stderr, "kintape emulator: --initialize-streams / KINESIS_INITIALIZE_STREAMS: %s\n", err.msg);
         store_free(&emu.store);
         return 2;
     }
-    int rc = server_run(&emu);
+    struct server *s = server_new(&emu, &err);
+    if (!s) {
+        fprintf(stderr, "kintape emulator: %s\n", err.msg);
+        store_free(&emu.store);
+        return 1;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    running = s;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    printf("kintape emulator listening on http://%s (%d workers)\n", server_address(s), server_workers(s));
+    fflush(stdout);
+    server_run(s);
+    if (stop_signal)
+        kt_log(KT_LOG_INFO, "%s received, shutting down", stop_signal == SIGINT ? "SIGINT" : "SIGTERM");
+    running = NULL;
+    server_free(s);
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
     store_free(&emu.store);
-    return rc;
+    return 0;
 }

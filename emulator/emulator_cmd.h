@@ -5,7 +5,8 @@
 #ifndef KT_EMULATOR_CMD_H
 #define KT_EMULATOR_CMD_H
 
-#include "api.h"
+#include "emu.h"
+#include "errbuf.h"
 
 /* Runs `kintape emulator ARGS`; returns the exit status. */
 int emulator_main(int argc, char **argv);
@@ -14,6 +15,6 @@ int emulator_main(int argc, char **argv);
  * Reads the KINESIS_* environment into cfg. Returns 0, or -1 with a message
  * naming the variable in err.
  */
-int emulator_config_from_env(struct emu_config *cfg, char *err, size_t errlen);
+int emulator_config_from_env(struct emu_config *cfg, struct kt_err *err);
 
 #endif

@@ -7,7 +7,7 @@
  * directly. Each stream carries one request:
  *
  *   HEADERS (:method, :path, x-amz-target, ...) [DATA ...] END_STREAM
- *     → worker_serve → HEADERS (:status, ...) DATA END_STREAM
+ *     → route_serve → HEADERS (:status, ...) DATA END_STREAM
  *
  * Streams are independent, so a response held for KINESIS_LATENCY delays
  * only its own stream. Bodies are capped per stream (--max-body, answered
@@ -18,9 +18,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conn.h"
+#include "http2.h"
 #include "log.h"
 #include "mem.h"
+#include "route.h"
 
 #define H2_MAX_STREAMS 128
 #define H2_WINDOW (16 << 20)
@@ -40,6 +41,7 @@ struct h2_stream {
     struct kbuf resp;          /* response body, read by the data provider */
     size_t resp_off;
     int status;
+    const char *content_type;
     struct event *timer;       /* a response held for KINESIS_LATENCY */
 };
 
@@ -109,7 +111,7 @@ static void submit(struct h2_stream *st)
 #define NV(n, v) {(uint8_t *)(n), (uint8_t *)(v), sizeof(n) - 1, strlen(v), NGHTTP2_NV_FLAG_NONE}
     nghttp2_nv nva[] = {
         NV(":status", status),
-        NV("content-type", "application/x-amz-json-1.1"),
+        NV("content-type", st->content_type),
         NV("content-length", length),
         NV("x-amzn-requestid", rid),
         NV("date", date),
@@ -141,9 +143,11 @@ static void answer(struct h2_stream *st)
                      w->emu->cfg.max_body);
         else
             snprintf(msg, sizeof msg, "A request header value is longer than %d bytes", MAX_HEADER_VALUE);
-        st->status = st->reject;
-        error_json(&st->resp, st->reject == 413 ? "RequestEntityTooLargeException"
-                                                : "RequestHeaderFieldsTooLargeException", msg);
+        route_error(&resp, st->reject,
+                    st->reject == 413 ? "RequestEntityTooLargeException" : "RequestHeaderFieldsTooLargeException",
+                    msg);
+        st->status = resp.status;
+        st->content_type = resp.content_type;
         submit(st);
         return;
     }
@@ -160,8 +164,9 @@ static void answer(struct h2_stream *st)
         req.hval[i] = st->have[i] ? st->hval[i].p : NULL;
         req.hlen[i] = st->hval[i].len;
     }
-    worker_serve(w, &req, &resp);
+    route_serve(w, &req, &resp);
     st->status = resp.status;
+    st->content_type = resp.content_type;
     if (resp.delay_ms > 0) {
         st->timer = evtimer_new(w->base, held_cb, st);
         struct timeval tv = {resp.delay_ms / 1000, (resp.delay_ms % 1000) * 1000};
@@ -267,7 +272,7 @@ static int on_stream_close(nghttp2_session *ng, int32_t id, uint32_t error_code,
     return 0;
 }
 
-int h2_start(struct conn *c)
+static int h2_start(struct conn *c)
 {
     nghttp2_session_callbacks *cb;
     nghttp2_session_callbacks_new(&cb);
@@ -278,7 +283,7 @@ int h2_start(struct conn *c)
     nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_stream_close);
     struct h2_session *s = xcalloc(1, sizeof *s);
     s->c = c;
-    c->h2 = s;
+    c->pstate = s;
     int rc = nghttp2_session_server_new(&s->ng, cb, s);
     nghttp2_session_callbacks_del(cb);
     if (rc != 0) {
@@ -294,9 +299,9 @@ int h2_start(struct conn *c)
     return pump(s);
 }
 
-int h2_feed(struct conn *c, const char *data, size_t n)
+static int h2_feed(struct conn *c, const char *data, size_t n)
 {
-    struct h2_session *s = c->h2;
+    struct h2_session *s = c->pstate;
     ssize_t rc = nghttp2_session_mem_recv(s->ng, (const uint8_t *)data, n);
     if (rc < 0) {
         kt_log(KT_LOG_DEBUG, "HTTP/2 protocol error after byte %llu: %s", (unsigned long long)c->fed,
@@ -313,14 +318,28 @@ int h2_feed(struct conn *c, const char *data, size_t n)
     return 0;
 }
 
-void h2_free(struct conn *c)
+static void h2_free(struct conn *c)
 {
-    struct h2_session *s = c->h2;
+    struct h2_session *s = c->pstate;
     if (!s)
         return;
     nghttp2_session_del(s->ng);
     while (s->streams)
         stream_free(s->streams);
     free(s);
-    c->h2 = NULL;
+    c->pstate = NULL;
 }
+
+/* Streams hold their own answers (held_cb): nothing waits on the connection. */
+static void h2_resume(struct conn *c)
+{
+    (void)c;
+}
+
+const struct conn_proto proto_http2 = {
+    .name = "HTTP/2",
+    .start = h2_start,
+    .feed = h2_feed,
+    .resume = h2_resume,
+    .free = h2_free,
+};

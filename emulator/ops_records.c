@@ -3,20 +3,18 @@
  * PutRecords, GetShardIterator, GetRecords.
  *
  * Follows the Amazon Kinesis Data Streams API Reference for each action.
- * These are the hot paths of a load test: responses are written as text
- * straight into the output buffer, and a request's records are validated in
- * full before any is stored, so a rejected request stores nothing.
+ * These are the hot paths of a load test. A request's records are read and
+ * validated in full before any is stored, so a rejected request stores
+ * nothing.
  */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
-#include "api.h"
-#include "b64.h"
 #include "iterator.h"
-#include "jsonw.h"
 #include "ktime.h"
 #include "mem.h"
+#include "ops.h"
 #include "seqnum.h"
 
 #define PUT_RECORDS_MAX_BYTES ((size_t)5 << 20)
@@ -39,8 +37,7 @@ static void record_where(char *out, size_t cap, size_t pos)
 
 /* A record as read from the request, checked but not yet stored. */
 struct in_record {
-    const char *data64;
-    size_t data64_len;
+    const struct in_val *data;
     size_t data_len;
     const char *key;
     size_t key_len;
@@ -48,35 +45,24 @@ struct in_record {
     size_t data_off;   /* decoded data, in the thread's scratch buffer */
 };
 
-static size_t decoded_len(const char *s, size_t n)
-{
-    size_t pad = 0;
-    while (pad < 2 && n > pad && s[n - 1 - pad] == '=')
-        pad++;
-    size_t rem = (n - pad) % 4;
-    return (n - pad) / 4 * 3 + (rem ? rem - 1 : 0);
-}
-
 /*
  * Reads and checks one record's Data, PartitionKey and ExplicitHashKey.
  * `pos` is the record's 1-based position in PutRecords (0 for PutRecord),
  * used to name it in messages. Returns 0, or -1 after op_fail.
  */
-static int read_record(struct op_call *c, const struct jnode *obj, const struct stream *s, size_t pos,
+static int read_record(struct op_call *c, const struct in_val *obj, const struct stream *s, size_t pos,
                        struct in_record *r)
 {
     char where[48];
-    const struct jdoc *doc = c->doc;
-    const struct jnode *d = jget(doc, obj, "Data");
-    const struct jnode *k = jget(doc, obj, "PartitionKey");
-    const struct jnode *h = jget(doc, obj, "ExplicitHashKey");
-    r->data64 = jstr(doc, d);
-    r->data64_len = d->len;
-    r->data_len = decoded_len(r->data64, r->data64_len);
-    r->key = jstr(doc, k);
-    r->key_len = k->len;
+    const struct reqin *in = c->in;
+    r->data = in_get(in, obj, "Data");
+    r->data_len = in_blob_len(in, r->data);
+    r->key = op_member_str(c, obj, "PartitionKey", &r->key_len);
+    size_t hl;
+    const char *hs = op_member_str(c, obj, "ExplicitHashKey", &hl);
     size_t max = (size_t)s->max_record_kib * 1024;
-    record_where(where, sizeof where, pos);
+    if (r->data_len > max || r->data_len + r->key_len > max)
+        record_where(where, sizeof where, pos); /* only messages need it */
     if (r->data_len > max)
         return op_fail(c, 400, "ValidationException",
                        "1 validation error detected: Value at '%sdata' failed to satisfy constraint: Member "
@@ -86,9 +72,8 @@ static int read_record(struct op_call *c, const struct jnode *obj, const struct 
         return op_invalid(c, "Record size (data plus partition key) of %zu bytes at '%sdata' exceeds the "
                              "maximum record size of %zu bytes of stream %s.",
                           r->data_len + r->key_len, where, max, s->name);
-    if (h && h->type == J_STR) {
-        const char *hs = jstr(doc, h);
-        if (hk_parse(hs, h->len, &r->hash) != 0)
+    if (hs) {
+        if (hk_parse(hs, hl, &r->hash) != 0)
             return op_invalid(c, "Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, 2^128-1]. "
                                  "Specified value was %s",
                               hs);
@@ -104,10 +89,10 @@ static int read_record(struct op_call *c, const struct jnode *obj, const struct 
  */
 static int decode_data(struct op_call *c, struct in_record *r, size_t pos)
 {
-    struct kbuf *sc = &c->ctx->scratch;
+    struct kbuf *sc = c->scratch;
     size_t bad = 0, len = 0;
-    kbuf_reserve(sc, b64_decoded_max(r->data64_len));
-    if (b64_decode((uint8_t *)sc->p + sc->len, r->data64, r->data64_len, &len, &bad) != 0) {
+    kbuf_reserve(sc, in_blob_room(c->in, r->data));
+    if (in_blob(c->in, r->data, (uint8_t *)sc->p + sc->len, &len, &bad) != 0) {
         char where[48];
         record_where(where, sizeof where, pos);
         return op_fail(c, 400, "SerializationException",
@@ -122,17 +107,14 @@ static int decode_data(struct op_call *c, struct in_record *r, size_t pos)
 static uint64_t store_record(struct op_call *c, struct stream *s, struct shard *sh, const struct in_record *r)
 {
     int64_t ts;
-    const uint8_t *data = (const uint8_t *)c->ctx->scratch.p + r->data_off;
-    pthread_mutex_lock(&sh->mu);
-    uint64_t idx = shard_append(sh, r->key, r->key_len, data, r->data_len, c->now_ms, retention_ms(s), &ts);
-    pthread_mutex_unlock(&sh->mu);
-    return idx;
+    const uint8_t *data = (const uint8_t *)c->scratch->p + r->data_off;
+    return reclog_append(sh->log, r->key, r->key_len, data, r->data_len, c->now_ms, retention_ms(s), &ts);
 }
 
 static int throttle(struct op_call *c)
 {
     double p = c->emu->cfg.error_probability;
-    return p > 0 && api_random(c->ctx) < p;
+    return p > 0 && op_random(c) < p;
 }
 
 /* -------------------------------------------------------------- PutRecord */
@@ -143,12 +125,12 @@ int op_put_record(struct op_call *c)
     if (!s)
         return -1;
     struct in_record r;
-    if (read_record(c, c->in, s, 0, &r) != 0)
+    if (read_record(c, c->root, s, 0, &r) != 0)
         return -1;
     struct shard *sh = stream_shard_for(s, r.hash);
     char sid[SHARD_ID_MAX];
     shard_id_format(sid, sh->index);
-    kbuf_reset(&c->ctx->scratch);
+    kbuf_reset(c->scratch);
     if (decode_data(c, &r, 0) != 0)
         return -1;
     if (throttle(c))
@@ -158,85 +140,79 @@ int op_put_record(struct op_call *c)
     uint64_t idx = store_record(c, s, sh, &r);
     char seq[SEQ_LEN + 1];
     seq_format(seq, s->epoch, sh->index, idx);
-    kbuf_appendf(c->out, "{\"ShardId\":\"%s\",\"SequenceNumber\":\"%s\",\"EncryptionType\":\"NONE\"}", sid, seq);
+    struct rw *w = c->w;
+    rw_map(w);
+    rw_kascii(w, "ShardId", sid);
+    rw_kascii(w, "SequenceNumber", seq);
+    rw_kascii(w, "EncryptionType", "NONE");
+    rw_end(w);
     return 0;
 }
 
 /* ------------------------------------------------------------- PutRecords */
-
-/* {"SequenceNumber":"...","ShardId":"shardId-000000000001"}, without printf: this runs per record. */
-static void append_result(struct kbuf *b, const struct stream *s, const struct shard *sh, uint64_t idx)
-{
-    static const char a[] = "{\"SequenceNumber\":\"";
-    static const char m[] = "\",\"ShardId\":\"shardId-";
-    kbuf_reserve(b, sizeof a + SEQ_LEN + sizeof m + 12 + 2);
-    char *p = b->p + b->len;
-    memcpy(p, a, sizeof a - 1);
-    p += sizeof a - 1;
-    seq_format(p, s->epoch, sh->index, idx);
-    p += SEQ_LEN;
-    memcpy(p, m, sizeof m - 1);
-    p += sizeof m - 1;
-    uint32_t v = sh->index;
-    for (int i = 11; i >= 0; i--, v /= 10)
-        p[i] = (char)('0' + v % 10);
-    p += 12;
-    *p++ = '"';
-    *p++ = '}';
-    *p = '\0';
-    b->len = (size_t)(p - b->p);
-}
 
 int op_put_records(struct op_call *c)
 {
     struct stream *s = op_stream(c, 1);
     if (!s)
         return -1;
-    const struct jnode *list = op_get(c, "Records");
-    size_t n = list->len;
+    const struct reqin *in = c->in;
+    const struct in_val *list = op_get(c, "Records");
+    size_t n = in_count(in, list);
     struct in_record recs[500];
     size_t total = 0;
     size_t room = 0;
-    const struct jnode *e = jfirst(c->doc, list);
-    for (size_t i = 0; i < n; i++, e = jnext(c->doc, list, e)) {
+    const struct in_val *e = in_first(in, list);
+    for (size_t i = 0; i < n; i++, e = in_next(in, list, e)) {
         if (read_record(c, e, s, i + 1, &recs[i]) != 0)
             return -1;
         total += recs[i].data_len + recs[i].key_len;
-        room += b64_decoded_max(recs[i].data64_len);
+        room += in_blob_room(in, recs[i].data);
     }
     if (total > PUT_RECORDS_MAX_BYTES)
         return op_invalid(c, "Records size exceeds 5 MB limit: the request holds %zu bytes of data and "
                              "partition keys (at most %zu).",
                           total, PUT_RECORDS_MAX_BYTES);
     /* Decode everything before storing anything: a bad record rejects the whole request. */
-    kbuf_reset(&c->ctx->scratch);
-    kbuf_reserve(&c->ctx->scratch, room);
+    kbuf_reset(c->scratch);
+    kbuf_reserve(c->scratch, room);
     for (size_t i = 0; i < n; i++) {
         if (decode_data(c, &recs[i], i + 1) != 0)
             return -1;
     }
 
-    struct kbuf *b = c->out;
-    kbuf_reserve(b, n * 110 + 64);
-    kbuf_puts(b, "{\"Records\":[");
+    struct rw *w = c->w;
+    kbuf_reserve(w->out, n * 110 + 64);
+    rw_map(w);
+    rw_key(w, "Records");
+    rw_list(w);
     unsigned failed = 0;
+    char seq[SEQ_LEN + 1], sid[SHARD_ID_MAX], msg[400];
     for (size_t i = 0; i < n; i++) {
         struct in_record *r = &recs[i];
         struct shard *sh = stream_shard_for(s, r->hash);
-        if (i)
-            kbuf_putc(b, ',');
+        shard_id_format(sid, sh->index);
+        rw_map(w);
         if (throttle(c)) {
             failed++;
-            kbuf_appendf(b,
-                         "{\"ErrorCode\":\"ProvisionedThroughputExceededException\",\"ErrorMessage\":\"Rate "
-                         "exceeded for shard shardId-%012u in stream %s under account %s.\"}",
-                         sh->index, s->name, c->emu->cfg.account);
-            continue;
+            snprintf(msg, sizeof msg, "Rate exceeded for shard %s in stream %s under account %s.", sid, s->name,
+                     c->emu->cfg.account);
+            rw_kstr(w, "ErrorCode", "ProvisionedThroughputExceededException");
+            rw_kstr(w, "ErrorMessage", msg);
+        } else {
+            uint64_t idx = store_record(c, s, sh, r);
+            seq_format(seq, s->epoch, sh->index, idx);
+            rw_key(w, "SequenceNumber");
+            rw_ascii(w, seq, SEQ_LEN);
+            rw_key(w, "ShardId");
+            rw_ascii(w, sid, SHARD_ID_LEN);
         }
-        uint64_t idx = store_record(c, s, sh, r);
-        append_result(b, s, sh, idx);
+        rw_end(w);
     }
-    kbuf_appendf(b, "],\"FailedRecordCount\":%u,\"EncryptionType\":\"NONE\"}", failed);
+    rw_end(w);
+    rw_ki64(w, "FailedRecordCount", failed);
+    rw_kascii(w, "EncryptionType", "NONE");
+    rw_end(w);
     return 0;
 }
 
@@ -259,7 +235,7 @@ int op_get_shard_iterator(struct op_call *c)
     const char *type = op_str(c, "ShardIteratorType", NULL);
     size_t seql = 0;
     const char *seqtext = op_str(c, "StartingSequenceNumber", &seql);
-    const struct jnode *ts = op_get(c, "Timestamp");
+    const struct in_val *ts = op_get(c, "Timestamp");
     int by_seq = strcmp(type, "AT_SEQUENCE_NUMBER") == 0 || strcmp(type, "AFTER_SEQUENCE_NUMBER") == 0;
     int at_ts = strcmp(type, "AT_TIMESTAMP") == 0;
 
@@ -286,38 +262,35 @@ int op_get_shard_iterator(struct op_call *c)
                               (long long)ts_ms, (long long)c->now_ms);
     }
 
+    /* Positions only grow (appends) or move forward (retention), so reading them one by one is safe. */
+    struct reclog_stat rs;
+    reclog_stat(sh->log, &rs);
     uint64_t pos;
-    pthread_mutex_lock(&sh->mu);
-    uint64_t horizon = shard_trim_horizon(sh, c->now_ms, retention_ms(s));
     if (by_seq) {
         uint64_t epoch, index;
         uint32_t seq_shard;
         int ok = seq_parse(seqtext, seql, &epoch, &seq_shard, &index) == 0;
-        if (ok && seq_shard != sh->index) {
-            pthread_mutex_unlock(&sh->mu);
+        if (ok && seq_shard != sh->index)
             return op_invalid(c, "Invalid StartingSequenceNumber. It encodes shardId-%012u, while it was used in a "
                                  "call to a shard with %s",
                               seq_shard, sid);
-        }
-        if (!ok || epoch != s->epoch || index > sh->next) {
-            pthread_mutex_unlock(&sh->mu);
+        if (!ok || epoch != s->epoch || index > rs.next)
             return op_invalid(c, "StartingSequenceNumber %s used in GetShardIterator on shard %s in stream %s under "
                                  "account %s is invalid because it did not come from this stream.",
                               seqtext, sid, s->name, acct);
-        }
         pos = type[0] == 'A' && type[1] == 'F' ? index + 1 : index;
-        if (pos > sh->next)
-            pos = sh->next;
+        if (pos > rs.next)
+            pos = rs.next;
     } else if (strcmp(type, "TRIM_HORIZON") == 0) {
-        pos = horizon;
+        pos = 0;
     } else if (strcmp(type, "LATEST") == 0) {
-        pos = sh->next;
+        pos = rs.next;
     } else {
-        pos = shard_index_at(sh, ts_ms);
+        pos = reclog_index_at(sh->log, ts_ms);
     }
+    uint64_t horizon = reclog_trim_horizon(sh->log, c->now_ms, retention_ms(s));
     if (pos < horizon)
         pos = horizon;
-    pthread_mutex_unlock(&sh->mu);
 
     struct iter_pos ip = {.kind = ITER_SHARD, .epoch = s->epoch, .shard = sh->index, .index = pos,
                           .issued_ms = c->now_ms};
@@ -325,7 +298,9 @@ int op_get_shard_iterator(struct op_call *c)
     snprintf(ip.stream, sizeof ip.stream, "%s", s->name);
     char text[ITER_TEXT_MAX + 1];
     iter_encode(text, &ip);
-    kbuf_appendf(c->out, "{\"ShardIterator\":\"%s\"}", text);
+    rw_map(c->w);
+    rw_kascii(c->w, "ShardIterator", text);
+    rw_end(c->w);
     return 0;
 }
 
@@ -370,46 +345,52 @@ int op_get_records(struct op_call *c)
     op_int(c, "Limit", &limit);
 
     struct shard *sh = &s->shards[ip.shard];
-    struct kbuf *b = c->out;
+    struct rw *w = c->w;
     char seq[SEQ_LEN + 1];
-    kbuf_puts(b, "{\"Records\":[");
-    pthread_mutex_lock(&sh->mu);
-    uint64_t pos = ip.index;
-    uint64_t horizon = shard_trim_horizon(sh, c->now_ms, retention_ms(s));
-    if (pos < horizon)
-        pos = horizon;
-    struct shard_cursor cur;
+    rw_map(w);
+    rw_key(w, "Records");
+    rw_list(w);
+    struct reclog_cursor cur;
     struct rec_view v;
     size_t bytes = 0;
     long long n = 0;
-    shard_cursor_seek(&cur, sh, pos);
-    while (n < limit && shard_cursor_next(&cur, &v)) {
+    uint64_t pos = ip.index;
+    int64_t behind = 0;
+    reclog_seek(sh->log, &cur, pos, c->now_ms, retention_ms(s));
+    while (reclog_peek(&cur, &v)) {
+        if (n >= limit || (n > 0 && bytes + v.dlen + v.klen > GET_RECORDS_MAX_BYTES)) {
+            behind = c->now_ms - v.ts_ms; /* the oldest record not handed over */
+            break;
+        }
+        reclog_skip(&cur);
         if (v.index < pos)
             continue;
-        if (n > 0 && bytes + v.dlen + v.klen > GET_RECORDS_MAX_BYTES)
-            break;
         bytes += v.dlen + v.klen;
-        if (n++)
-            kbuf_putc(b, ',');
+        n++;
         seq_format(seq, s->epoch, sh->index, v.index);
-        kbuf_appendf(b, "{\"SequenceNumber\":\"%s\",\"ApproximateArrivalTimestamp\":", seq);
-        jw_epoch_ms(b, v.ts_ms);
-        kbuf_puts(b, ",\"Data\":");
-        jw_base64(b, v.data, v.dlen);
-        kbuf_puts(b, ",\"PartitionKey\":");
-        jw_str(b, v.key, v.klen);
-        kbuf_putc(b, '}');
+        rw_map(w);
+        rw_key(w, "SequenceNumber");
+        rw_ascii(w, seq, SEQ_LEN);
+        rw_key(w, "ApproximateArrivalTimestamp");
+        rw_timestamp_ms(w, v.ts_ms);
+        rw_key(w, "Data");
+        rw_blob(w, v.data, v.dlen);
+        rw_key(w, "PartitionKey");
+        rw_str(w, v.key, v.klen);
+        rw_end(w);
         pos = v.index + 1;
     }
-    int64_t behind = pos < sh->next ? c->now_ms - shard_ts_of(sh, pos) : 0;
-    pthread_mutex_unlock(&sh->mu);
+    reclog_done(&cur);
     if (behind < 0)
         behind = 0;
+    rw_end(w);
 
     ip.index = pos;
     ip.issued_ms = c->now_ms;
     char next[ITER_TEXT_MAX + 1];
     iter_encode(next, &ip);
-    kbuf_appendf(b, "],\"NextShardIterator\":\"%s\",\"MillisBehindLatest\":%lld}", next, (long long)behind);
+    rw_kascii(w, "NextShardIterator", next);
+    rw_ki64(w, "MillisBehindLatest", behind);
+    rw_end(w);
     return 0;
 }

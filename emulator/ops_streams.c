@@ -11,10 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api.h"
 #include "iterator.h"
-#include "jsonw.h"
 #include "mem.h"
+#include "ops.h"
 #include "schema.h"
 #include "seqnum.h"
 
@@ -23,22 +22,46 @@
 #define MAX_TAGS_PER_STREAM 50
 #define TOKEN_TTL_MS 300000
 
-static void write_shard(struct kbuf *b, const struct stream *s, const struct shard *sh)
+static void write_shard(struct rw *w, const struct stream *s, const struct shard *sh)
 {
     char id[SHARD_ID_MAX], start[HK_TEXT_MAX], end[HK_TEXT_MAX], seq[SEQ_LEN + 1];
     shard_id_format(id, sh->index);
     hk_format(start, sh->start);
     hk_format(end, sh->end);
     seq_format(seq, s->epoch, sh->index, 0);
-    kbuf_appendf(b,
-                 "{\"ShardId\":\"%s\",\"HashKeyRange\":{\"StartingHashKey\":\"%s\",\"EndingHashKey\":\"%s\"},"
-                 "\"SequenceNumberRange\":{\"StartingSequenceNumber\":\"%s\"}}",
-                 id, start, end, seq);
+    rw_map(w);
+    rw_kstr(w, "ShardId", id);
+    rw_key(w, "HashKeyRange");
+    rw_map(w);
+    rw_kstr(w, "StartingHashKey", start);
+    rw_kstr(w, "EndingHashKey", end);
+    rw_end(w);
+    rw_key(w, "SequenceNumberRange");
+    rw_map(w);
+    rw_kstr(w, "StartingSequenceNumber", seq);
+    rw_end(w);
+    rw_end(w);
 }
 
-static void write_mode(struct kbuf *b, const struct stream *s)
+static void write_mode(struct rw *w, const struct stream *s)
 {
-    kbuf_appendf(b, "\"StreamModeDetails\":{\"StreamMode\":\"%s\"}", s->on_demand ? "ON_DEMAND" : "PROVISIONED");
+    rw_key(w, "StreamModeDetails");
+    rw_map(w);
+    rw_kstr(w, "StreamMode", s->on_demand ? "ON_DEMAND" : "PROVISIONED");
+    rw_end(w);
+}
+
+/* "EnhancedMonitoring": [{"ShardLevelMetrics": []}] */
+static void write_monitoring(struct rw *w)
+{
+    rw_key(w, "EnhancedMonitoring");
+    rw_list(w);
+    rw_map(w);
+    rw_key(w, "ShardLevelMetrics");
+    rw_list(w);
+    rw_end(w);
+    rw_end(w);
+    rw_end(w);
 }
 
 static const char *status_of(struct op_call *c, const struct stream *s)
@@ -113,25 +136,40 @@ bad:
     return 0;
 }
 
-/* Applies a Tags map to a stream, within the per-stream tag limit. */
-static int apply_tags(struct op_call *c, struct stream *s, const struct jnode *tags)
+/* Checks the characters of every tag of a Tags map. */
+static int tag_map_valid(struct op_call *c, const struct in_val *tags)
 {
-    const struct jdoc *d = c->doc;
+    const struct reqin *in = c->in;
+    for (const struct in_val *k = in_first(in, tags); k; k = in_next(in, tags, k))
+        if (!tags_valid(c, in_str(in, k, NULL), in_str(in, in_value(in, k), NULL)))
+            return 0;
+    return 1;
+}
+
+/* Applies a Tags map to a stream, within the per-stream tag limit. */
+static int apply_tags(struct op_call *c, struct stream *s, const struct in_val *tags)
+{
+    const struct reqin *in = c->in;
+    if (!tag_map_valid(c, tags))
+        return -1;
     size_t new_keys = 0;
-    for (const struct jnode *k = jfirst(d, tags); k; k = jnext(d, tags, k)) {
-        if (!tags_valid(c, jstr(d, k), jstr(d, k + 1)))
-            return -1;
+    for (const struct in_val *k = in_first(in, tags); k; k = in_next(in, tags, k)) {
+        const char *key = in_str(in, k, NULL);
         int exists = 0;
         for (size_t i = 0; i < s->ntags && !exists; i++)
-            exists = strcmp(s->tags[i].key, jstr(d, k)) == 0;
+            exists = strcmp(s->tags[i].key, key) == 0;
         new_keys += !exists;
     }
     if (s->ntags + new_keys > MAX_TAGS_PER_STREAM)
         return op_invalid(c, "Failed to add tags to stream %s under account %s because a given stream cannot "
                              "have more than %d tags.",
                           s->name, c->emu->cfg.account, MAX_TAGS_PER_STREAM);
-    for (const struct jnode *k = jfirst(d, tags); k; k = jnext(d, tags, k))
-        stream_tag_set(s, jstr(d, k), k->len, jstr(d, k + 1), (k + 1)->len);
+    for (const struct in_val *k = in_first(in, tags); k; k = in_next(in, tags, k)) {
+        size_t kl, vl;
+        const char *key = in_str(in, k, &kl);
+        const char *value = in_str(in, in_value(in, k), &vl);
+        stream_tag_set(s, key, kl, value, vl);
+    }
     return 0;
 }
 
@@ -140,8 +178,8 @@ int op_create_stream(struct op_call *c)
     const char *name = op_str(c, "StreamName", NULL);
     long long shards = 0;
     int has_shards = op_int(c, "ShardCount", &shards);
-    const struct jnode *mode = jget(c->doc, op_get(c, "StreamModeDetails"), "StreamMode");
-    int on_demand = mode && mode->type == J_STR && strcmp(jstr(c->doc, mode), "ON_DEMAND") == 0;
+    const char *mode = op_member_str(c, op_get(c, "StreamModeDetails"), "StreamMode", NULL);
+    int on_demand = mode && strcmp(mode, "ON_DEMAND") == 0;
     if (on_demand && has_shards)
         return op_invalid(c, "ShardCount must not be given for a stream in ON_DEMAND mode.");
     if (!on_demand && !has_shards)
@@ -149,12 +187,11 @@ int op_create_stream(struct op_call *c)
                              "StreamModeDetails {\"StreamMode\": \"ON_DEMAND\"}).");
     if (on_demand)
         shards = c->emu->cfg.on_demand_shards;
-    const struct jnode *tags = op_get(c, "Tags");
-    if (tags && tags->type != J_OBJ)
+    const struct in_val *tags = op_get(c, "Tags");
+    if (tags && in_type(c->in, tags) != IN_MAP)
         tags = NULL;
-    for (const struct jnode *k = jfirst(c->doc, tags); k; k = jnext(c->doc, tags, k))
-        if (!tags_valid(c, jstr(c->doc, k), jstr(c->doc, k + 1)))
-            return -1;
+    if (tags && !tag_map_valid(c, tags))
+        return -1;
     if (op_create_stream_named(c, name, shards, on_demand) != 0)
         return -1;
     struct stream *s = store_find(&c->emu->store, c->region, name, c->now_ms);
@@ -201,24 +238,29 @@ int op_describe_stream(struct op_call *c)
     long long limit = 100;
     op_int(c, "Limit", &limit);
     uint32_t first = stream_shard_after(s, op_str(c, "ExclusiveStartShardId", NULL));
-    struct kbuf *b = c->out;
-    kbuf_puts(b, "{\"StreamDescription\":{\"StreamName\":");
-    jw_cstr(b, s->name);
-    kbuf_puts(b, ",\"StreamARN\":");
-    jw_cstr(b, s->arn);
-    kbuf_appendf(b, ",\"StreamStatus\":\"%s\",", status_of(c, s));
-    write_mode(b, s);
-    kbuf_puts(b, ",\"Shards\":[");
+    struct rw *w = c->w;
+    rw_map(w);
+    rw_key(w, "StreamDescription");
+    rw_map(w);
+    rw_kstr(w, "StreamName", s->name);
+    rw_kstr(w, "StreamARN", s->arn);
+    rw_kstr(w, "StreamStatus", status_of(c, s));
+    write_mode(w, s);
+    rw_key(w, "Shards");
+    rw_list(w);
     uint32_t i = first, n = 0;
-    for (; i < s->nshards && n < limit; i++, n++) {
-        if (n)
-            kbuf_putc(b, ',');
-        write_shard(b, s, &s->shards[i]);
-    }
-    kbuf_appendf(b, "],\"HasMoreShards\":%s,\"RetentionPeriodHours\":%d,\"StreamCreationTimestamp\":",
-                 i < s->nshards ? "true" : "false", s->retention_hours);
-    jw_epoch_ms(b, s->created_ms);
-    kbuf_puts(b, ",\"EnhancedMonitoring\":[{\"ShardLevelMetrics\":[]}],\"EncryptionType\":\"NONE\"}}");
+    for (; i < s->nshards && n < limit; i++, n++)
+        write_shard(w, s, &s->shards[i]);
+    rw_end(w);
+    rw_key(w, "HasMoreShards");
+    rw_bool(w, i < s->nshards);
+    rw_ki64(w, "RetentionPeriodHours", s->retention_hours);
+    rw_key(w, "StreamCreationTimestamp");
+    rw_timestamp_ms(w, s->created_ms);
+    write_monitoring(w);
+    rw_kstr(w, "EncryptionType", "NONE");
+    rw_end(w);
+    rw_end(w);
     return 0;
 }
 
@@ -227,19 +269,25 @@ int op_describe_stream_summary(struct op_call *c)
     struct stream *s = op_stream(c, 0);
     if (!s)
         return -1;
-    struct kbuf *b = c->out;
-    kbuf_puts(b, "{\"StreamDescriptionSummary\":{\"StreamName\":");
-    jw_cstr(b, s->name);
-    kbuf_puts(b, ",\"StreamARN\":");
-    jw_cstr(b, s->arn);
-    kbuf_appendf(b, ",\"StreamId\":\"%s\",\"StreamStatus\":\"%s\",", s->id, status_of(c, s));
-    write_mode(b, s);
-    kbuf_appendf(b, ",\"RetentionPeriodHours\":%d,\"StreamCreationTimestamp\":", s->retention_hours);
-    jw_epoch_ms(b, s->created_ms);
-    kbuf_appendf(b,
-                 ",\"EnhancedMonitoring\":[{\"ShardLevelMetrics\":[]}],\"EncryptionType\":\"NONE\","
-                 "\"OpenShardCount\":%u,\"ConsumerCount\":0,\"MaxRecordSizeInKiB\":%d}}",
-                 s->nshards, s->max_record_kib);
+    struct rw *w = c->w;
+    rw_map(w);
+    rw_key(w, "StreamDescriptionSummary");
+    rw_map(w);
+    rw_kstr(w, "StreamName", s->name);
+    rw_kstr(w, "StreamARN", s->arn);
+    rw_kstr(w, "StreamId", s->id);
+    rw_kstr(w, "StreamStatus", status_of(c, s));
+    write_mode(w, s);
+    rw_ki64(w, "RetentionPeriodHours", s->retention_hours);
+    rw_key(w, "StreamCreationTimestamp");
+    rw_timestamp_ms(w, s->created_ms);
+    write_monitoring(w);
+    rw_kstr(w, "EncryptionType", "NONE");
+    rw_ki64(w, "OpenShardCount", s->nshards);
+    rw_ki64(w, "ConsumerCount", 0);
+    rw_ki64(w, "MaxRecordSizeInKiB", s->max_record_kib);
+    rw_end(w);
+    rw_end(w);
     return 0;
 }
 
@@ -295,38 +343,38 @@ int op_list_streams(struct op_call *c)
     size_t start = i, end = i;
     while (end < l.n && (long long)(end - start) < limit)
         end++;
-    struct kbuf *b = c->out;
-    kbuf_puts(b, "{\"StreamNames\":[");
-    for (i = start; i < end; i++) {
-        if (i > start)
-            kbuf_putc(b, ',');
-        jw_cstr(b, l.v[i]->name);
-    }
-    kbuf_appendf(b, "],\"HasMoreStreams\":%s", end < l.n ? "true" : "false");
+    struct rw *w = c->w;
+    rw_map(w);
+    rw_key(w, "StreamNames");
+    rw_list(w);
+    for (i = start; i < end; i++)
+        rw_cstr(w, l.v[i]->name);
+    rw_end(w);
+    rw_key(w, "HasMoreStreams");
+    rw_bool(w, end < l.n);
     if (end < l.n && end > start) {
         struct iter_pos np = {.kind = ITER_LIST_STREAMS, .issued_ms = c->now_ms};
         snprintf(np.region, sizeof np.region, "%s", c->region);
         snprintf(np.stream, sizeof np.stream, "%s", l.v[end - 1]->name);
         char text[ITER_TEXT_MAX + 1];
         iter_encode(text, &np);
-        kbuf_appendf(b, ",\"NextToken\":\"%s\"", text);
+        rw_kstr(w, "NextToken", text);
     }
-    kbuf_puts(b, ",\"StreamSummaries\":[");
+    rw_key(w, "StreamSummaries");
+    rw_list(w);
     for (i = start; i < end; i++) {
         struct stream *s = l.v[i];
-        if (i > start)
-            kbuf_putc(b, ',');
-        kbuf_puts(b, "{\"StreamName\":");
-        jw_cstr(b, s->name);
-        kbuf_puts(b, ",\"StreamARN\":");
-        jw_cstr(b, s->arn);
-        kbuf_appendf(b, ",\"StreamStatus\":\"%s\",", status_of(c, s));
-        write_mode(b, s);
-        kbuf_puts(b, ",\"StreamCreationTimestamp\":");
-        jw_epoch_ms(b, s->created_ms);
-        kbuf_putc(b, '}');
+        rw_map(w);
+        rw_kstr(w, "StreamName", s->name);
+        rw_kstr(w, "StreamARN", s->arn);
+        rw_kstr(w, "StreamStatus", status_of(c, s));
+        write_mode(w, s);
+        rw_key(w, "StreamCreationTimestamp");
+        rw_timestamp_ms(w, s->created_ms);
+        rw_end(w);
     }
-    kbuf_puts(b, "]}");
+    rw_end(w);
+    rw_end(w);
     free(l.v);
     return 0;
 }
@@ -364,18 +412,16 @@ int op_list_shards(struct op_call *c)
         if (!s)
             return -1;
         const char *after = op_str(c, "ExclusiveStartShardId", NULL);
-        const struct jdoc *d = c->doc;
-        const struct jnode *filter = op_get(c, "ShardFilter");
-        const struct jnode *ft = jget(d, filter, "Type");
-        const struct jnode *fsid = jget(d, filter, "ShardId");
-        const char *ftype = ft && ft->type == J_STR ? jstr(d, ft) : NULL;
+        const struct in_val *filter = op_get(c, "ShardFilter");
+        const char *ftype = op_member_str(c, filter, "Type", NULL);
+        const struct in_val *fsid = filter ? in_get(c->in, filter, "ShardId") : NULL;
         if (ftype && strcmp(ftype, "AFTER_SHARD_ID") == 0) {
-            after = fsid && fsid->type == J_STR ? jstr(d, fsid) : NULL;
+            after = op_member_str(c, filter, "ShardId", NULL);
             if (!after)
                 return op_invalid(c, "ShardFilter of type AFTER_SHARD_ID requires a ShardId.");
         } else if (ftype && (strcmp(ftype, "AT_TIMESTAMP") == 0 || strcmp(ftype, "FROM_TIMESTAMP") == 0)) {
             int64_t ts;
-            const struct jnode *t = jget(d, filter, "Timestamp");
+            const struct in_val *t = in_get(c->in, filter, "Timestamp");
             if (!t)
                 return op_invalid(c, "ShardFilter of type %s requires a Timestamp.", ftype);
             if (op_timestamp_ms(c, t, &ts) != 0)
@@ -386,24 +432,23 @@ int op_list_shards(struct op_call *c)
         }
         first = stream_shard_after(s, after);
     }
-    struct kbuf *b = c->out;
-    kbuf_puts(b, "{\"Shards\":[");
+    struct rw *w = c->w;
+    rw_map(w);
+    rw_key(w, "Shards");
+    rw_list(w);
     uint32_t i = first, n = 0;
-    for (; i < s->nshards && n < limit; i++, n++) {
-        if (n)
-            kbuf_putc(b, ',');
-        write_shard(b, s, &s->shards[i]);
-    }
-    kbuf_putc(b, ']');
+    for (; i < s->nshards && n < limit; i++, n++)
+        write_shard(w, s, &s->shards[i]);
+    rw_end(w);
     if (i < s->nshards) {
         struct iter_pos np = {.kind = ITER_LIST_SHARDS, .epoch = s->epoch, .shard = i, .issued_ms = c->now_ms};
         snprintf(np.region, sizeof np.region, "%s", s->region);
         snprintf(np.stream, sizeof np.stream, "%s", s->name);
         char text[ITER_TEXT_MAX + 1];
         iter_encode(text, &np);
-        kbuf_appendf(b, ",\"NextToken\":\"%s\"", text);
+        rw_kstr(w, "NextToken", text);
     }
-    kbuf_putc(b, '}');
+    rw_end(w);
     return 0;
 }
 
@@ -436,13 +481,16 @@ int op_remove_tags(struct op_call *c)
     struct stream *s = stream_for_update(c);
     if (!s)
         return -1;
-    const struct jdoc *d = c->doc;
-    const struct jnode *keys = op_get(c, "TagKeys");
-    for (const struct jnode *k = jfirst(d, keys); k; k = jnext(d, keys, k))
-        if (!tags_valid(c, jstr(d, k), NULL))
+    const struct reqin *in = c->in;
+    const struct in_val *keys = op_get(c, "TagKeys");
+    for (const struct in_val *k = in_first(in, keys); k; k = in_next(in, keys, k))
+        if (!tags_valid(c, in_str(in, k, NULL), NULL))
             return -1;
-    for (const struct jnode *k = jfirst(d, keys); k; k = jnext(d, keys, k))
-        stream_tag_remove(s, jstr(d, k), k->len);
+    for (const struct in_val *k = in_first(in, keys); k; k = in_next(in, keys, k)) {
+        size_t kl;
+        const char *key = in_str(in, k, &kl);
+        stream_tag_remove(s, key, kl);
+    }
     return 0;
 }
 
@@ -455,18 +503,20 @@ int op_list_tags(struct op_call *c)
     op_int(c, "Limit", &limit);
     size_t i = stream_tag_after(s, op_str(c, "ExclusiveStartTagKey", NULL));
     size_t start = i;
-    struct kbuf *b = c->out;
-    kbuf_puts(b, "{\"Tags\":[");
+    struct rw *w = c->w;
+    rw_map(w);
+    rw_key(w, "Tags");
+    rw_list(w);
     for (; i < s->ntags && (long long)(i - start) < limit; i++) {
-        if (i > start)
-            kbuf_putc(b, ',');
-        kbuf_puts(b, "{\"Key\":");
-        jw_cstr(b, s->tags[i].key);
-        kbuf_puts(b, ",\"Value\":");
-        jw_cstr(b, s->tags[i].value);
-        kbuf_putc(b, '}');
+        rw_map(w);
+        rw_kstr(w, "Key", s->tags[i].key);
+        rw_kstr(w, "Value", s->tags[i].value);
+        rw_end(w);
     }
-    kbuf_appendf(b, "],\"HasMoreTags\":%s}", i < s->ntags ? "true" : "false");
+    rw_end(w);
+    rw_key(w, "HasMoreTags");
+    rw_bool(w, i < s->ntags);
+    rw_end(w);
     return 0;
 }
 
@@ -517,9 +567,12 @@ int op_describe_limits(struct op_call *c)
     store_each(&c->emu->store, c->now_ms, count_region, &rc);
     long limit = c->emu->cfg.shard_limit < 0 ? 1000000 : c->emu->cfg.shard_limit;
     long od_limit = c->emu->cfg.on_demand_stream_limit < 0 ? 1000000 : c->emu->cfg.on_demand_stream_limit;
-    kbuf_appendf(c->out,
-                 "{\"ShardLimit\":%ld,\"OpenShardCount\":%ld,\"OnDemandStreamCount\":%ld,"
-                 "\"OnDemandStreamCountLimit\":%ld}",
-                 limit, rc.shards, rc.on_demand, od_limit);
+    struct rw *w = c->w;
+    rw_map(w);
+    rw_ki64(w, "ShardLimit", limit);
+    rw_ki64(w, "OpenShardCount", rc.shards);
+    rw_ki64(w, "OnDemandStreamCount", rc.on_demand);
+    rw_ki64(w, "OnDemandStreamCountLimit", od_limit);
+    rw_end(w);
     return 0;
 }

@@ -1,6 +1,6 @@
 /*
- * schema.c — Kinesis input shapes (from the API model, Kinesis_20131202) and
- * their two-step validation (see schema.h).
+ * schema.c — the two-step validation of Kinesis input shapes (see schema.h);
+ * the shapes themselves are in schema_shapes.c.
  */
 #include "schema.h"
 
@@ -106,7 +106,7 @@ const char *schema_pattern_text(enum schema_pattern p)
 /* ------------------------------------------------------------ validation */
 
 struct vstate {
-    const struct jdoc *d;
+    const struct reqin *in;
     struct kbuf *msg;
     int count;           /* constraint violations */
     struct kbuf errors;  /* "Value ... ; Value ..." */
@@ -130,27 +130,26 @@ static const char *kind_name(enum schema_kind k)
 }
 
 /* Passed as the value of a violation whose value AWS does not print ("Value at 'x' ..."). */
-static struct jnode novalue_marker;
-#define NOVALUE (&novalue_marker)
+static const char novalue_marker;
+#define NOVALUE ((const struct in_val *)&novalue_marker)
 
-static void violation(struct vstate *vs, const struct jnode *v, const char *fmt, ...)
+static void violation(struct vstate *vs, const struct in_val *v, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-static void violation(struct vstate *vs, const struct jnode *v, const char *fmt, ...)
+static void violation(struct vstate *vs, const struct in_val *v, const char *fmt, ...)
 {
     if (vs->count++)
         kbuf_puts(&vs->errors, "; ");
+    size_t n;
+    const char *text;
     if (!v) {
         kbuf_puts(&vs->errors, "Value null");
     } else if (v == NOVALUE) {
         kbuf_puts(&vs->errors, "Value");
-    } else if (v->type == J_STR) {
+    } else if ((text = in_str(vs->in, v, &n)) != NULL ||
+               (in_type(vs->in, v) == IN_NUM && (text = in_num_text(vs->in, v, &n)) != NULL)) {
         kbuf_puts(&vs->errors, "Value '");
-        kbuf_append(&vs->errors, jstr(vs->d, v), v->len);
-        kbuf_putc(&vs->errors, '\'');
-    } else if (v->type == J_NUM) {
-        kbuf_puts(&vs->errors, "Value '");
-        kbuf_append(&vs->errors, vs->d->text + v->start, v->len);
+        kbuf_append(&vs->errors, text, n);
         kbuf_putc(&vs->errors, '\'');
     } else {
         kbuf_puts(&vs->errors, "Value");
@@ -177,26 +176,28 @@ static size_t path_push(struct vstate *vs, const char *name)
     return old;
 }
 
+/* Appends ".N.member" (N counting from 1); without printf: this runs per list element. */
 static size_t path_push_index(struct vstate *vs, size_t i)
 {
     size_t old = strlen(vs->path);
-    snprintf(vs->path + old, sizeof vs->path - old, ".%zu.member", i + 1);
+    char digits[24];
+    size_t nd = 0;
+    for (size_t v = i + 1; v; v /= 10)
+        digits[nd++] = (char)('0' + v % 10);
+    if (old + nd + 9 >= sizeof vs->path)
+        return old;
+    char *p = vs->path + old;
+    *p++ = '.';
+    while (nd)
+        *p++ = digits[--nd];
+    memcpy(p, ".member", 8);
     return old;
 }
 
-static enum schema_result check_shape(struct vstate *vs, const struct schema_shape *shape, const struct jnode *obj);
+static enum schema_result check_shape(struct vstate *vs, const struct schema_shape *shape,
+                                      const struct in_val *obj);
 
-static int64_t blob_len(const char *s, size_t n)
-{
-    size_t pad = 0;
-    while (pad < 2 && n > pad && s[n - 1 - pad] == '=')
-        pad++;
-    size_t full = (n - pad) / 4 * 3;
-    size_t rem = (n - pad) % 4;
-    return (int64_t)(full + (rem ? rem - 1 : 0));
-}
-
-static void check_length(struct vstate *vs, const struct schema_field *f, const struct jnode *v, int64_t len)
+static void check_length(struct vstate *vs, const struct schema_field *f, const struct in_val *v, int64_t len)
 {
     if (f->min != NL && len < f->min)
         violation(vs, v, "Member must have length greater than or equal to %lld", (long long)f->min);
@@ -213,15 +214,16 @@ static void check_length_noval(struct vstate *vs, const struct schema_field *f, 
         violation(vs, NOVALUE, "Member must have length less than or equal to %lld", (long long)f->max);
 }
 
-static enum schema_result check_value(struct vstate *vs, const struct schema_field *f, const struct jnode *v)
+static enum schema_result check_value(struct vstate *vs, const struct schema_field *f, const struct in_val *v)
 {
-    const struct jdoc *d = vs->d;
+    const struct reqin *in = vs->in;
+    enum in_type t = in_type(in, v);
     switch (f->kind) {
     case SK_STRING: {
-        if (v->type != J_STR)
+        size_t n;
+        const char *s = in_str(in, v, &n);
+        if (!s)
             goto type;
-        const char *s = jstr(d, v);
-        size_t n = v->len;
         check_length(vs, f, v, (int64_t)utf8_utf16_len(s, n));
         if (f->pattern != PAT_NONE && !schema_pattern_ok(f->pattern, s, n))
             violation(vs, v, "Member must satisfy regular expression pattern: %s", schema_pattern_text(f->pattern));
@@ -240,18 +242,20 @@ static enum schema_result check_value(struct vstate *vs, const struct schema_fie
         return SCHEMA_OK;
     }
     case SK_BLOB:
-        if (v->type != J_STR)
+        if (!in_is_blob(in, v))
             goto type;
-        check_length_noval(vs, f, blob_len(jstr(d, v), v->len));
+        check_length_noval(vs, f, (int64_t)in_blob_len(in, v));
         return SCHEMA_OK;
     case SK_INT:
     case SK_LONG: {
         long long x;
-        if (v->type != J_NUM || !v->is_int)
+        if (t != IN_NUM || !in_is_int(in, v))
             goto type;
-        if (jint(d, v, &x) != 0 || (f->kind == SK_INT && (x > INT32_MAX || x < INT32_MIN))) {
+        if (!in_int(in, v, &x) || (f->kind == SK_INT && (x > INT32_MAX || x < INT32_MIN))) {
+            size_t tl;
+            const char *text = in_num_text(in, v, &tl);
             kbuf_appendf(vs->msg, "Numeric value (%.*s) of member '%s' is out of range of %s",
-                         (int)KT_MIN(v->len, 64), d->text + v->start, vs->path, f->kind == SK_INT ? "int" : "long");
+                         (int)KT_MIN(tl, 64), text, vs->path, f->kind == SK_INT ? "int" : "long");
             return SCHEMA_SERIALIZATION;
         }
         if (f->min != NL && x < f->min)
@@ -261,31 +265,31 @@ static enum schema_result check_value(struct vstate *vs, const struct schema_fie
         return SCHEMA_OK;
     }
     case SK_BOOL:
-        if (v->type != J_TRUE && v->type != J_FALSE)
+        if (t != IN_BOOL)
             goto type;
         return SCHEMA_OK;
     case SK_TIMESTAMP:
-        if (v->type != J_NUM && v->type != J_STR)
+        if (t != IN_NUM && t != IN_STR)
             goto type;
         return SCHEMA_OK;
     case SK_STRUCT:
-        if (v->type != J_OBJ)
+        if (t != IN_MAP)
             goto type;
         return check_shape(vs, f->shape, v);
     case SK_LIST: {
-        if (v->type != J_ARR)
+        if (t != IN_LIST)
             goto type;
-        check_length_noval(vs, f, (int64_t)v->len);
+        check_length_noval(vs, f, (int64_t)in_count(in, v));
         size_t i = 0;
-        for (const struct jnode *e = jfirst(d, v); e; e = jnext(d, v, e), i++) {
+        for (const struct in_val *e = in_first(in, v); e; e = in_next(in, v, e), i++) {
             size_t old = path_push_index(vs, i);
             enum schema_result r = SCHEMA_OK;
-            if (e->type == J_NULL) {
+            if (in_type(in, e) == IN_NULL) {
                 violation(vs, NULL, "Member must not be null");
             } else if (f->shape) {
-                if (e->type != J_OBJ) {
+                if (in_type(in, e) != IN_MAP) {
                     kbuf_appendf(vs->msg, "Expected an object at '%s' but found %s", vs->path,
-                                 jtype_name((enum jtype)e->type));
+                                 in_type_name(in, e));
                     r = SCHEMA_SERIALIZATION;
                 } else {
                     r = check_shape(vs, f->shape, e);
@@ -300,23 +304,26 @@ static enum schema_result check_value(struct vstate *vs, const struct schema_fie
         return SCHEMA_OK;
     }
     case SK_MAP: {
-        if (v->type != J_OBJ)
+        if (t != IN_MAP)
             goto type;
-        check_length_noval(vs, f, (int64_t)v->len);
-        for (const struct jnode *k = jfirst(d, v); k; k = jnext(d, v, k)) {
-            const struct jnode *e = k + 1;
-            int64_t ku = (int64_t)utf8_utf16_len(jstr(d, k), k->len);
+        check_length_noval(vs, f, (int64_t)in_count(in, v));
+        for (const struct in_val *k = in_first(in, v); k; k = in_next(in, v, k)) {
+            const struct in_val *e = in_value(in, k);
+            size_t kl, el;
+            const char *ks = in_str(in, k, &kl);
+            const char *es = in_str(in, e, &el);
+            int64_t ku = (int64_t)utf8_utf16_len(ks, kl);
             if ((f->elem->min != NL && ku < f->elem->min) || (f->elem->max != NL && ku > f->elem->max))
                 violation(vs, NOVALUE,
                           "Map keys must satisfy constraint: [Member must have length less than or "
                           "equal to %lld, Member must have length greater than or equal to %lld]",
                           (long long)f->elem->max, (long long)f->elem->min);
-            if (e->type != J_STR) {
-                kbuf_appendf(vs->msg, "Expected a string for the value of '%s' in '%s' but found %s", jstr(d, k),
-                             vs->path, jtype_name((enum jtype)e->type));
+            if (!es) {
+                kbuf_appendf(vs->msg, "Expected a string for the value of '%s' in '%s' but found %s", ks,
+                             vs->path, in_type_name(in, e));
                 return SCHEMA_SERIALIZATION;
             }
-            int64_t vu = (int64_t)utf8_utf16_len(jstr(d, e), e->len);
+            int64_t vu = (int64_t)utf8_utf16_len(es, el);
             if ((f->value->min != NL && vu < f->value->min) || (f->value->max != NL && vu > f->value->max))
                 violation(vs, NOVALUE,
                           "Map value must satisfy constraint: [Member must have length less than or "
@@ -329,18 +336,19 @@ static enum schema_result check_value(struct vstate *vs, const struct schema_fie
     return SCHEMA_OK;
 type:
     kbuf_appendf(vs->msg, "Expected %s for member '%s' but found %s", kind_name(f->kind), vs->path,
-                 jtype_name((enum jtype)v->type));
+                 in_type_name(in, v));
     return SCHEMA_SERIALIZATION;
 }
 
-static enum schema_result check_shape(struct vstate *vs, const struct schema_shape *shape, const struct jnode *obj)
+static enum schema_result check_shape(struct vstate *vs, const struct schema_shape *shape,
+                                      const struct in_val *obj)
 {
     for (size_t i = 0; i < shape->n; i++) {
         const struct schema_field *f = &shape->fields[i];
-        const struct jnode *v = jget(vs->d, obj, f->name);
+        const struct in_val *v = in_get(vs->in, obj, f->name);
         size_t old = path_push(vs, f->name);
         enum schema_result r = SCHEMA_OK;
-        if (!v || v->type == J_NULL) {
+        if (!v || in_type(vs->in, v) == IN_NULL) {
             if (f->required)
                 violation(vs, NULL, "Member must not be null");
         } else {
@@ -353,10 +361,10 @@ static enum schema_result check_shape(struct vstate *vs, const struct schema_sha
     return SCHEMA_OK;
 }
 
-enum schema_result schema_check(const struct schema_shape *shape, const struct jdoc *d, const struct jnode *obj,
+enum schema_result schema_check(const struct schema_shape *shape, const struct reqin *in, const struct in_val *obj,
                                 struct kbuf *msg)
 {
-    struct vstate vs = {.d = d, .msg = msg, .count = 0, .errors = KBUF_INIT, .path = ""};
+    struct vstate vs = {.in = in, .msg = msg, .count = 0, .errors = KBUF_INIT, .path = ""};
     enum schema_result r = check_shape(&vs, shape, obj);
     if (r == SCHEMA_OK && vs.count) {
         kbuf_appendf(msg, "%d validation error%s detected: %s", vs.count, vs.count == 1 ? "" : "s",
@@ -367,179 +375,3 @@ enum schema_result schema_check(const struct schema_shape *shape, const struct j
     return r;
 }
 
-/* ---------------------------------------------------------------- shapes */
-
-#define STR(n, req, lo, hi, pat) {n, SK_STRING, req, lo, hi, pat, NULL, NULL, NULL, NULL}
-#define INT(n, req, lo, hi) {n, SK_INT, req, lo, hi, PAT_NONE, NULL, NULL, NULL, NULL}
-#define BOOL(n) {n, SK_BOOL, 0, NL, NL, PAT_NONE, NULL, NULL, NULL, NULL}
-#define TS(n) {n, SK_TIMESTAMP, 0, NL, NL, PAT_NONE, NULL, NULL, NULL, NULL}
-#define ENUM(n, req, set) {n, SK_STRING, req, NL, NL, PAT_NONE, set, NULL, NULL, NULL}
-#define SHAPE(a) {a, sizeof(a) / sizeof((a)[0])}
-
-#define F_STREAM_NAME(req) STR("StreamName", req, 1, 128, PAT_NAME)
-#define F_STREAM_ARN STR("StreamARN", 0, 1, 2048, PAT_STREAM_ARN)
-#define F_STREAM_ID STR("StreamId", 0, 1, 24, PAT_STREAM_ID)
-
-static const char *const stream_modes[] = {"PROVISIONED", "ON_DEMAND", NULL};
-static const char *const iterator_types[] = {"AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER",
-                                             "TRIM_HORIZON", "LATEST", "AT_TIMESTAMP", NULL};
-static const char *const shard_filter_types[] = {"AFTER_SHARD_ID", "AT_TRIM_HORIZON",
-                                                 "FROM_TRIM_HORIZON", "AT_LATEST",
-                                                 "AT_TIMESTAMP", "FROM_TIMESTAMP", NULL};
-
-static const struct schema_field tag_key = STR("TagKey", 0, 1, 128, PAT_NONE);
-static const struct schema_field tag_value = STR("TagValue", 0, 0, 256, PAT_NONE);
-#define F_TAGS(req) {"Tags", SK_MAP, req, 1, 200, PAT_NONE, NULL, NULL, &tag_key, &tag_value}
-
-static const struct schema_field stream_mode_details_f[] = {
-    ENUM("StreamMode", 1, stream_modes),
-};
-static const struct schema_shape stream_mode_details = SHAPE(stream_mode_details_f);
-
-static const struct schema_field create_stream_f[] = {
-    F_STREAM_NAME(1),
-    INT("ShardCount", 0, 1, NL),
-    {"StreamModeDetails", SK_STRUCT, 0, NL, NL, PAT_NONE, NULL, &stream_mode_details, NULL, NULL},
-    F_TAGS(0),
-    INT("WarmThroughputMiBps", 0, 0, NL),
-    INT("MaxRecordSizeInKiB", 0, 1024, 10240),
-};
-const struct schema_shape shape_CreateStream = SHAPE(create_stream_f);
-
-static const struct schema_field delete_stream_f[] = {
-    F_STREAM_NAME(0),
-    BOOL("EnforceConsumerDeletion"),
-    F_STREAM_ARN,
-    F_STREAM_ID,
-};
-const struct schema_shape shape_DeleteStream = SHAPE(delete_stream_f);
-
-static const struct schema_field describe_stream_f[] = {
-    F_STREAM_NAME(0),
-    INT("Limit", 0, 1, 10000),
-    STR("ExclusiveStartShardId", 0, 1, 128, PAT_NAME),
-    F_STREAM_ARN,
-    F_STREAM_ID,
-};
-const struct schema_shape shape_DescribeStream = SHAPE(describe_stream_f);
-
-static const struct schema_field stream_only_f[] = {
-    F_STREAM_NAME(0),
-    F_STREAM_ARN,
-    F_STREAM_ID,
-};
-const struct schema_shape shape_DescribeStreamSummary = SHAPE(stream_only_f);
-
-static const struct schema_field list_streams_f[] = {
-    INT("Limit", 0, 1, 10000),
-    STR("ExclusiveStartStreamName", 0, 1, 128, PAT_NAME),
-    STR("NextToken", 0, 1, 1048576, PAT_NONE),
-};
-const struct schema_shape shape_ListStreams = SHAPE(list_streams_f);
-
-static const struct schema_field shard_filter_f[] = {
-    ENUM("Type", 1, shard_filter_types),
-    STR("ShardId", 0, 1, 128, PAT_NAME),
-    TS("Timestamp"),
-};
-static const struct schema_shape shard_filter = SHAPE(shard_filter_f);
-
-static const struct schema_field list_shards_f[] = {
-    F_STREAM_NAME(0),
-    STR("NextToken", 0, 1, 1048576, PAT_NONE),
-    STR("ExclusiveStartShardId", 0, 1, 128, PAT_NAME),
-    INT("MaxResults", 0, 1, 10000),
-    TS("StreamCreationTimestamp"),
-    {"ShardFilter", SK_STRUCT, 0, NL, NL, PAT_NONE, NULL, &shard_filter, NULL, NULL},
-    F_STREAM_ARN,
-    F_STREAM_ID,
-};
-const struct schema_shape shape_ListShards = SHAPE(list_shards_f);
-
-#define F_DATA {"Data", SK_BLOB, 1, 0, 10485760, PAT_NONE, NULL, NULL, NULL, NULL}
-#define F_PARTITION_KEY STR("PartitionKey", 1, 1, 256, PAT_NONE)
-#define F_HASH_KEY STR("ExplicitHashKey", 0, NL, NL, PAT_HASH_KEY)
-
-static const struct schema_field put_record_f[] = {
-    F_STREAM_NAME(0),
-    F_DATA,
-    F_PARTITION_KEY,
-    F_HASH_KEY,
-    STR("SequenceNumberForOrdering", 0, NL, NL, PAT_SEQUENCE),
-    F_STREAM_ARN,
-    F_STREAM_ID,
-};
-const struct schema_shape shape_PutRecord = SHAPE(put_record_f);
-
-static const struct schema_field put_records_entry_f[] = {
-    F_DATA,
-    F_HASH_KEY,
-    F_PARTITION_KEY,
-};
-static const struct schema_shape put_records_entry = SHAPE(put_records_entry_f);
-
-static const struct schema_field put_records_f[] = {
-    {"Records", SK_LIST, 1, 1, 500, PAT_NONE, NULL, &put_records_entry, NULL, NULL},
-    F_STREAM_NAME(0),
-    F_STREAM_ARN,
-    F_STREAM_ID,
-};
-const struct schema_shape shape_PutRecords = SHAPE(put_records_f);
-
-static const struct schema_field get_shard_iterator_f[] = {
-    F_STREAM_NAME(0),
-    STR("ShardId", 1, 1, 128, PAT_NAME),
-    ENUM("ShardIteratorType", 1, iterator_types),
-    STR("StartingSequenceNumber", 0, NL, NL, PAT_SEQUENCE),
-    TS("Timestamp"),
-    F_STREAM_ARN,
-    F_STREAM_ID,
-};
-const struct schema_shape shape_GetShardIterator = SHAPE(get_shard_iterator_f);
-
-static const struct schema_field get_records_f[] = {
-    STR("ShardIterator", 1, 1, 512, PAT_NONE),
-    INT("Limit", 0, 1, 10000),
-    F_STREAM_ARN,
-    F_STREAM_ID,
-};
-const struct schema_shape shape_GetRecords = SHAPE(get_records_f);
-
-static const struct schema_field add_tags_f[] = {
-    F_STREAM_NAME(0),
-    F_TAGS(1),
-    F_STREAM_ARN,
-    F_STREAM_ID,
-};
-const struct schema_shape shape_AddTagsToStream = SHAPE(add_tags_f);
-
-static const struct schema_field remove_tags_f[] = {
-    F_STREAM_NAME(0),
-    {"TagKeys", SK_LIST, 1, 1, 50, PAT_NONE, NULL, NULL, &tag_key, NULL},
-    F_STREAM_ARN,
-    F_STREAM_ID,
-};
-const struct schema_shape shape_RemoveTagsFromStream = SHAPE(remove_tags_f);
-
-static const struct schema_field list_tags_f[] = {
-    F_STREAM_NAME(0),
-    STR("ExclusiveStartTagKey", 0, 1, 128, PAT_NONE),
-    INT("Limit", 0, 1, 50),
-    F_STREAM_ARN,
-    F_STREAM_ID,
-};
-const struct schema_shape shape_ListTagsForStream = SHAPE(list_tags_f);
-
-static const struct schema_field retention_f[] = {
-    F_STREAM_NAME(0),
-    INT("RetentionPeriodHours", 1, NL, NL),
-    F_STREAM_ARN,
-    F_STREAM_ID,
-};
-const struct schema_shape shape_IncreaseStreamRetentionPeriod = SHAPE(retention_f);
-const struct schema_shape shape_DecreaseStreamRetentionPeriod = SHAPE(retention_f);
-
-static const struct schema_field no_members_f[] = {
-    {NULL, SK_STRING, 0, NL, NL, PAT_NONE, NULL, NULL, NULL, NULL},
-};
-const struct schema_shape shape_DescribeLimits = {no_members_f, 0};

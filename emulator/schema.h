@@ -5,7 +5,7 @@
  * (Kinesis_20131202, botocore's service-2.json). Validation happens in two
  * steps, as AWS does it:
  *
- *  1. types: a member of the wrong JSON type is a SerializationException;
+ *  1. types: a member of the wrong type is a SerializationException;
  *  2. constraints: missing required members, lengths, ranges, patterns and
  *     enums are collected into one ValidationException whose message uses
  *     AWS's wording, e.g.
@@ -21,7 +21,7 @@
 #include <stdint.h>
 
 #include "buf.h"
-#include "jread.h"
+#include "reqin.h"
 
 enum schema_kind { SK_STRING, SK_INT, SK_LONG, SK_BOOL, SK_BLOB, SK_TIMESTAMP, SK_STRUCT, SK_LIST, SK_MAP };
 
@@ -58,10 +58,10 @@ struct schema_shape {
 enum schema_result { SCHEMA_OK, SCHEMA_SERIALIZATION, SCHEMA_VALIDATION };
 
 /*
- * Checks `obj` (a JSON object of document d) against `shape`. On failure
+ * Checks `obj` (a map of the request `in`) against `shape`. On failure
  * appends the message to `msg` and returns which exception it is.
  */
-enum schema_result schema_check(const struct schema_shape *shape, const struct jdoc *d, const struct jnode *obj,
+enum schema_result schema_check(const struct schema_shape *shape, const struct reqin *in, const struct in_val *obj,
                                 struct kbuf *msg);
 
 /* Pattern check by itself (for values that arrive outside a request body). */

@@ -1,22 +1,40 @@
 /*
- * server.h — the emulator's HTTP/1.1 server.
+ * server.h — the emulator's listener and worker threads.
  *
- * One acceptor (the calling thread) hands connections round-robin to worker
- * threads; each worker runs its own libevent loop, parses requests with
- * http-parser and answers them through api_handle. Keep-alive, pipelining,
- * Expect: 100-continue and chunked bodies are supported; every length a
- * client declares is capped before memory is spent on it.
+ * One acceptor (the thread that calls server_run) hands each connection to
+ * a worker round-robin through a pipe; each worker runs its own libevent
+ * loop and owns its connections (conn.c) and API scratch state, so workers
+ * share nothing but the emulator. Every connection starts with protocol
+ * detection (sniff.c).
+ *
+ * The front end (emulator_cmd.c) owns the terminal and the signals: it
+ * prints where the server listens and calls server_stop from its handlers.
  */
 #ifndef KT_SERVER_H
 #define KT_SERVER_H
 
-#include "api.h"
+#include "emu.h"
+#include "errbuf.h"
+
+struct server;
 
 /*
- * Listens on cfg.host:cfg.port (port 0 picks a free one), prints
- * "kintape emulator listening on http://HOST:PORT" on stdout and serves until
- * SIGINT or SIGTERM. Returns 0, or 1 after printing why it could not start.
+ * Listens on cfg.host:cfg.port (port 0 picks a free one) and starts the
+ * worker threads. Returns NULL with err set when it cannot.
  */
-int server_run(struct emu *emu);
+struct server *server_new(struct emu *emu, struct kt_err *err);
+
+/* Where it listens: "127.0.0.1:4566" or "[::1]:4566". */
+const char *server_address(const struct server *s);
+int server_workers(const struct server *s);
+
+/* Accepts connections until server_stop is called, then stops the workers. Returns 0. */
+int server_run(struct server *s);
+
+/* Makes server_run return. Async-signal-safe (one write to a pipe). */
+void server_stop(struct server *s);
+
+/* Frees a server that has run, or one that never did. */
+void server_free(struct server *s);
 
 #endif

@@ -1,4 +1,4 @@
-/* store.c — in-memory streams, shards and record chunks (see store.h). */
+/* store.c — streams and shards (see store.h); records are in each shard's log (reclog.h). */
 #include "store.h"
 
 #include <openssl/rand.h>
@@ -6,234 +6,36 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
 #include "mem.h"
-
-/*
- * A chunk holds up to CHUNK_RECORDS records back to back in `data`, each as
- *
- *   i64 arrival_ms | u32 data_len | u16 key_len | key bytes | data bytes
- *
- * with offs[i] the offset of record first + i. A chunk's data is allocated
- * once and never moved (a realloc would copy megabytes under the shard lock);
- * each new chunk of a shard is twice the size of the one before, from
- * CHUNK_MIN_BYTES up to CHUNK_BYTES (or one record, if larger), so a shard
- * with few records costs little and a busy one allocates rarely.
- */
-#define CHUNK_RECORDS 4096
-#define CHUNK_BYTES ((size_t)1 << 20)
-#define CHUNK_MIN_BYTES 4096
-#define REC_HDR 14
-
-struct chunk {
-    uint64_t first;
-    uint32_t count;
-    uint32_t cap_offs;
-    int64_t last_ts;
-    size_t used, cap;
-    uint32_t *offs;
-    uint8_t *data;
-};
-
-static void chunk_free(struct chunk *c)
-{
-    free(c->offs);
-    free(c->data);
-    free(c);
-}
-
-static void rec_read(const struct chunk *c, uint32_t slot, struct rec_view *v)
-{
-    const uint8_t *p = c->data + c->offs[slot];
-    uint16_t klen;
-    memcpy(&v->ts_ms, p, 8);
-    memcpy(&v->dlen, p + 8, 4);
-    memcpy(&klen, p + 12, 2);
-    v->klen = klen;
-    v->key = (const char *)p + REC_HDR;
-    v->data = p + REC_HDR + klen;
-    v->index = c->first + slot;
-}
-
-static int64_t rec_ts(const struct chunk *c, uint32_t slot)
-{
-    int64_t ts;
-    memcpy(&ts, c->data + c->offs[slot], 8);
-    return ts;
-}
 
 /* ---------------------------------------------------------------- shards */
 
-static void shard_init(struct shard *sh, uint32_t index, uint32_t n)
+static struct reclog *memory_log(void *ctx, const struct stream *s, uint32_t shard)
 {
+    (void)ctx;
+    (void)s;
+    (void)shard;
+    return reclog_mem_new();
+}
+
+static void shard_init(struct store *st, struct stream *s, uint32_t index)
+{
+    struct shard *sh = &s->shards[index];
     memset(sh, 0, sizeof *sh);
-    pthread_mutex_init(&sh->mu, NULL);
     sh->index = index;
-    hk_range(n, index, &sh->start, &sh->end);
-}
-
-static void shard_destroy(struct shard *sh)
-{
-    for (size_t i = 0; i < sh->nchunks; i++)
-        chunk_free(sh->chunks[i]);
-    free(sh->chunks);
-    pthread_mutex_destroy(&sh->mu);
-}
-
-static void shard_drop_expired(struct shard *sh, int64_t cutoff_ms)
-{
-    size_t drop = 0;
-    /* Keep the newest chunk: it is the one being appended to. */
-    while (drop + 1 < sh->nchunks && sh->chunks[drop]->last_ts < cutoff_ms) {
-        struct chunk *c = sh->chunks[drop];
-        sh->bytes -= c->used - (size_t)c->count * REC_HDR;
-        chunk_free(c);
-        drop++;
-    }
-    if (drop) {
-        memmove(sh->chunks, sh->chunks + drop, (sh->nchunks - drop) * sizeof *sh->chunks);
-        sh->nchunks -= drop;
-    }
-}
-
-static struct chunk *shard_new_chunk(struct shard *sh, size_t need)
-{
-    struct chunk *c = xcalloc(1, sizeof *c);
-    size_t cap = sh->nchunks ? KT_MIN(sh->chunks[sh->nchunks - 1]->cap * 2, CHUNK_BYTES) : CHUNK_MIN_BYTES;
-    c->first = sh->next;
-    c->cap = KT_MAX(need, cap);
-    c->data = xmalloc(c->cap);
-    c->cap_offs = 16;
-    c->offs = xmalloc(c->cap_offs * sizeof *c->offs);
-    if (sh->nchunks == sh->capchunks) {
-        sh->capchunks = sh->capchunks ? sh->capchunks * 2 : 8;
-        sh->chunks = xrealloc(sh->chunks, sh->capchunks * sizeof *sh->chunks);
-    }
-    sh->chunks[sh->nchunks++] = c;
-    return c;
-}
-
-uint64_t shard_append(struct shard *sh, const char *key, size_t klen, const uint8_t *data,
-                      size_t dlen, int64_t now_ms, int64_t retention_ms, int64_t *ts_ms)
-{
-    size_t need = REC_HDR + klen + dlen;
-    struct chunk *c = sh->nchunks ? sh->chunks[sh->nchunks - 1] : NULL;
-    if (!c || c->count == CHUNK_RECORDS || c->used + need > c->cap) {
-        shard_drop_expired(sh, now_ms - retention_ms);
-        c = shard_new_chunk(sh, need);
-    }
-    if (c->count == c->cap_offs) {
-        c->cap_offs *= 2;
-        c->offs = xrealloc(c->offs, c->cap_offs * sizeof *c->offs);
-    }
-    int64_t ts = now_ms > sh->last_ts ? now_ms : sh->last_ts;
-    uint32_t dl = (uint32_t)dlen;
-    uint16_t kl = (uint16_t)klen;
-    uint8_t *p = c->data + c->used;
-    memcpy(p, &ts, 8);
-    memcpy(p + 8, &dl, 4);
-    memcpy(p + 12, &kl, 2);
-    memcpy(p + REC_HDR, key, klen);
-    if (dlen)
-        memcpy(p + REC_HDR + klen, data, dlen);
-    c->offs[c->count++] = (uint32_t)c->used;
-    c->used += need;
-    c->last_ts = ts;
-    sh->last_ts = ts;
-    sh->bytes += klen + dlen;
-    *ts_ms = ts;
-    return sh->next++;
-}
-
-/* Index of the chunk holding `index`, or nchunks when it is past the end. */
-static size_t chunk_of(const struct shard *sh, uint64_t index)
-{
-    size_t lo = 0, hi = sh->nchunks;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        const struct chunk *c = sh->chunks[mid];
-        if (index < c->first)
-            hi = mid;
-        else if (index >= c->first + c->count)
-            lo = mid + 1;
-        else
-            return mid;
-    }
-    return sh->nchunks;
-}
-
-uint64_t shard_index_at(struct shard *sh, int64_t ts_ms)
-{
-    size_t lo = 0, hi = sh->nchunks;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (sh->chunks[mid]->last_ts < ts_ms)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    if (lo == sh->nchunks)
-        return sh->next;
-    const struct chunk *c = sh->chunks[lo];
-    uint32_t a = 0, b = c->count;
-    while (a < b) {
-        uint32_t mid = a + (b - a) / 2;
-        if (rec_ts(c, mid) < ts_ms)
-            a = mid + 1;
-        else
-            b = mid;
-    }
-    return c->first + a;
-}
-
-uint64_t shard_trim_horizon(struct shard *sh, int64_t now_ms, int64_t retention_ms)
-{
-    return shard_index_at(sh, now_ms - retention_ms);
-}
-
-int64_t shard_ts_of(struct shard *sh, uint64_t index)
-{
-    size_t ci = chunk_of(sh, index);
-    if (ci == sh->nchunks)
-        return sh->last_ts;
-    const struct chunk *c = sh->chunks[ci];
-    return rec_ts(c, (uint32_t)(index - c->first));
-}
-
-void shard_cursor_seek(struct shard_cursor *cur, struct shard *sh, uint64_t index)
-{
-    cur->sh = sh;
-    if (sh->nchunks && index < sh->chunks[0]->first)
-        index = sh->chunks[0]->first;
-    cur->chunk = chunk_of(sh, index);
-    cur->slot = cur->chunk < sh->nchunks ? (uint32_t)(index - sh->chunks[cur->chunk]->first) : 0;
-}
-
-int shard_cursor_next(struct shard_cursor *cur, struct rec_view *out)
-{
-    struct shard *sh = cur->sh;
-    while (cur->chunk < sh->nchunks) {
-        const struct chunk *c = sh->chunks[cur->chunk];
-        if (cur->slot < c->count) {
-            rec_read(c, cur->slot++, out);
-            return 1;
-        }
-        cur->chunk++;
-        cur->slot = 0;
-    }
-    return 0;
+    hk_range(s->nshards, index, &sh->start, &sh->end);
+    sh->log = st->logs.new_log(st->logs.ctx, s, index);
 }
 
 /* --------------------------------------------------------------- streams */
 
 static uint64_t name_hash(const char *region, const char *name)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (const char *p = region; *p; p++)
-        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-    h = (h ^ 0xff) * 1099511628211ULL;
-    for (const char *p = name; *p; p++)
-        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-    return h;
+    static const char sep = '\xff'; /* no region ends with it, so ("ab","c") and ("a","bc") differ */
+    uint64_t h = kt_fnv1a(KT_FNV_OFFSET, region, strlen(region));
+    h = kt_fnv1a(h, &sep, 1);
+    return kt_fnv1a(h, name, strlen(name));
 }
 
 void store_init(struct store *st)
@@ -247,12 +49,13 @@ void store_init(struct store *st)
     pthread_rwlockattr_destroy(&attr);
     st->nbuckets = 256;
     st->buckets = xcalloc(st->nbuckets, sizeof *st->buckets);
+    st->logs = (struct reclog_factory){memory_log, NULL};
 }
 
 static void stream_free(struct stream *s)
 {
     for (uint32_t i = 0; i < s->nshards; i++)
-        shard_destroy(&s->shards[i]);
+        reclog_free(s->shards[i].log);
     free(s->shards);
     for (size_t i = 0; i < s->ntags; i++) {
         free(s->tags[i].key);
@@ -371,7 +174,7 @@ struct stream *store_add(struct store *st, const char *account, const char *regi
     s->nshards = nshards;
     s->shards = xcalloc(nshards, sizeof *s->shards);
     for (uint32_t i = 0; i < nshards; i++)
-        shard_init(&s->shards[i], i, nshards);
+        shard_init(st, s, i);
     size_t b = name_hash(region, name) & (st->nbuckets - 1);
     s->next = st->buckets[b];
     st->buckets[b] = s;
@@ -423,7 +226,11 @@ size_t store_each(struct store *st, int64_t now_ms, void (*fn)(struct stream *, 
 
 void shard_id_format(char *out, uint32_t index)
 {
-    snprintf(out, SHARD_ID_MAX, "shardId-%012u", index);
+    /* "shardId-%012u", without printf: PutRecords names a shard per record. */
+    memcpy(out, "shardId-", 8);
+    for (int i = 19; i >= 8; i--, index /= 10)
+        out[i] = (char)('0' + index % 10);
+    out[20] = '\0';
 }
 
 long long shard_id_parse(const char *s)
@@ -514,12 +321,10 @@ static void add_totals(struct stream *s, void *arg)
 {
     struct totals *t = arg;
     for (uint32_t i = 0; i < s->nshards; i++) {
-        struct shard *sh = &s->shards[i];
-        pthread_mutex_lock(&sh->mu);
-        t->bytes += sh->bytes;
-        if (sh->nchunks)
-            t->records += sh->next - sh->chunks[0]->first;
-        pthread_mutex_unlock(&sh->mu);
+        struct reclog_stat rs;
+        reclog_stat(s->shards[i].log, &rs);
+        t->bytes += rs.bytes;
+        t->records += rs.records;
     }
     t->shards += s->nshards;
 }

@@ -1,16 +1,16 @@
 /*
- * store.h — the emulator's streams, shards and records, held in memory.
+ * store.h — the emulator's streams and shards.
  *
- * Streams are keyed by (region, name). Each shard keeps its records in
- * append-only chunks: a record costs 14 bytes of header and a 4-byte offset
- * beside its partition key and data, so memory stays close to the payload it
- * holds. Records older than the stream's retention period are dropped a chunk
- * at a time and are never returned.
+ * Streams are keyed by (region, name). Each shard's records are in its
+ * record log (reclog.h), an interface with its own locking; the store
+ * makes a log for every shard it creates through its reclog_factory
+ * (memory unless told otherwise). Records older than the stream's retention
+ * period are never returned.
  *
  * Locking: the store's rwlock guards the stream table and every stream's
  * metadata (status, tags, retention). Operations that read or append records
- * hold it for reading, which keeps their stream alive, and take the shard's
- * mutex around the records. Operations that change metadata hold it for
+ * hold it for reading, which keeps their stream and its shards alive; the
+ * record log locks itself. Operations that change metadata hold it for
  * writing. Status changes that only depend on time (CREATING -> ACTIVE,
  * DELETING -> gone) are computed from timestamps, so readers never write.
  */
@@ -22,20 +22,14 @@
 #include <stdint.h>
 
 #include "hashkey.h"
+#include "reclog.h"
 
 enum stream_status { ST_CREATING, ST_ACTIVE, ST_UPDATING, ST_DELETING, ST_GONE };
 
-struct chunk;
-
 struct shard {
-    pthread_mutex_t mu;
     uint32_t index;
     u128 start, end;
-    uint64_t next;          /* index the next record gets */
-    struct chunk **chunks;  /* oldest first */
-    size_t nchunks, capchunks;
-    int64_t last_ts;        /* arrival of the newest record: arrival times never go back */
-    uint64_t bytes;         /* data + key bytes held */
+    struct reclog *log;     /* its records */
 };
 
 struct tag {
@@ -62,14 +56,10 @@ struct stream {
     size_t ntags;
 };
 
-/* One record as stored; pointers stay valid while the shard's mutex is held. */
-struct rec_view {
-    uint64_t index;
-    int64_t ts_ms;
-    const char *key;
-    uint32_t klen;
-    const uint8_t *data;
-    uint32_t dlen;
+/* Makes the record log of a new shard; the store owns what it returns. */
+struct reclog_factory {
+    struct reclog *(*new_log)(void *ctx, const struct stream *s, uint32_t shard);
+    void *ctx;
 };
 
 struct store {
@@ -78,8 +68,10 @@ struct store {
     size_t nbuckets;
     size_t nstreams;
     uint64_t last_epoch;
+    struct reclog_factory logs;
 };
 
+/* An empty store whose shards keep their records in memory. */
 void store_init(struct store *st);
 void store_free(struct store *st);
 
@@ -121,7 +113,8 @@ void stream_tag_remove(struct stream *s, const char *key, size_t klen);
 /* Index of the first tag whose key is greater than `after` (or 0 when NULL). */
 size_t stream_tag_after(const struct stream *s, const char *after);
 
-/* "shardId-000000000007"; out needs SHARD_ID_MAX bytes. */
+/* "shardId-000000000007" (SHARD_ID_LEN characters); out needs SHARD_ID_MAX bytes. */
+#define SHARD_ID_LEN 20
 #define SHARD_ID_MAX 32
 void shard_id_format(char *out, uint32_t index);
 /* The index in "shardId-000000000007" (or a bare number); -1 if it is neither. */
@@ -132,36 +125,7 @@ uint32_t stream_shard_after(const struct stream *s, const char *after);
 /* Shard whose hash-key range holds h. */
 struct shard *stream_shard_for(struct stream *s, u128 h);
 
-/* Shard record access: hold sh->mu around these. */
-
-/*
- * Appends a record; arrival time is max(now, the shard's newest). Drops chunks
- * older than retention_ms first. Returns the record's index and sets *ts_ms.
- */
-uint64_t shard_append(struct shard *sh, const char *key, size_t klen, const uint8_t *data,
-                      size_t dlen, int64_t now_ms, int64_t retention_ms, int64_t *ts_ms);
-
-/* Index of the oldest record within retention (the trim horizon). */
-uint64_t shard_trim_horizon(struct shard *sh, int64_t now_ms, int64_t retention_ms);
-
-/* Index of the first record that arrived at or after ts_ms (or sh->next). */
-uint64_t shard_index_at(struct shard *sh, int64_t ts_ms);
-
-/* Arrival time of the record at index, which must be held. */
-int64_t shard_ts_of(struct shard *sh, uint64_t index);
-
-struct shard_cursor {
-    struct shard *sh;
-    size_t chunk;
-    uint32_t slot;
-};
-
-/* Positions a cursor at `index` (clamped to the oldest held record). */
-void shard_cursor_seek(struct shard_cursor *c, struct shard *sh, uint64_t index);
-/* Returns 1 and the record under the cursor, advancing it; 0 at the end. */
-int shard_cursor_next(struct shard_cursor *c, struct rec_view *out);
-
-/* Total data + key bytes and records held (lock held: store read lock). */
+/* Total data + key bytes and records held (store lock held). */
 void store_totals(struct store *st, int64_t now_ms, uint64_t *bytes, uint64_t *records,
                   uint64_t *shards, uint64_t *streams);
 

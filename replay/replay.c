@@ -895,9 +895,8 @@ static void error_type(struct engine *e, const struct kbuf *resp, char *out, siz
         return;
     struct kbuf copy = KBUF_INIT;
     kbuf_append(&copy, resp->p, resp->len);
-    char jerr[128];
-    size_t at;
-    if (jdoc_parse(&e->doc, copy.p, copy.len, jerr, sizeof jerr, &at) == 0) {
+    struct kt_err jerr;
+    if (jdoc_parse(&e->doc, copy.p, copy.len, &jerr, NULL) == 0) {
         const struct jnode *t = jget(&e->doc, jroot(&e->doc), "__type");
         if (t && t->type == J_STR) {
             const char *s = jstr(&e->doc, t);
@@ -998,10 +997,9 @@ static void finished(struct engine *e, struct req *q, CURLcode cc, int64_t now)
         return;
     }
     /* Per-record results. The answer's text is parsed in place: it is ours. */
-    char jerr[128];
-    size_t at;
+    struct kt_err jerr;
     const struct jnode *list = NULL;
-    if (q->resp.len && jdoc_parse(&e->doc, q->resp.p, q->resp.len, jerr, sizeof jerr, &at) == 0)
+    if (q->resp.len && jdoc_parse(&e->doc, q->resp.p, q->resp.len, &jerr, NULL) == 0)
         list = jget(&e->doc, jroot(&e->doc), "Records");
     const struct jnode *res = list && list->type == J_ARR && list->len == b->n ? jfirst(&e->doc, list) : NULL;
     if (!res) {
@@ -1079,9 +1077,8 @@ static int call_sync(struct engine *e, const char *op, const char *body, long *s
 /* StreamDescriptionSummary.StreamStatus of a DescribeStreamSummary answer, or "". */
 static const char *stream_status(struct engine *e, struct kbuf *resp)
 {
-    char jerr[128];
-    size_t at;
-    if (!resp->len || jdoc_parse(&e->doc, resp->p, resp->len, jerr, sizeof jerr, &at) != 0)
+    struct kt_err jerr;
+    if (!resp->len || jdoc_parse(&e->doc, resp->p, resp->len, &jerr, NULL) != 0)
         return "";
     const struct jnode *sum = jget(&e->doc, jroot(&e->doc), "StreamDescriptionSummary");
     const struct jnode *st = sum && sum->type == J_OBJ ? jget(&e->doc, sum, "StreamStatus") : NULL;

@@ -312,10 +312,9 @@ static int parse_body(struct pass *p, struct jdoc *doc, const struct jnode *msg,
     size_t len;
     if (snap_body(p->r, msg, &body, &len, p->err) != 0)
         return bad(p, "%s body: %s", what, p->err->msg), -1;
-    char jerr[256];
-    size_t at;
+    struct kt_err jerr;
     /* The body lives in the reader's line (or scratch) buffer, which we may change. */
-    if (jdoc_parse(doc, (char *)body, len, jerr, sizeof jerr, &at) != 0 || jroot(doc)->type != J_OBJ)
+    if (jdoc_parse(doc, (char *)body, len, &jerr, NULL) != 0 || jroot(doc)->type != J_OBJ)
         return -2;
     return 0;
 }

@@ -362,9 +362,8 @@ struct snap_reader *snap_reader_open(const char *path, struct kt_err *err)
         return NULL;
     }
     r->header_text = xstrndup(line, len);
-    char jerr[256];
-    size_t at;
-    if (jdoc_parse(&r->header, r->header_text, len, jerr, sizeof jerr, &at) != 0 ||
+    struct kt_err jerr;
+    if (jdoc_parse(&r->header, r->header_text, len, &jerr, NULL) != 0 ||
         jroot(&r->header)->type != J_OBJ) {
         kt_err_set(err, "%s:1: not a kintape snapshot: the first line is not a JSON object", path);
         snap_reader_close(r);
@@ -455,10 +454,9 @@ int snap_reader_next(struct snap_reader *r, struct snap_rec *rec, struct kt_err 
         if (rc <= 0)
             return rc;
     } while (len == 0);
-    char jerr[256];
-    size_t at;
-    if (jdoc_parse(&r->doc, line, len, jerr, sizeof jerr, &at) != 0) {
-        kt_err_set(err, "%s:%llu: %s", r->path, (unsigned long long)r->line, jerr);
+    struct kt_err jerr;
+    if (jdoc_parse(&r->doc, line, len, &jerr, NULL) != 0) {
+        kt_err_set(err, "%s:%llu: %s", r->path, (unsigned long long)r->line, jerr.msg);
         return -1;
     }
     const struct jdoc *d = &r->doc;

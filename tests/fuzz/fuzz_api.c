@@ -29,8 +29,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         iter_init();
         store_init(&emu.store);
         api_ctx_init(&ctx, &emu, 42);
-        char err[256];
-        api_initialize_streams(&emu, "fuzz:3,other:1", err, sizeof err);
+        struct kt_err err;
+        api_initialize_streams(&emu, "fuzz:3,other:1", &err);
         ready = 1;
     }
     const uint8_t *nl = memchr(data, '\n', size);

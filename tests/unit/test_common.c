@@ -129,29 +129,30 @@ static void test_buf_json(void)
 static void test_sigv4_parse(void)
 {
     struct sigv4_auth a;
-    char err[512];
+    struct kt_err kerr;
+    const char *err = kerr.msg;
     const char *h = "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/kinesis/aws4_request, "
                     "SignedHeaders=content-type;host;x-amz-date, "
                     "Signature=5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7";
-    CHECK_INT(sigv4_parse_authorization(h, strlen(h), &a, err, sizeof err), 0);
+    CHECK_INT(sigv4_parse_authorization(h, strlen(h), &a, &kerr), 0);
     CHECK_STR(a.access_key, "AKIDEXAMPLE");
     CHECK_STR(a.date, "20150830");
     CHECK_STR(a.region, "us-east-1");
     CHECK_STR(a.service, "kinesis");
     const char *no_sig = "AWS4-HMAC-SHA256 Credential=AKID/20150830/us-east-1/kinesis/aws4_request, "
                          "SignedHeaders=host";
-    CHECK_INT(sigv4_parse_authorization(no_sig, strlen(no_sig), &a, err, sizeof err), -1);
+    CHECK_INT(sigv4_parse_authorization(no_sig, strlen(no_sig), &a, &kerr), -1);
     CHECK_CONTAINS(err, "Authorization header requires 'Signature' parameter.");
     const char *bad_scope = "AWS4-HMAC-SHA256 Credential=AKID/20150830/us-east-1/kinesis, SignedHeaders=host, "
                             "Signature=00";
-    CHECK_INT(sigv4_parse_authorization(bad_scope, strlen(bad_scope), &a, err, sizeof err), -1);
+    CHECK_INT(sigv4_parse_authorization(bad_scope, strlen(bad_scope), &a, &kerr), -1);
     CHECK_CONTAINS(err, "5 slash-delimited elements");
     const char *bad_term = "AWS4-HMAC-SHA256 Credential=AKID/20150830/us-east-1/kinesis/aws5_request, "
                            "SignedHeaders=host, Signature=00";
-    CHECK_INT(sigv4_parse_authorization(bad_term, strlen(bad_term), &a, err, sizeof err), -1);
+    CHECK_INT(sigv4_parse_authorization(bad_term, strlen(bad_term), &a, &kerr), -1);
     CHECK_CONTAINS(err, "valid terminator: 'aws4_request', not 'aws5_request'");
     const char *v2 = "AWS AKID:signature";
-    CHECK_INT(sigv4_parse_authorization(v2, strlen(v2), &a, err, sizeof err), -1);
+    CHECK_INT(sigv4_parse_authorization(v2, strlen(v2), &a, &kerr), -1);
     CHECK_CONTAINS(err, "Unsupported AWS 'algorithm'");
 }
 
@@ -182,8 +183,8 @@ static void test_sigv4_sign(void)
     CHECK_STR(date, "20150830T123600Z");
     /* What we sign, we parse back. */
     struct sigv4_auth a;
-    char err[256];
-    CHECK_INT(sigv4_parse_authorization(auth, strlen(auth), &a, err, sizeof err), 0);
+    struct kt_err kerr;
+    CHECK_INT(sigv4_parse_authorization(auth, strlen(auth), &a, &kerr), 0);
     CHECK_STR(a.access_key, "AKIDEXAMPLE");
     CHECK_STR(a.service, "service");
 }

@@ -5,7 +5,8 @@
 #include "ktest.h"
 
 static struct jdoc d;
-static char err[256];
+static struct kt_err kerr;
+static const char *err = kerr.msg;
 static size_t err_at;
 static char *text;
 
@@ -13,7 +14,7 @@ static int parse(const char *json)
 {
     free(text);
     text = strdup(json);
-    return jdoc_parse(&d, text, strlen(text), err, sizeof err, &err_at);
+    return jdoc_parse(&d, text, strlen(text), &kerr, &err_at);
 }
 
 int main(void)

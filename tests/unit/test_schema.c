@@ -7,17 +7,17 @@
 static enum schema_result run(const struct schema_shape *shape, const char *json, struct kbuf *msg)
 {
     struct jdoc d;
-    char err[256];
-    size_t at;
+    struct kt_err err;
     char *text = strdup(json);
     jdoc_init(&d);
-    if (jdoc_parse(&d, text, strlen(text), err, sizeof err, &at) != 0) {
-        fprintf(stderr, "bad test JSON: %s: %s\n", json, err);
+    if (jdoc_parse(&d, text, strlen(text), &err, NULL) != 0) {
+        fprintf(stderr, "bad test JSON: %s: %s\n", json, err.msg);
         free(text);
         return (enum schema_result)-1;
     }
     kbuf_reset(msg);
-    enum schema_result r = schema_check(shape, &d, jroot(&d), msg);
+    struct reqin in = {&d};
+    enum schema_result r = schema_check(shape, &in, in_root(&in), msg);
     jdoc_free(&d);
     free(text);
     return r;

@@ -1,4 +1,4 @@
-/* Unit tests: record chunks, cursors, time lookups and retention in the store. */
+/* Unit tests: the store's streams and tags, and the memory record log (appends, cursors, time lookups, retention). */
 #include "emulator/store.h"
 #include "ktest.h"
 
@@ -18,6 +18,7 @@ int main(void)
 
     /* 20,000 records of growing size across chunk boundaries, read back in order. */
     struct shard *sh = &s->shards[0];
+    struct reclog *log = sh->log;
     char data[3000];
     for (int i = 0; i < (int)sizeof data; i++)
         data[i] = (char)(i * 7);
@@ -25,17 +26,20 @@ int main(void)
     for (int i = 0; i < 20000; i++) {
         char key[16];
         int kl = snprintf(key, sizeof key, "k%d", i);
-        uint64_t idx = shard_append(sh, key, (size_t)kl, (const uint8_t *)data, (size_t)(i % 3000), 5000 + i / 10,
-                                    86400000, &ts);
+        uint64_t idx = reclog_append(log, key, (size_t)kl, (const uint8_t *)data, (size_t)(i % 3000), 5000 + i / 10,
+                                     86400000, &ts);
         if (idx != (uint64_t)i)
             CHECK_INT(idx, i);
     }
-    CHECK_INT(sh->next, 20000);
-    struct shard_cursor cur;
+    struct reclog_stat rs;
+    reclog_stat(log, &rs);
+    CHECK_INT(rs.next, 20000);
+    CHECK_INT(rs.records, 20000);
+    struct reclog_cursor cur;
     struct rec_view v;
-    shard_cursor_seek(&cur, sh, 0);
+    reclog_seek(log, &cur, 0, 6000, 86400000);
     int n = 0, ok = 1;
-    while (shard_cursor_next(&cur, &v)) {
+    while (reclog_next(&cur, &v)) {
         char key[16];
         int kl = snprintf(key, sizeof key, "k%d", n);
         if (v.index != (uint64_t)n || v.klen != (uint32_t)kl || memcmp(v.key, key, (size_t)kl) ||
@@ -43,30 +47,44 @@ int main(void)
             ok = 0;
         n++;
     }
+    reclog_done(&cur);
     CHECK(ok);
     CHECK_INT(n, 20000);
-    shard_cursor_seek(&cur, sh, 12345);
-    CHECK(shard_cursor_next(&cur, &v) && v.index == 12345);
+    reclog_seek(log, &cur, 12345, 6000, 86400000);
+    CHECK(reclog_peek(&cur, &v) && v.index == 12345);
+    CHECK(reclog_peek(&cur, &v) && v.index == 12345); /* peek does not move */
+    reclog_skip(&cur);
+    CHECK(reclog_next(&cur, &v) && v.index == 12346);
+    reclog_done(&cur);
+    reclog_seek(log, &cur, 20000, 6000, 86400000); /* at the end */
+    CHECK(!reclog_peek(&cur, &v));
+    reclog_done(&cur);
 
     /* Arrival-time lookups. */
-    CHECK_INT(shard_index_at(sh, 0), 0);
-    CHECK_INT(shard_index_at(sh, 5000 + 1234), 12340);
-    CHECK_INT(shard_index_at(sh, 1 << 30), 20000);
-    CHECK_INT(shard_ts_of(sh, 12349), 5000 + 1234);
+    CHECK_INT(reclog_index_at(log, 0), 0);
+    CHECK_INT(reclog_index_at(log, 5000 + 1234), 12340);
+    CHECK_INT(reclog_index_at(log, 1 << 30), 20000);
 
     /* Arrival times never go backwards within a shard. */
-    shard_append(sh, "k", 1, NULL, 0, 10, 86400000, &ts);
+    reclog_append(log, "k", 1, NULL, 0, 10, 86400000, &ts);
     CHECK(ts >= 5000 + 1999);
 
     /* Retention: appending long after drops old chunks; the horizon moves past them. */
-    uint64_t before = sh->bytes;
+    reclog_stat(log, &rs);
+    uint64_t before = rs.bytes;
     for (int i = 0; i < 5000; i++)
-        shard_append(sh, "late", 4, (const uint8_t *)data, 100, 100000000, 1000, &ts);
-    CHECK(sh->bytes < before);
-    uint64_t horizon = shard_trim_horizon(sh, 100000000, 1000);
+        reclog_append(log, "late", 4, (const uint8_t *)data, 100, 100000000, 1000, &ts);
+    reclog_stat(log, &rs);
+    CHECK(rs.bytes < before);
+    CHECK(rs.records < 25001);
+    uint64_t horizon = reclog_trim_horizon(log, 100000000, 1000);
     CHECK_INT(horizon, 20001);
-    shard_cursor_seek(&cur, sh, 0); /* seeking before the oldest held record clamps */
-    CHECK(shard_cursor_next(&cur, &v) && v.index >= 4096);
+    reclog_seek(log, &cur, 0, 100000000, 1000); /* seeking before the horizon starts at it */
+    CHECK(reclog_next(&cur, &v) && v.index == 20001);
+    reclog_done(&cur);
+    reclog_seek(log, &cur, 0, 100000000, 200000000); /* a long retention: the oldest record still held */
+    CHECK(reclog_next(&cur, &v) && v.index >= 4096 && v.index < 20001);
+    reclog_done(&cur);
 
     /* Tags stay sorted and unique. */
     store_wrlock(&st);

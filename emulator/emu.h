@@ -1,0 +1,49 @@
+/*
+ * emu.h — the emulator as one object: its configuration, its store and its
+ * counters, shared by every worker thread. Everything in the emulator sits
+ * above this header; it calls nothing above it.
+ */
+#ifndef KT_EMU_H
+#define KT_EMU_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store.h"
+
+struct emu_config {
+    char host[256];
+    int port;
+    char account[13];
+    char default_region[64];
+    double error_probability;   /* KINESIS_ERROR_PROBABILITY */
+    int latency_ms;             /* KINESIS_LATENCY */
+    long shard_limit;           /* KINESIS_SHARD_LIMIT; < 0 means no limit */
+    long on_demand_stream_limit;
+    int on_demand_shards;       /* shards an ON_DEMAND stream starts with */
+    int64_t create_delay_ms;
+    int64_t delete_delay_ms;
+    int64_t iterator_ttl_ms;    /* 5 minutes, as AWS */
+    size_t max_body;            /* larger request bodies get HTTP 413 */
+    int workers;
+    int idle_timeout_s;
+    int max_connections;
+    const char *initialize_streams; /* KINESIS_INITIALIZE_STREAMS */
+    int quiet;
+};
+
+void emu_config_defaults(struct emu_config *cfg);
+
+/* The emulator: configuration and store, shared by every worker thread. */
+struct emu {
+    struct emu_config cfg;
+    struct store store;
+    atomic_uint_fast64_t requests;
+    atomic_uint_fast64_t errors;
+    atomic_int connections;     /* open now */
+    int64_t started_ms;
+    const char *version;
+};
+
+#endif

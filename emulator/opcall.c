@@ -1,0 +1,150 @@
+/*
+ * opcall.c — helpers of the operations (see opcall.h).
+ *
+ * Error types and messages follow the Amazon Kinesis Data Streams API
+ * Reference ("Common Errors" and each action's errors).
+ */
+#include "opcall.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ktime.h"
+#include "rng.h"
+#include "schema.h"
+
+int op_fail(struct op_call *c, int status, const char *type, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    c->status = status;
+    rw_error(c->w, type, msg);
+    return -1;
+}
+
+const struct in_val *op_get(struct op_call *c, const char *name)
+{
+    return c->root ? in_get(c->in, c->root, name) : NULL;
+}
+
+const char *op_str(struct op_call *c, const char *name, size_t *len)
+{
+    const struct in_val *v = op_get(c, name);
+    return v ? in_str(c->in, v, len) : NULL;
+}
+
+int op_int(struct op_call *c, const char *name, long long *out)
+{
+    const struct in_val *v = op_get(c, name);
+    return v && in_int(c->in, v, out);
+}
+
+const char *op_member_str(struct op_call *c, const struct in_val *m, const char *name, size_t *len)
+{
+    const struct in_val *v = m ? in_get(c->in, m, name) : NULL;
+    return v ? in_str(c->in, v, len) : NULL;
+}
+
+int op_timestamp_ms(struct op_call *c, const struct in_val *v, int64_t *ms)
+{
+    enum in_type t = in_type(c->in, v);
+    if (t == IN_NUM) {
+        double sec = in_num(c->in, v);
+        if (!(sec > -1e12 && sec < 1e12))
+            return -1;
+        *ms = (int64_t)(sec * 1000.0 + (sec >= 0 ? 0.5 : -0.5));
+        return 0;
+    }
+    size_t n;
+    const char *s = in_str(c->in, v, &n);
+    if (s) {
+        char *end;
+        double sec = strtod(s, &end);
+        if (n && end == s + n && sec > -1e12 && sec < 1e12) {
+            *ms = (int64_t)(sec * 1000.0);
+            return 0;
+        }
+        int64_t ns;
+        if (kt_parse_rfc3339(s, n, &ns, NULL) == 0) {
+            *ms = ns / KT_NS_PER_MS;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* arn:<partition>:kinesis:<region>:<account>:stream/<name> */
+static int parse_stream_arn(const char *arn, size_t n, char *region, size_t rcap, char *account,
+                            char *name, size_t ncap)
+{
+    const char *f[6];
+    size_t fl[6];
+    size_t nf = 0, s = 0;
+    for (size_t i = 0; i <= n && nf < 6; i++) {
+        if (i == n || (arn[i] == ':' && nf < 5)) {
+            f[nf] = arn + s;
+            fl[nf++] = i - s;
+            s = i + 1;
+        }
+    }
+    if (nf != 6 || fl[0] != 3 || memcmp(f[0], "arn", 3) != 0 || fl[2] != 7 ||
+        memcmp(f[2], "kinesis", 7) != 0 || fl[3] == 0 || fl[3] >= rcap || fl[4] != 12 ||
+        fl[5] < 8 || memcmp(f[5], "stream/", 7) != 0 || fl[5] - 7 >= ncap)
+        return -1;
+    memcpy(region, f[3], fl[3]);
+    region[fl[3]] = '\0';
+    memcpy(account, f[4], 12);
+    account[12] = '\0';
+    memcpy(name, f[5] + 7, fl[5] - 7);
+    name[fl[5] - 7] = '\0';
+    if (!schema_pattern_ok(PAT_NAME, name, fl[5] - 7))
+        return -1;
+    return 0;
+}
+
+struct stream *op_stream(struct op_call *c, int active)
+{
+    size_t nl = 0, al = 0;
+    const char *name = op_str(c, "StreamName", &nl);
+    const char *arn = op_str(c, "StreamARN", &al);
+    char region[64], account[13], aname[129];
+    const char *want_region = c->region;
+    const char *want_name = name;
+    if (arn) {
+        if (parse_stream_arn(arn, al, region, sizeof region, account, aname, sizeof aname) != 0) {
+            op_invalid(c, "Invalid StreamARN %s: expected arn:aws:kinesis:<region>:<account>:stream/<name>", arn);
+            return NULL;
+        }
+        if (name && strcmp(name, aname) != 0) {
+            op_invalid(c, "StreamARN %s and StreamName %s do not name the same stream.", arn, name);
+            return NULL;
+        }
+        if (strcmp(account, c->emu->cfg.account) != 0) {
+            op_fail(c, 400, "ResourceNotFoundException", "Stream %s under account %s not found.", aname, account);
+            return NULL;
+        }
+        want_region = region;
+        want_name = aname;
+    } else if (!name) {
+        op_invalid(c, "Either StreamName or StreamARN must be provided.");
+        return NULL;
+    }
+    struct stream *s = store_find(&c->emu->store, want_region, want_name, c->now_ms);
+    enum stream_status st = s ? stream_status(s, c->now_ms) : ST_GONE;
+    if (!s || (active && st != ST_ACTIVE && st != ST_UPDATING)) {
+        op_fail(c, 400, "ResourceNotFoundException", "Stream %s under account %s not found.", want_name,
+                c->emu->cfg.account);
+        return NULL;
+    }
+    return s;
+}
+
+double op_random(struct op_call *c)
+{
+    return (double)(kt_rand64(c->rng) >> 11) / 9007199254740992.0;
+}

@@ -1,0 +1,63 @@
+/*
+ * opcall.h — what every operation works with: the call (its input, its
+ * writer, where and when), and the helpers operations share to read their
+ * input, find their stream and fail in AWS's words.
+ *
+ * It sits below the dispatcher (api.c) and the operations (ops_*.c), so
+ * neither calls up into the other. Operations read their input only through
+ * the request reader (reqin.h) and write their answer only through the
+ * response writer (rw.h): they do not know the encoding.
+ */
+#ifndef KT_OPCALL_H
+#define KT_OPCALL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "emu.h"
+#include "reqin.h"
+#include "rw.h"
+
+/* One call in progress. */
+struct op_call {
+    struct emu *emu;
+    const struct reqin *in;
+    const struct in_val *root;   /* the request's map; NULL when the call has no input */
+    const char *region;
+    int64_t now_ms;
+    struct rw *w;                /* the answer */
+    struct kbuf *scratch;        /* the worker's: decoded record data */
+    uint64_t *rng;               /* the worker's generator */
+    int status;                  /* HTTP status of the answer */
+};
+
+/* Replaces the answer with an error; returns -1 for `return op_fail(...)`. */
+int op_fail(struct op_call *c, int status, const char *type, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+#define op_invalid(c, ...) op_fail(c, 400, "InvalidArgumentException", __VA_ARGS__)
+
+/* Member `name` of the request, or NULL. */
+const struct in_val *op_get(struct op_call *c, const char *name);
+/* A string member (the schema has checked its type), or NULL; *len when len is not NULL. */
+const char *op_str(struct op_call *c, const char *name, size_t *len);
+/* An integer member: 1 with *out set, 0 when absent. */
+int op_int(struct op_call *c, const char *name, long long *out);
+/* Member `name` of map m, as a string (NULL when absent or not a string). */
+const char *op_member_str(struct op_call *c, const struct in_val *m, const char *name, size_t *len);
+
+/* A timestamp value (epoch seconds number, or text) in ms; -1 if bad. */
+int op_timestamp_ms(struct op_call *c, const struct in_val *v, int64_t *ms);
+
+/*
+ * The stream named by StreamName and/or StreamARN. With `active`, a stream
+ * that is not ACTIVE counts as not found (as for record operations).
+ * Returns NULL after setting the error.
+ */
+struct stream *op_stream(struct op_call *c, int active);
+
+/* Uniform random in [0, 1) from the worker's generator. */
+double op_random(struct op_call *c);
+
+#endif

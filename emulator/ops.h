@@ -1,0 +1,37 @@
+/*
+ * ops.h — the Kinesis operations the emulator implements. Each reads its
+ * call's input and writes its answer (see opcall.h); the dispatcher (api.c)
+ * has checked the input against the operation's shape and holds the store
+ * lock the operation's table entry asks for.
+ *
+ * Each returns 0 with its answer written, or -1 after op_fail.
+ */
+#ifndef KT_OPS_H
+#define KT_OPS_H
+
+#include "opcall.h"
+
+/* ops_streams.c */
+int op_create_stream(struct op_call *c);
+int op_delete_stream(struct op_call *c);
+int op_describe_stream(struct op_call *c);
+int op_describe_stream_summary(struct op_call *c);
+int op_list_streams(struct op_call *c);
+int op_list_shards(struct op_call *c);
+int op_add_tags(struct op_call *c);
+int op_remove_tags(struct op_call *c);
+int op_list_tags(struct op_call *c);
+int op_increase_retention(struct op_call *c);
+int op_decrease_retention(struct op_call *c);
+int op_describe_limits(struct op_call *c);
+
+/* ops_records.c */
+int op_put_record(struct op_call *c);
+int op_put_records(struct op_call *c);
+int op_get_shard_iterator(struct op_call *c);
+int op_get_records(struct op_call *c);
+
+/* CreateStream's work, shared with KINESIS_INITIALIZE_STREAMS (write lock held). */
+int op_create_stream_named(struct op_call *c, const char *name, long long shards, int on_demand);
+
+#endif

@@ -1,0 +1,289 @@
+/*
+ * reclog_mem.c — the record log held in memory (see reclog.h).
+ *
+ * Records go back to back into chunks, each record as
+ *
+ *   i64 arrival_ms | u32 data_len | u16 key_len | key bytes | data bytes
+ *
+ * with offs[i] the offset of record first + i, so a record costs 14 bytes of
+ * header and a 4-byte offset beside its key and data, and memory stays close
+ * to the payload held. A chunk's data is allocated once and never moved (a
+ * realloc would copy megabytes under the lock); each new chunk is twice the
+ * size of the one before, from CHUNK_MIN_BYTES up to CHUNK_BYTES (or one
+ * record, if larger), so a shard with few records costs little and a busy
+ * one allocates rarely. Records past retention are dropped a chunk at a
+ * time, when a new chunk is started.
+ *
+ * One mutex guards everything; a cursor holds it from seek to done.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mem.h"
+#include "reclog.h"
+
+#define CHUNK_RECORDS 4096
+#define CHUNK_BYTES ((size_t)1 << 20)
+#define CHUNK_MIN_BYTES 4096
+#define REC_HDR 14
+
+struct chunk {
+    uint64_t first;
+    uint32_t count;
+    uint32_t cap_offs;
+    int64_t last_ts;
+    size_t used, cap;
+    uint32_t *offs;
+    uint8_t *data;
+};
+
+struct memlog {
+    struct reclog base;
+    pthread_mutex_t mu;
+    uint64_t next;             /* index the next record gets */
+    struct chunk **chunks;     /* oldest first */
+    size_t nchunks, capchunks;
+    int64_t last_ts;           /* arrival of the newest record */
+    uint64_t bytes;            /* data + key bytes held */
+};
+
+static struct memlog *ml(struct reclog *log)
+{
+    return (struct memlog *)log;
+}
+
+static void chunk_free(struct chunk *c)
+{
+    free(c->offs);
+    free(c->data);
+    free(c);
+}
+
+static void rec_read(const struct chunk *c, uint32_t slot, struct rec_view *v)
+{
+    const uint8_t *p = c->data + c->offs[slot];
+    uint16_t klen;
+    memcpy(&v->ts_ms, p, 8);
+    memcpy(&v->dlen, p + 8, 4);
+    memcpy(&klen, p + 12, 2);
+    v->klen = klen;
+    v->key = (const char *)p + REC_HDR;
+    v->data = p + REC_HDR + klen;
+    v->index = c->first + slot;
+}
+
+static int64_t rec_ts(const struct chunk *c, uint32_t slot)
+{
+    int64_t ts;
+    memcpy(&ts, c->data + c->offs[slot], 8);
+    return ts;
+}
+
+static void drop_expired(struct memlog *m, int64_t cutoff_ms)
+{
+    size_t drop = 0;
+    /* Keep the newest chunk: it is the one being appended to. */
+    while (drop + 1 < m->nchunks && m->chunks[drop]->last_ts < cutoff_ms) {
+        struct chunk *c = m->chunks[drop];
+        m->bytes -= c->used - (size_t)c->count * REC_HDR;
+        chunk_free(c);
+        drop++;
+    }
+    if (drop) {
+        memmove(m->chunks, m->chunks + drop, (m->nchunks - drop) * sizeof *m->chunks);
+        m->nchunks -= drop;
+    }
+}
+
+static struct chunk *new_chunk(struct memlog *m, size_t need)
+{
+    struct chunk *c = xcalloc(1, sizeof *c);
+    size_t cap = m->nchunks ? KT_MIN(m->chunks[m->nchunks - 1]->cap * 2, CHUNK_BYTES) : CHUNK_MIN_BYTES;
+    c->first = m->next;
+    c->cap = KT_MAX(need, cap);
+    c->data = xmalloc(c->cap);
+    c->cap_offs = 16;
+    c->offs = xmalloc(c->cap_offs * sizeof *c->offs);
+    if (m->nchunks == m->capchunks) {
+        m->capchunks = m->capchunks ? m->capchunks * 2 : 8;
+        m->chunks = xrealloc(m->chunks, m->capchunks * sizeof *m->chunks);
+    }
+    m->chunks[m->nchunks++] = c;
+    return c;
+}
+
+static uint64_t mem_append(struct reclog *log, const char *key, size_t klen, const uint8_t *data, size_t dlen,
+                           int64_t now_ms, int64_t retention_ms, int64_t *ts_ms)
+{
+    struct memlog *m = ml(log);
+    size_t need = REC_HDR + klen + dlen;
+    pthread_mutex_lock(&m->mu);
+    struct chunk *c = m->nchunks ? m->chunks[m->nchunks - 1] : NULL;
+    if (!c || c->count == CHUNK_RECORDS || c->used + need > c->cap) {
+        drop_expired(m, now_ms - retention_ms);
+        c = new_chunk(m, need);
+    }
+    if (c->count == c->cap_offs) {
+        c->cap_offs *= 2;
+        c->offs = xrealloc(c->offs, c->cap_offs * sizeof *c->offs);
+    }
+    int64_t ts = now_ms > m->last_ts ? now_ms : m->last_ts;
+    uint32_t dl = (uint32_t)dlen;
+    uint16_t kl = (uint16_t)klen;
+    uint8_t *p = c->data + c->used;
+    memcpy(p, &ts, 8);
+    memcpy(p + 8, &dl, 4);
+    memcpy(p + 12, &kl, 2);
+    memcpy(p + REC_HDR, key, klen);
+    if (dlen)
+        memcpy(p + REC_HDR + klen, data, dlen);
+    c->offs[c->count++] = (uint32_t)c->used;
+    c->used += need;
+    c->last_ts = ts;
+    m->last_ts = ts;
+    m->bytes += klen + dlen;
+    uint64_t idx = m->next++;
+    pthread_mutex_unlock(&m->mu);
+    *ts_ms = ts;
+    return idx;
+}
+
+/* Index of the chunk holding `index`, or nchunks when it is past the end (lock held). */
+static size_t chunk_of(const struct memlog *m, uint64_t index)
+{
+    size_t lo = 0, hi = m->nchunks;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const struct chunk *c = m->chunks[mid];
+        if (index < c->first)
+            hi = mid;
+        else if (index >= c->first + c->count)
+            lo = mid + 1;
+        else
+            return mid;
+    }
+    return m->nchunks;
+}
+
+/* The first index that arrived at or after ts_ms (lock held). */
+static uint64_t index_at_locked(const struct memlog *m, int64_t ts_ms)
+{
+    size_t lo = 0, hi = m->nchunks;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (m->chunks[mid]->last_ts < ts_ms)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == m->nchunks)
+        return m->next;
+    const struct chunk *c = m->chunks[lo];
+    uint32_t a = 0, b = c->count;
+    while (a < b) {
+        uint32_t mid = a + (b - a) / 2;
+        if (rec_ts(c, mid) < ts_ms)
+            a = mid + 1;
+        else
+            b = mid;
+    }
+    return c->first + a;
+}
+
+static uint64_t mem_index_at(struct reclog *log, int64_t ts_ms)
+{
+    struct memlog *m = ml(log);
+    pthread_mutex_lock(&m->mu);
+    uint64_t i = index_at_locked(m, ts_ms);
+    pthread_mutex_unlock(&m->mu);
+    return i;
+}
+
+static uint64_t mem_trim_horizon(struct reclog *log, int64_t now_ms, int64_t retention_ms)
+{
+    return mem_index_at(log, now_ms - retention_ms);
+}
+
+/* Cursor state: u[0] the chunk, u[1] the slot in it. */
+static void mem_seek(struct reclog *log, struct reclog_cursor *cur, uint64_t index, int64_t now_ms,
+                     int64_t retention_ms)
+{
+    struct memlog *m = ml(log);
+    pthread_mutex_lock(&m->mu);
+    uint64_t horizon = index_at_locked(m, now_ms - retention_ms);
+    if (index < horizon)
+        index = horizon;
+    if (m->nchunks && index < m->chunks[0]->first)
+        index = m->chunks[0]->first;
+    cur->log = log;
+    size_t ci = chunk_of(m, index);
+    cur->u[0] = ci;
+    cur->u[1] = ci < m->nchunks ? index - m->chunks[ci]->first : 0;
+}
+
+static int mem_peek(struct reclog_cursor *cur, struct rec_view *out)
+{
+    struct memlog *m = ml(cur->log);
+    while (cur->u[0] < m->nchunks) {
+        const struct chunk *c = m->chunks[cur->u[0]];
+        if (cur->u[1] < c->count) {
+            rec_read(c, (uint32_t)cur->u[1], out);
+            return 1;
+        }
+        cur->u[0]++;
+        cur->u[1] = 0;
+    }
+    return 0;
+}
+
+static void mem_skip(struct reclog_cursor *cur)
+{
+    cur->u[1]++;
+}
+
+static void mem_done(struct reclog_cursor *cur)
+{
+    pthread_mutex_unlock(&ml(cur->log)->mu);
+}
+
+static void mem_stat(struct reclog *log, struct reclog_stat *st)
+{
+    struct memlog *m = ml(log);
+    pthread_mutex_lock(&m->mu);
+    st->next = m->next;
+    st->records = m->nchunks ? m->next - m->chunks[0]->first : 0;
+    st->bytes = m->bytes;
+    st->last_ts = m->last_ts;
+    pthread_mutex_unlock(&m->mu);
+}
+
+static void mem_free(struct reclog *log)
+{
+    struct memlog *m = ml(log);
+    for (size_t i = 0; i < m->nchunks; i++)
+        chunk_free(m->chunks[i]);
+    free(m->chunks);
+    pthread_mutex_destroy(&m->mu);
+    free(m);
+}
+
+static const struct reclog_ops mem_ops = {
+    .append = mem_append,
+    .seek = mem_seek,
+    .peek = mem_peek,
+    .skip = mem_skip,
+    .done = mem_done,
+    .trim_horizon = mem_trim_horizon,
+    .index_at = mem_index_at,
+    .stat = mem_stat,
+    .free = mem_free,
+};
+
+struct reclog *reclog_mem_new(void)
+{
+    struct memlog *m = xcalloc(1, sizeof *m);
+    m->base.ops = &mem_ops;
+    pthread_mutex_init(&m->mu, NULL);
+    return &m->base;
+}

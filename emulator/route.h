@@ -1,0 +1,48 @@
+/*
+ * route.h — what a request asks for, whatever protocol carried it, and who
+ * answers it: GET /health, the Kinesis API (POST /), or an error.
+ *
+ * HTTP/1.1 and HTTP/2 (http1.c, http2.c) each build a struct http_request
+ * from their framing and send back the struct http_response route_serve
+ * fills.
+ */
+#ifndef KT_ROUTE_H
+#define KT_ROUTE_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "worker.h"
+
+enum hdr { H_NONE = -1, H_TARGET, H_AUTH, H_CTYPE, H_AMZDATE, H_DATE, H_EXPECT, H_COUNT };
+
+/* The headers the API needs, by index (lower case); others are not kept. */
+extern const char *const hdr_names[H_COUNT];
+enum hdr hdr_lookup(const char *name, size_t len);
+
+struct http_request {
+    int is_get;
+    int is_post;
+    const char *method;        /* for messages */
+    const char *path;
+    size_t path_len;
+    const char *hval[H_COUNT]; /* NULL when absent */
+    size_t hlen[H_COUNT];
+    char *body;                /* the API decodes it in place */
+    size_t body_len;
+};
+
+struct http_response {
+    int status;
+    struct kbuf *body;         /* the caller's buffer, empty on entry */
+    const char *content_type;
+    int delay_ms;              /* hold the answer this long (KINESIS_LATENCY) */
+};
+
+/* Answers one request into resp. */
+void route_serve(struct worker *w, struct http_request *req, struct http_response *resp);
+
+/* An error of the HTTP layer itself (413, malformed request...): status and a JSON error body. */
+void route_error(struct http_response *resp, int status, const char *type, const char *msg);
+
+#endif

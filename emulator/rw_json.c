@@ -1,0 +1,147 @@
+/*
+ * rw_json.c — the response writer for the AWS JSON 1.1 protocol
+ * (application/x-amz-json-1.1; see rw.h): RFC 8259 text, blobs as base64
+ * strings, timestamps as epoch seconds with millisecond decimals.
+ */
+#include "rw.h"
+
+#include "jsonw.h"
+
+/* Separates a value (or a key) from the member before it, unless it follows its key. */
+static void sep(struct rw *w)
+{
+    if (w->after_key) {
+        w->after_key = 0;
+        return;
+    }
+    uint32_t bit = 1u << w->depth;
+    if (w->open & bit)
+        kbuf_putc(w->out, ',');
+    else
+        w->open |= bit;
+}
+
+static void open_container(struct rw *w, char c, int list)
+{
+    sep(w);
+    kbuf_putc(w->out, c);
+    if (w->depth + 1 < RW_MAX_DEPTH)
+        w->depth++;
+    uint32_t bit = 1u << w->depth;
+    w->open &= ~bit;
+    if (list)
+        w->lists |= bit;
+    else
+        w->lists &= ~bit;
+}
+
+static void j_map(struct rw *w)
+{
+    open_container(w, '{', 0);
+}
+
+static void j_list(struct rw *w)
+{
+    open_container(w, '[', 1);
+}
+
+static void j_end(struct rw *w)
+{
+    kbuf_putc(w->out, (w->lists >> w->depth) & 1 ? ']' : '}');
+    if (w->depth > 0)
+        w->depth--;
+}
+
+static void j_key(struct rw *w, const char *k, size_t n)
+{
+    sep(w);
+    /* Member names are the API's own: no escaping needed. */
+    kbuf_reserve(w->out, n + 3);
+    char *p = w->out->p + w->out->len;
+    p[0] = '"';
+    memcpy(p + 1, k, n);
+    p[n + 1] = '"';
+    p[n + 2] = ':';
+    p[n + 3] = '\0';
+    w->out->len += n + 3;
+    w->after_key = 1;
+}
+
+static void j_str(struct rw *w, const char *s, size_t n)
+{
+    sep(w);
+    jw_str(w->out, s, n);
+}
+
+static void j_ascii(struct rw *w, const char *s, size_t n)
+{
+    sep(w);
+    kbuf_reserve(w->out, n + 2);
+    char *p = w->out->p + w->out->len;
+    p[0] = '"';
+    memcpy(p + 1, s, n);
+    p[n + 1] = '"';
+    p[n + 2] = '\0';
+    w->out->len += n + 2;
+}
+
+static void j_i64(struct rw *w, int64_t v)
+{
+    sep(w);
+    kbuf_append_i64(w->out, v);
+}
+
+static void j_bool(struct rw *w, int v)
+{
+    sep(w);
+    kbuf_puts(w->out, v ? "true" : "false");
+}
+
+static void j_blob(struct rw *w, const uint8_t *p, size_t n)
+{
+    sep(w);
+    jw_base64(w->out, p, n);
+}
+
+static void j_timestamp_ms(struct rw *w, int64_t ms)
+{
+    sep(w);
+    jw_epoch_ms(w->out, ms);
+}
+
+static const struct rw_ops json_ops = {
+    .content_type = "application/x-amz-json-1.1",
+    .map = j_map,
+    .list = j_list,
+    .end = j_end,
+    .key = j_key,
+    .str = j_str,
+    .ascii = j_ascii,
+    .i64 = j_i64,
+    .boolean = j_bool,
+    .blob = j_blob,
+    .timestamp_ms = j_timestamp_ms,
+};
+
+void rw_json_init(struct rw *w, struct kbuf *out)
+{
+    w->ops = &json_ops;
+    w->out = out;
+    rw_reset(w);
+}
+
+void rw_error(struct rw *w, const char *type, const char *message)
+{
+    rw_reset(w);
+    rw_map(w);
+    rw_kstr(w, "__type", type);
+    rw_kstr(w, "message", message);
+    rw_end(w);
+}
+
+void rw_json_error(struct kbuf *out, const char *type, const char *message)
+{
+    struct rw w;
+    rw_json_init(&w, out);
+    rw_error(&w, type, message);
+}

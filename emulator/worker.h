@@ -1,0 +1,40 @@
+/*
+ * worker.h — one worker thread of the emulator: its event loop, its
+ * connections and its per-thread API state. Workers share nothing but the
+ * emulator (emu.h); everything here is touched by its own thread only.
+ */
+#ifndef KT_WORKER_H
+#define KT_WORKER_H
+
+#include <event2/event.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "api.h"
+#include "buf.h"
+
+struct conn;
+
+struct worker {
+    pthread_t tid;
+    int index;
+    struct emu *emu;
+    struct event_base *base;
+    int pipe_fd[2];            /* the acceptor writes new sockets here (-1: stop) */
+    struct event *pipe_ev;
+    struct api_ctx api;
+    struct kbuf resp;          /* response body scratch */
+    uint64_t rng;
+    int64_t date_sec;
+    char date[40];
+    struct conn **conns;       /* open connections, in no order */
+    size_t nconns, capconns;
+};
+
+/* "Tue, 24 Nov 2026 22:02:46 GMT", cached per second. */
+const char *worker_http_date(struct worker *w);
+/* A request id in UUID form; out needs 37 bytes. */
+void worker_request_id(struct worker *w, char *out);
+
+#endif
