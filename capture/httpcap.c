@@ -14,11 +14,13 @@
 #include "httpcap.h"
 
 #include <http_parser.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "mem.h"
+#include "packet.h"
 
 #define SCAN_KEEP 8192
 
@@ -29,6 +31,7 @@ struct hdir {
     int dir;
     http_parser hp;
     int active;                /* the parser is in sync with the stream */
+    int junk;                  /* the bytes being skipped have been counted as an unparsable region */
     struct kbuf scan;          /* bytes held while looking for a message start */
     uint64_t seen;             /* bytes delivered on this direction */
     struct hmsg *cur;          /* message being parsed */
@@ -45,6 +48,8 @@ struct hflow {
     uint32_t nexch;
     uint64_t conn;             /* connection number in the snapshot, given at its first request */
     int dead;                  /* HTTP/2 or upgraded: bytes are not HTTP/1.1 */
+    enum tcp_end end_why;      /* why its directions ended */
+    size_t held;               /* bytes held for this connection (itself included) */
 };
 
 struct httpcap {
@@ -53,7 +58,20 @@ struct httpcap {
     size_t max_body;
     struct httpcap_stats st;
     http_parser_settings settings;
+    const char *end_text[2];   /* why exchanges still open when the capture ends are cut */
 };
+
+/* Memory held for hf grew (or shrank) from `before` to `after` bytes. */
+static void held_change(struct hflow *hf, size_t before, size_t after)
+{
+    hf->held += after - before;
+    hf->h->st.bytes_held += after - before;
+}
+
+static size_t msg_bytes(const struct hmsg *m)
+{
+    return m->head.cap + m->body.cap + m->caphdrs * sizeof *m->hdrs;
+}
 
 static void msg_init(struct hmsg *m, int64_t ts)
 {
@@ -70,16 +88,35 @@ static void msg_free(struct hmsg *m)
     free(m->hdrs);
 }
 
-void hx_free(struct httpcap *h, struct hx *x)
+/* Memory of an exchange: its record, its messages, its snapshot view. */
+static size_t hx_bytes(const struct hx *x)
 {
-    h->st.bytes_held -= x->req.body.cap + x->req.head.cap;
+    size_t n = sizeof *x + msg_bytes(&x->req);
+    if (x->resp)
+        n += sizeof *x->resp + msg_bytes(x->resp);
+    return n;
+}
+
+static void hx_destroy(struct hx *x)
+{
     msg_free(&x->req);
     if (x->resp) {
-        h->st.bytes_held -= x->resp->body.cap + x->resp->head.cap;
         msg_free(x->resp);
         free(x->resp);
     }
+    free(x->kv);
+    free(x->target);
+    free(x->reason);
     free(x);
+}
+
+/* The exchange writer is done with it. */
+static void hx_release(struct xitem *it, void *ctx)
+{
+    struct httpcap *h = ctx;
+    struct hx *x = (struct hx *)it;
+    h->st.bytes_held -= x->bytes;
+    hx_destroy(x);
 }
 
 const char *hmsg_header(const struct hmsg *m, const char *name, size_t *len)
@@ -114,6 +151,69 @@ static void queue_remove(struct hflow *hf, struct hx *x)
     }
 }
 
+static void version_text(char *out, size_t cap, const struct hmsg *m)
+{
+    snprintf(out, cap, "HTTP/%u.%u", m->vmajor ? m->vmajor : 1u, m->vmajor ? m->vminor : 1u);
+}
+
+static size_t fill_kv(struct snap_kv *kv, const struct hmsg *m)
+{
+    for (size_t i = 0; i < m->nhdrs; i++) {
+        const struct hmsg_header *h = &m->hdrs[i];
+        kv[i] = (struct snap_kv){m->head.p + h->name_off, h->name_len, m->head.p + h->value_off, h->value_len};
+    }
+    return m->nhdrs;
+}
+
+/* Fills the exchange's snapshot view (x->item.x) from its messages. */
+static void describe(struct hx *x)
+{
+    static char empty[1];
+    struct snap_exchange *e = &x->item.x;
+    memset(e, 0, sizeof *e);
+    e->ts_ns = x->req.ts_ns;
+    pkt_addr_text(&x->cli, e->client_ip);
+    pkt_addr_text(&x->srv, e->server_ip);
+    e->client_port = x->cli.port;
+    e->server_port = x->srv.port;
+    e->conn = x->conn;
+    e->n = x->n;
+    e->incomplete = x->incomplete;
+    size_t nkv = x->req.nhdrs + (x->resp ? x->resp->nhdrs : 0);
+    x->kv = nkv ? xmalloc(nkv * sizeof *x->kv) : NULL;
+    /* The target and the reason phrase are the first bytes of `head`: cut them there. */
+    x->target = xstrndup(x->req.head.p ? x->req.head.p : "", x->req.first_len);
+    struct snap_msg *rq = &e->req;
+    version_text(x->req_ver, sizeof x->req_ver, &x->req);
+    rq->ts_ns = x->req.ts_ns;
+    rq->version = x->req_ver;
+    rq->method = x->req.method >= 0 ? http_method_str((enum http_method)x->req.method) : "";
+    rq->target = x->target;
+    rq->headers = x->kv;
+    rq->nheaders = x->kv ? fill_kv(x->kv, &x->req) : 0;
+    rq->body = (const uint8_t *)(x->req.body.p ? x->req.body.p : empty);
+    rq->body_len = x->req.body.len;
+    size_t bytes = nkv * sizeof *x->kv + x->req.first_len + 1;
+    if (x->resp) {
+        const struct hmsg *m = x->resp;
+        struct snap_msg *rs = &x->resp_view;
+        x->reason = xstrndup(m->head.p ? m->head.p : "", m->first_len);
+        version_text(x->resp_ver, sizeof x->resp_ver, m);
+        rs->ts_ns = m->ts_ns;
+        rs->version = x->resp_ver;
+        rs->status = m->status;
+        rs->reason = x->reason;
+        rs->headers = x->kv ? x->kv + rq->nheaders : NULL;
+        rs->nheaders = x->kv ? fill_kv(x->kv + rq->nheaders, m) : 0;
+        rs->body = (const uint8_t *)(m->body.p ? m->body.p : empty);
+        rs->body_len = m->body.len;
+        e->resp = rs;
+        e->end_ns = m->end_ns;
+        bytes += m->first_len + 1;
+    }
+    x->bytes += bytes;
+}
+
 static void finalize(struct hflow *hf, struct hx *x)
 {
     if (x->final)
@@ -133,7 +233,13 @@ static void finalize(struct hflow *hf, struct hx *x)
     if (hf->d[1].cur_x == x)
         hf->d[1].cur_x = NULL;
     x->flow = NULL;
-    hf->h->sink.final(hf->h->sink.ctx, x);
+    /* Its memory now counts for the writer, not for the connection. */
+    size_t bytes = hx_bytes(x);
+    hf->held -= bytes;
+    x->bytes = bytes;
+    describe(x);
+    hf->h->st.bytes_held += x->bytes - bytes;
+    hf->h->sink.final(hf->h->sink.ctx, &x->item);
 }
 
 /* ----------------------------------------------------------- callbacks */
@@ -149,6 +255,7 @@ static int on_message_begin(http_parser *p)
     struct hflow *hf = d->hf;
     if (d->dir == TCP_C2S) {
         struct hx *x = xcalloc(1, sizeof *x);
+        held_change(hf, 0, sizeof *x);
         x->flow = hf->f;
         if (!hf->conn)
             hf->conn = ++hf->h->conns;
@@ -157,6 +264,9 @@ static int on_message_begin(http_parser *p)
         x->cli = hf->f->cli;
         x->srv = hf->f->srv;
         msg_init(&x->req, d->ts);
+        x->item.start_ns = d->ts;
+        x->item.release = hx_release;
+        x->item.ctx = hf->h;
         if (hf->q_tail)
             hf->q_tail->qnext = x;
         else
@@ -164,9 +274,10 @@ static int on_message_begin(http_parser *p)
         hf->q_tail = x;
         d->cur_x = x;
         d->cur = &x->req;
-        hf->h->sink.started(hf->h->sink.ctx, x);
+        hf->h->sink.started(hf->h->sink.ctx, &x->item);
     } else {
         d->cur = xmalloc(sizeof *d->cur);
+        held_change(hf, 0, sizeof *d->cur);
         msg_init(d->cur, d->ts);
         /* The oldest request that has no response yet. */
         d->cur_x = NULL;
@@ -185,7 +296,7 @@ static void head_append(struct hdir *d, const char *at, size_t n)
     struct kbuf *h = &d->cur->head;
     size_t before = h->cap;
     kbuf_append(h, at, n);
-    d->hf->h->st.bytes_held += h->cap - before;
+    held_change(d->hf, before, h->cap);
 }
 
 static int on_url(http_parser *p, const char *at, size_t n)
@@ -209,8 +320,10 @@ static int on_header_field(http_parser *p, const char *at, size_t n)
     struct hmsg *m = d->cur;
     if (d->in_value || m->nhdrs == 0) {
         if (m->nhdrs == m->caphdrs) {
+            size_t before = m->caphdrs * sizeof *m->hdrs;
             m->caphdrs = m->caphdrs ? m->caphdrs * 2 : 16;
             m->hdrs = xrealloc(m->hdrs, m->caphdrs * sizeof *m->hdrs);
+            held_change(d->hf, before, m->caphdrs * sizeof *m->hdrs);
         }
         struct hmsg_header *hd = &m->hdrs[m->nhdrs++];
         memset(hd, 0, sizeof *hd);
@@ -247,7 +360,7 @@ static int on_headers_complete(http_parser *p)
         if ((p->flags & F_CONTENTLENGTH) && p->content_length > 0 && p->content_length <= d->hf->h->max_body) {
             size_t before = m->body.cap;
             kbuf_reserve(&m->body, (size_t)p->content_length);
-            d->hf->h->st.bytes_held += m->body.cap - before;
+            held_change(d->hf, before, m->body.cap);
         }
         return 0;
     }
@@ -270,7 +383,7 @@ static int on_body(http_parser *p, const char *at, size_t n)
     }
     size_t before = m->body.cap;
     kbuf_append(&m->body, at, n);
-    h->st.bytes_held += m->body.cap - before;
+    held_change(d->hf, before, m->body.cap);
     return 0;
 }
 
@@ -295,14 +408,14 @@ static void message_done(struct hdir *d)
     d->cur_x = NULL;
     if (m->status >= 100 && m->status < 200 && m->status != 101 && !m->broken) {
         /* Interim response (100 Continue): the final one follows. */
-        hf->h->st.bytes_held -= m->body.cap + m->head.cap;
+        held_change(hf, sizeof *m + msg_bytes(m), 0);
         msg_free(m);
         free(m);
         return;
     }
     if (!x) {
         hf->h->st.orphan_responses++;
-        hf->h->st.bytes_held -= m->body.cap + m->head.cap;
+        held_change(hf, sizeof *m + msg_bytes(m), 0);
         msg_free(m);
         free(m);
         return;
@@ -393,23 +506,40 @@ static void parser_start(struct hdir *d)
     http_parser_init(&d->hp, d->dir == TCP_C2S ? HTTP_REQUEST : HTTP_RESPONSE);
     d->hp.data = d;
     d->active = 1;
+    d->junk = 0;
     d->in_value = 0;
+}
+
+/* d is in a stretch that is not HTTP: counted once, however many segments it spans. */
+static void count_region(struct hdir *d)
+{
+    if (!d->junk) {
+        d->hf->h->st.unparsable++;
+        d->junk = 1;
+    }
+}
+
+/* n bytes of d are not HTTP. */
+static void skipped(struct hdir *d, uint64_t n)
+{
+    d->hf->h->st.unparsable_bytes += n;
+    if (n)
+        count_region(d);
 }
 
 /* Looks for a message start in the held bytes plus p; feeds from there when found. */
 static void resync(struct hdir *d, const uint8_t *p, size_t n)
 {
-    struct httpcap *h = d->hf->h;
+    size_t before = d->scan.cap;
     kbuf_append(&d->scan, p, n);
+    held_change(d->hf, before, d->scan.cap);
     int need_more;
     long at = find_start(d->scan.p, d->scan.len, d->dir, &need_more);
     if (at >= 0) {
-        if (at > 0) {
-            h->st.unparsable++;
-            h->st.unparsable_bytes += (uint64_t)at;
-        }
+        skipped(d, (uint64_t)at);
         struct kbuf rest = d->scan;
         kbuf_init(&d->scan);
+        held_change(d->hf, rest.cap, 0);
         parser_start(d);
         feed_parser(d, (const uint8_t *)rest.p + at, rest.len - (size_t)at);
         kbuf_free(&rest);
@@ -418,8 +548,7 @@ static void resync(struct hdir *d, const uint8_t *p, size_t n)
     /* Keep a tail that may hold the start of a start line; the rest is not HTTP. */
     if (d->scan.len > SCAN_KEEP) {
         size_t drop = d->scan.len - SCAN_KEEP;
-        h->st.unparsable++;
-        h->st.unparsable_bytes += drop;
+        skipped(d, drop);
         kbuf_consume(&d->scan, drop);
     }
 }
@@ -449,10 +578,10 @@ static void feed_parser(struct hdir *d, const uint8_t *p, size_t n)
         return;
     }
     desync(d, d->dir == TCP_C2S ? "request is not valid HTTP" : "response is not valid HTTP");
-    /* Rescan from just after where the parser gave up. */
+    /* Rescan from just after where the parser gave up; what follows until a message start is the same region. */
     size_t from = done < n ? done + 1 : n;
     hf->h->st.unparsable_bytes += from;
-    hf->h->st.unparsable++;
+    count_region(d);
     resync(d, p + from, n - from);
 }
 
@@ -464,6 +593,7 @@ static struct hflow *flow_state(struct httpcap *h, struct tcp_flow *f)
     hf = xcalloc(1, sizeof *hf);
     hf->h = h;
     hf->f = f;
+    held_change(hf, 0, sizeof *hf);
     for (int i = 0; i < 2; i++) {
         hf->d[i].hf = hf;
         hf->d[i].dir = i;
@@ -508,21 +638,38 @@ void httpcap_gap(void *ctx, struct tcp_flow *f, int dir, uint64_t missing, int64
     desync(d, dir == TCP_C2S ? "request cut by a TCP gap" : "response cut by a TCP gap");
 }
 
-void httpcap_end(void *ctx, struct tcp_flow *f, int dir, int64_t ts_ns)
+/* Why a message still open when its direction ends was cut, by the reason the direction ended. */
+static const char *cut_text(const struct httpcap *h, enum tcp_end why, int dir)
+{
+    static const char *const texts[][2] = {
+        [TCP_END_CLOSED] = {"connection closed mid-request", "connection closed mid-response"},
+        [TCP_END_IDLE] = {"connection idle past --idle-timeout mid-request",
+                          "connection idle past --idle-timeout mid-response"},
+        [TCP_END_EVICTED] = {"connection evicted by the memory cap mid-request",
+                             "connection evicted by the memory cap mid-response"},
+    };
+    if (why == TCP_END_CAPTURE)
+        return h->end_text[dir];
+    return texts[why][dir];
+}
+
+void httpcap_end(void *ctx, struct tcp_flow *f, int dir, enum tcp_end why, int64_t ts_ns)
 {
     struct httpcap *h = ctx;
     struct hflow *hf = flow_state(h, f);
     struct hdir *d = &hf->d[dir];
     d->ts = ts_ns;
+    hf->end_why = why;
     if (d->active && !hf->dead)
         http_parser_execute(&d->hp, &h->settings, NULL, 0); /* ends a body that runs to the close */
     if (d->cur)
-        desync(d, dir == TCP_C2S ? "connection closed mid-request" : "connection closed mid-response");
+        desync(d, cut_text(h, why, dir));
     if (d->scan.len) {
-        h->st.unparsable++;
+        count_region(d);
         h->st.unparsable_bytes += d->scan.len;
-        kbuf_free(&d->scan);
     }
+    held_change(hf, d->scan.cap, 0);
+    kbuf_free(&d->scan);
 }
 
 void httpcap_gone(void *ctx, struct tcp_flow *f)
@@ -533,21 +680,35 @@ void httpcap_gone(void *ctx, struct tcp_flow *f)
         return;
     for (int i = 0; i < 2; i++)
         if (hf->d[i].cur)
-            desync(&hf->d[i], i == TCP_C2S ? "connection closed mid-request" : "connection closed mid-response");
+            desync(&hf->d[i], cut_text(h, hf->end_why, i));
     /* What is still waiting will not be answered now. */
     while (hf->q_head) {
         struct hx *x = hf->q_head;
         if (!x->req.complete) {
             x->req.complete = 1;
-            x->req.broken = "connection closed mid-request";
+            x->req.broken = cut_text(h, hf->end_why, TCP_C2S);
         }
         finalize(hf, x);
     }
     for (int i = 0; i < 2; i++)
         kbuf_free(&hf->d[i].scan);
+    /* Every exchange has gone to the writer: what is left is the connection's own. */
+    h->st.bytes_held -= hf->held;
     free(hf);
     f->user = NULL;
-    (void)h;
+}
+
+size_t httpcap_held(void *ctx, struct tcp_flow *f)
+{
+    (void)ctx;
+    struct hflow *hf = f->user;
+    return hf ? hf->held : 0;
+}
+
+void httpcap_set_capture_end(struct httpcap *h, const char *mid_request, const char *mid_response)
+{
+    h->end_text[TCP_C2S] = mid_request;
+    h->end_text[TCP_S2C] = mid_response;
 }
 
 struct httpcap *httpcap_new(const struct http_sink *sink, size_t max_body)
@@ -555,6 +716,7 @@ struct httpcap *httpcap_new(const struct http_sink *sink, size_t max_body)
     struct httpcap *h = xcalloc(1, sizeof *h);
     h->sink = *sink;
     h->max_body = max_body;
+    httpcap_set_capture_end(h, "capture ended mid-request", "capture ended mid-response");
     h->settings = (http_parser_settings){
         .on_message_begin = on_message_begin,
         .on_url = on_url,

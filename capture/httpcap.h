@@ -10,7 +10,14 @@
  * marked incomplete.
  *
  * An exchange (struct hx) is announced when its request starts and handed
- * over when it is final: answered, or known never to be.
+ * over when it is final (answered, or known never to be), as the xitem the
+ * exchange writer takes (xwriter.h), its snapshot view filled in.
+ *
+ * Memory: every byte held for a connection (its parsers, messages being
+ * parsed, requests awaiting their answer) is counted per connection
+ * (httpcap_held, the TCP table's `held` callback) so the memory cap can
+ * end the connection holding most; exchanges handed over count in the
+ * total until the writer releases them.
  */
 #ifndef KT_HTTPCAP_H
 #define KT_HTTPCAP_H
@@ -20,6 +27,7 @@
 
 #include "buf.h"
 #include "tcp.h"
+#include "xwriter.h"
 
 struct hmsg_header {
     uint32_t name_off, name_len, value_off, value_len;
@@ -43,9 +51,9 @@ struct hmsg {
 
 /* An exchange: a request and, once seen, its response. */
 struct hx {
-    struct hx *prev, *next;    /* the capture's list, in request start order */
+    struct xitem item;         /* what the exchange writer sees */
     struct hx *qnext;          /* the connection's requests awaiting a response */
-    struct tcp_flow *flow;     /* NULL once the flow is gone */
+    struct tcp_flow *flow;     /* NULL once final */
     uint64_t conn;
     uint32_t n;
     struct tcp_addr cli, srv;
@@ -53,33 +61,44 @@ struct hx {
     struct hmsg *resp;
     int final;
     const char *incomplete;
+    struct snap_kv *kv;        /* the headers of item.x, request's then response's */
+    struct snap_msg resp_view; /* item.x.resp points here */
+    char req_ver[24], resp_ver[24];
+    char *target, *reason;
+    size_t bytes;              /* counted in bytes_held */
 };
 
+/* Where the exchanges go: started at the request's first byte, final once whole. */
 struct http_sink {
     void *ctx;
-    void (*started)(void *ctx, struct hx *x);
-    void (*final)(void *ctx, struct hx *x);
+    void (*started)(void *ctx, struct xitem *it);
+    void (*final)(void *ctx, struct xitem *it);
 };
 
 struct httpcap_stats {
-    uint64_t unparsable, unparsable_bytes, orphan_responses, http2_flows, bytes_held;
+    uint64_t unparsable;       /* regions of bytes that are not HTTP/1.1, each counted once */
+    uint64_t unparsable_bytes;
+    uint64_t orphan_responses, http2_flows;
+    uint64_t bytes_held;       /* everything held: per connection and handed over */
 };
 
 struct httpcap;
 
+/* Exchanges go to sink; bodies over max_body are cut (and marked so). */
 struct httpcap *httpcap_new(const struct http_sink *sink, size_t max_body);
 void httpcap_free(struct httpcap *h);
+
+/* What an exchange cut by the end of the capture says (default "the capture ended"). */
+void httpcap_set_capture_end(struct httpcap *h, const char *mid_request, const char *mid_response);
 
 /* The tcp_sink functions, with ctx = the httpcap. */
 void httpcap_data(void *ctx, struct tcp_flow *f, int dir, const uint8_t *p, size_t n, int64_t ts_ns);
 void httpcap_gap(void *ctx, struct tcp_flow *f, int dir, uint64_t missing, int64_t ts_ns);
-void httpcap_end(void *ctx, struct tcp_flow *f, int dir, int64_t ts_ns);
+void httpcap_end(void *ctx, struct tcp_flow *f, int dir, enum tcp_end why, int64_t ts_ns);
 void httpcap_gone(void *ctx, struct tcp_flow *f);
+size_t httpcap_held(void *ctx, struct tcp_flow *f);
 
 const struct httpcap_stats *httpcap_stats(const struct httpcap *h);
-
-/* Frees an exchange the sink has finished with. */
-void hx_free(struct httpcap *h, struct hx *x);
 
 /* The value of header `name` (case-insensitive) of m, or NULL; *len is set. */
 const char *hmsg_header(const struct hmsg *m, const char *name, size_t *len);

@@ -1,9 +1,18 @@
-/* tcp.c — TCP reassembly for capture (see tcp.h; RFC 9293 sequence arithmetic). */
+/*
+ * tcp.c — TCP reassembly for capture (see tcp.h).
+ *
+ * Sequence numbers are compared as RFC 1982 serial numbers, in unsigned
+ * arithmetic only (as tcpdump's print-tcp.c does): the distance from b to a
+ * is a - b mod 2^32, and a is after b when that distance is below 2^31. A
+ * segment exactly 2^31 away counts as old. No signed difference is ever
+ * negated, so no crafted sequence number reaches undefined behaviour.
+ */
 #include "tcp.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
 #include "mem.h"
 
 struct tcp_seg_held {
@@ -19,7 +28,7 @@ struct tcp_table {
     uint16_t *server_ports;
     size_t nports;
     size_t held_cap, total_cap;
-    size_t held_total;
+    size_t held_total;         /* out-of-order bytes held, and the flows themselves */
     struct tcp_flow **buckets;
     size_t nbuckets, nflows;
     struct tcp_flow *oldest, *newest;
@@ -27,19 +36,25 @@ struct tcp_table {
     struct tcp_stats st;
 };
 
-/* Sequence-space difference a - b, correct across wrap-around. */
-static int32_t seq_diff(uint32_t a, uint32_t b)
+#define SEQ_HALF 0x80000000u
+
+/* 1 when sequence number a comes after b (0 < a - b < 2^31). */
+static int seq_after(uint32_t a, uint32_t b)
 {
-    return (int32_t)(a - b);
+    uint32_t d = a - b;
+    return d != 0 && d < SEQ_HALF;
+}
+
+/* 1 when a is b or comes after it. */
+static int seq_at_or_after(uint32_t a, uint32_t b)
+{
+    return a - b < SEQ_HALF;
 }
 
 static uint64_t addr_hash(const struct tcp_addr *a)
 {
-    uint64_t h = 1469598103934665603ULL;
-    size_t n = a->family == 4 ? 4 : 16;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ a->ip[i]) * 1099511628211ULL;
-    return (h ^ a->port) * 1099511628211ULL;
+    uint64_t h = kt_fnv1a(KT_FNV_OFFSET, a->ip, a->family == 4 ? 4 : 16);
+    return kt_fnv1a(h, &a->port, sizeof a->port);
 }
 
 static int addr_eq(const struct tcp_addr *a, const struct tcp_addr *b)
@@ -175,6 +190,7 @@ static struct tcp_flow *create(struct tcp_table *t, const struct tcp_segment *s,
     t->buckets[b] = f;
     t->nflows++;
     t->st.flows++;
+    t->held_total += sizeof *f;
     lru_append(t, f);
     return f;
 }
@@ -205,10 +221,9 @@ static void drain(struct tcp_table *t, struct tcp_flow *f, int dir)
     struct tcp_half *h = &f->half[dir];
     while (h->held) {
         struct tcp_seg_held *s = h->held;
-        int32_t rel = seq_diff(s->seq, h->next_seq);
-        if (rel > 0)
+        if (seq_after(s->seq, h->next_seq))
             break;
-        uint32_t skip = (uint32_t)-rel;
+        uint32_t skip = h->next_seq - s->seq; /* how far it starts before what is next */
         if (skip < s->len)
             deliver(t, f, dir, s->data + skip, s->len - skip, s->ts_ns);
         h->held = s->next;
@@ -224,7 +239,7 @@ static void skip_hole(struct tcp_table *t, struct tcp_flow *f, int dir, int64_t 
     struct tcp_half *h = &f->half[dir];
     if (!h->held)
         return;
-    uint32_t missing = (uint32_t)seq_diff(h->held->seq, h->next_seq);
+    uint32_t missing = h->held->seq - h->next_seq;
     t->st.gaps++;
     t->st.gap_bytes += missing;
     h->next_seq = h->held->seq;
@@ -238,7 +253,7 @@ static void hold(struct tcp_table *t, struct tcp_flow *f, int dir, uint32_t seq,
 {
     struct tcp_half *h = &f->half[dir];
     struct tcp_seg_held **pp = &h->held;
-    while (*pp && seq_diff((*pp)->seq, seq) < 0)
+    while (*pp && seq_after(seq, (*pp)->seq))
         pp = &(*pp)->next;
     if (*pp && (*pp)->seq == seq && (*pp)->len >= n) {
         t->st.retransmissions++; /* the same out-of-order segment again */
@@ -258,14 +273,14 @@ static void hold(struct tcp_table *t, struct tcp_flow *f, int dir, uint32_t seq,
         skip_hole(t, f, dir, ts);
 }
 
-static void end_half(struct tcp_table *t, struct tcp_flow *f, int dir, int64_t ts)
+static void end_half(struct tcp_table *t, struct tcp_flow *f, int dir, enum tcp_end why, int64_t ts)
 {
     struct tcp_half *h = &f->half[dir];
     if (h->closed)
         return;
     h->closed = 1;
     half_free_held(t, h);
-    t->sink.end(t->sink.ctx, f, dir, ts);
+    t->sink.end(t->sink.ctx, f, dir, why, ts);
 }
 
 static void destroy(struct tcp_table *t, struct tcp_flow *f)
@@ -282,19 +297,20 @@ static void destroy(struct tcp_table *t, struct tcp_flow *f)
     half_free_held(t, &f->half[0]);
     half_free_held(t, &f->half[1]);
     t->nflows--;
+    t->held_total -= sizeof *f;
     free(f);
 }
 
-/* Ends a flow now: holes become gaps, both directions end, the flow is freed. */
-static void flush_flow(struct tcp_table *t, struct tcp_flow *f, int64_t ts)
+/* Ends a flow now: holes become gaps, both directions end (saying why), the flow is freed. */
+static void flush_flow(struct tcp_table *t, struct tcp_flow *f, enum tcp_end why, int64_t ts)
 {
     for (int d = 0; d < 2; d++) {
         struct tcp_half *h = &f->half[d];
         while (h->held && !h->closed)
             skip_hole(t, f, d, ts);
     }
-    end_half(t, f, TCP_C2S, ts);
-    end_half(t, f, TCP_S2C, ts);
+    end_half(t, f, TCP_C2S, why, ts);
+    end_half(t, f, TCP_S2C, why, ts);
     destroy(t, f);
 }
 
@@ -306,7 +322,7 @@ void tcp_table_segment(struct tcp_table *t, const struct tcp_segment *s)
     if (f && (s->flags & TCP_SYN) && !(s->flags & TCP_ACK) && dir == TCP_C2S && f->half[0].started &&
         f->half[0].next_seq != s->seq + 1) {
         /* A new connection reusing the 4-tuple of an old one. */
-        flush_flow(t, f, s->ts_ns);
+        flush_flow(t, f, TCP_END_CLOSED, s->ts_ns);
         f = NULL;
     }
     if (!f) {
@@ -328,7 +344,7 @@ void tcp_table_segment(struct tcp_table *t, const struct tcp_segment *s)
         seq += 1;
     }
     if (s->flags & TCP_RST) {
-        flush_flow(t, f, s->ts_ns);
+        flush_flow(t, f, TCP_END_CLOSED, s->ts_ns);
         return;
     }
     if (!h->started && (s->len || s->missing || (s->flags & TCP_FIN))) {
@@ -337,18 +353,17 @@ void tcp_table_segment(struct tcp_table *t, const struct tcp_segment *s)
         t->sink.gap(t->sink.ctx, f, dir, 0, s->ts_ns); /* joined mid-stream */
     }
     if (h->started && !h->closed && (s->len || s->missing)) {
-        int32_t rel = seq_diff(seq, h->next_seq);
         uint32_t total = s->len + s->missing;
         if (s->missing)
             t->st.truncated++;
-        if (rel > 0) {
+        if (seq_after(seq, h->next_seq)) {
             if (s->len)
                 hold(t, f, dir, seq, s->payload, s->len, s->ts_ns);
             if (s->missing) {
                 /* The cut-off tail is lost for good; hold a marker-free hole after it. */
             }
         } else {
-            uint32_t skip = (uint32_t)-rel;
+            uint32_t skip = h->next_seq - seq; /* bytes of it already delivered */
             if (skip >= total) {
                 t->st.retransmissions++;
             } else {
@@ -376,53 +391,72 @@ void tcp_table_segment(struct tcp_table *t, const struct tcp_segment *s)
      */
     struct tcp_half *o = &f->half[!dir];
     if ((s->flags & TCP_ACK) && o->started && !o->closed) {
-        while (o->held && seq_diff(s->ack, o->held->seq + o->held->len) >= 0)
+        while (o->held && seq_at_or_after(s->ack, o->held->seq + o->held->len))
             skip_hole(t, f, !dir, s->ts_ns);
     }
     if (s->flags & TCP_FIN) {
         h->fin_seen = 1;
         h->fin_seq = seq + s->len + s->missing;
     }
-    if (h->fin_seen && h->started && seq_diff(h->next_seq, h->fin_seq) >= 0)
-        end_half(t, f, dir, s->ts_ns);
+    if (h->fin_seen && h->started && seq_at_or_after(h->next_seq, h->fin_seq))
+        end_half(t, f, dir, TCP_END_CLOSED, s->ts_ns);
     if (f->half[0].closed && f->half[1].closed) {
         destroy(t, f);
         return;
     }
     if (t->held_total > t->total_cap)
-        tcp_table_evict_largest(t, s->ts_ns);
+        tcp_table_evict(t, s->ts_ns);
 }
 
 void tcp_table_expire(struct tcp_table *t, int64_t now_ns, int64_t idle_ns)
 {
     while (t->oldest && now_ns - t->oldest->last_ts > idle_ns) {
         t->st.evicted_idle++;
-        flush_flow(t, t->oldest, now_ns);
+        flush_flow(t, t->oldest, TCP_END_IDLE, now_ns);
     }
 }
 
-int tcp_table_evict_largest(struct tcp_table *t, int64_t now_ns)
+/* Bytes held for f: its out-of-order segments, itself, and what the consumer holds for it. */
+static size_t flow_bytes(const struct tcp_table *t, struct tcp_flow *f)
 {
-    struct tcp_flow *big = NULL;
-    size_t most = 0;
-    for (struct tcp_flow *f = t->oldest; f; f = f->next) {
-        size_t held = f->half[0].held_bytes + f->half[1].held_bytes;
-        if (held > most) {
-            most = held;
+    size_t n = f->half[0].held_bytes + f->half[1].held_bytes + sizeof *f;
+    if (t->sink.held)
+        n += t->sink.held(t->sink.ctx, f);
+    return n;
+}
+
+#define EVICT_SAMPLE 64
+
+int tcp_table_evict(struct tcp_table *t, int64_t now_ns)
+{
+    /*
+     * The biggest of the least recently active flows and of the most recent
+     * one: a connection that piles up data is the one sending now, and a
+     * crowd of small ones is trimmed from its oldest end, in constant time
+     * however many flows there are.
+     */
+    struct tcp_flow *big = t->newest;
+    size_t most = big ? flow_bytes(t, big) : 0;
+    int k = 0;
+    for (struct tcp_flow *f = t->oldest; f && k < EVICT_SAMPLE; f = f->next, k++) {
+        size_t n = flow_bytes(t, f);
+        if (n > most) {
+            most = n;
             big = f;
         }
     }
     if (!big)
         return 0;
     t->st.evicted_memory++;
-    flush_flow(t, big, now_ns);
+    t->st.evicted_bytes += most;
+    flush_flow(t, big, TCP_END_EVICTED, now_ns);
     return 1;
 }
 
 void tcp_table_flush(struct tcp_table *t, int64_t now_ns)
 {
     while (t->oldest)
-        flush_flow(t, t->oldest, now_ns);
+        flush_flow(t, t->oldest, TCP_END_CAPTURE, now_ns);
 }
 
 void tcp_table_free(struct tcp_table *t)

@@ -54,6 +54,8 @@ void snap_stats_problems(const struct snap_stats *st, struct kbuf *out)
         kbuf_appendf(out, " (%llu bytes)", (unsigned long long)st->unparsable_bytes);
     problem(out, st->evicted_idle, "connection evicted as idle", "connections evicted as idle");
     problem(out, st->evicted_memory, "connection evicted by the memory cap", "connections evicted by the memory cap");
+    if (st->evicted_memory)
+        kbuf_appendf(out, " (%llu bytes held)", (unsigned long long)st->evicted_bytes);
     problem(out, st->orphan_responses, "response without a captured request", "responses without a captured request");
     problem(out, st->incomplete, "exchange incomplete", "exchanges incomplete");
 }
@@ -210,7 +212,7 @@ int snap_writer_close(struct snap_writer *w, const struct snap_stats *st, struct
                      "\"dropped_interface\":%llu,\"tcp_gaps\":%llu,\"tcp_gap_bytes\":%llu,"
                      "\"retransmissions\":%llu,\"out_of_order\":%llu,\"truncated_packets\":%llu,"
                      "\"unparsable\":%llu,\"unparsable_bytes\":%llu,\"evicted_idle\":%llu,\"evicted_memory\":%llu,"
-                     "\"orphan_responses\":%llu,\"lossless\":%s,\"problems\":[",
+                     "\"evicted_bytes\":%llu,\"orphan_responses\":%llu,\"lossless\":%s,\"problems\":[",
                      ts, (unsigned long long)st->exchanges, (unsigned long long)st->complete,
                      (unsigned long long)st->incomplete, (unsigned long long)st->packets,
                      (unsigned long long)st->bytes, (unsigned long long)st->dropped_kernel,
@@ -219,7 +221,8 @@ int snap_writer_close(struct snap_writer *w, const struct snap_stats *st, struct
                      (unsigned long long)st->out_of_order, (unsigned long long)st->truncated_packets,
                      (unsigned long long)st->unparsable, (unsigned long long)st->unparsable_bytes,
                      (unsigned long long)st->evicted_idle, (unsigned long long)st->evicted_memory,
-                     (unsigned long long)st->orphan_responses, snap_stats_lossless(st) ? "true" : "false");
+                     (unsigned long long)st->evicted_bytes, (unsigned long long)st->orphan_responses,
+                     snap_stats_lossless(st) ? "true" : "false");
         struct kbuf p = KBUF_INIT;
         snap_stats_problems(st, &p);
         /* One string per problem, split where snap_stats_problems joined them. */
@@ -431,6 +434,7 @@ static void read_end(struct snap_reader *r, const struct jnode *e)
     F(unparsable_bytes);
     F(evicted_idle);
     F(evicted_memory);
+    F(evicted_bytes);
     F(orphan_responses);
 #undef F
 }

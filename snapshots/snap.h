@@ -18,7 +18,7 @@
 #include "jread.h"
 
 #define SNAP_MAJOR 1
-#define SNAP_MINOR 0
+#define SNAP_MINOR 1
 /* Longest line a reader accepts: a 10 MiB record is about 14 MB of JSON. */
 #define SNAP_MAX_LINE ((size_t)256 << 20)
 
@@ -76,6 +76,7 @@ struct snap_stats {
     uint64_t tcp_gaps, tcp_gap_bytes, retransmissions, out_of_order, truncated_packets;
     uint64_t unparsable, unparsable_bytes;
     uint64_t evicted_idle, evicted_memory;
+    uint64_t evicted_bytes;        /* held by the connections evicted by the memory cap (minor 1) */
     uint64_t orphan_responses;
     int present;                   /* reader: an end record was read */
 };

@@ -10,12 +10,16 @@ import subprocess
 from .kt import ROOT, kintape_bin
 
 
-def mkpcap_bin():
-    """The mkpcap built beside the kintape under test."""
+def tool_bin(name):
+    """A test tool (tests/tools) built beside the kintape under test."""
     b = kintape_bin()
     if "/build/san/" in b:
-        return os.path.join(os.path.dirname(b), "tools", "mkpcap")
-    return os.path.join(ROOT, "build", "default", "tools", "mkpcap")
+        return os.path.join(os.path.dirname(b), "tools", name)
+    return os.path.join(ROOT, "build", "default", "tools", name)
+
+
+def mkpcap_bin():
+    return tool_bin("mkpcap")
 
 
 class Seg:

@@ -4,12 +4,13 @@ mid-stream, wrap-around, several link types, and bad input."""
 import json
 import os
 import random
+import re
 import subprocess
 import tempfile
 import unittest
 
 from .kt import kintape_bin
-from .pcapgen import Conn, request, response, write_pcap
+from .pcapgen import Conn, request, response, tool_bin, write_pcap
 
 
 def capture(pcap, *args, expect_rc=(0,)):
@@ -259,6 +260,62 @@ class Crafted(unittest.TestCase):
         rc, xs, end, _ = capture(self.pcap(segs))
         self.assertEqual([x["http"]["request"]["method"] for x in xs], ["HEAD", "POST"])
         self.assertEqual(xs[1]["http"]["response"]["body"], "{}")
+
+
+    def test_one_unreadable_region_counts_once(self):
+        # Joined mid-stream inside a long body: 40 segments of bytes that are not HTTP, then a request.
+        c = Conn()
+        c.handshake()  # not captured
+        junk = c.c2s(b"x" * 12000, mss=300)
+        body = json.dumps({"StreamName": "after"})
+        segs = junk + c.c2s(request("ListShards", body)) + c.s2c(response(200, "{}")) + c.close()
+        rc, xs, end, _ = capture(self.pcap(segs))
+        self.assertEqual([x["kinesis"]["stream"] for x in xs], ["after"])
+        self.assertEqual(end["unparsable"], 1, end)
+        self.assertEqual(end["unparsable_bytes"], 12000)
+
+    def test_exchange_cut_by_the_end_of_the_file_says_so(self):
+        c = Conn()
+        body = put_records_body(20)
+        segs = c.handshake() + c.c2s(request("PutRecords", body), mss=500)[:3]  # the file ends mid-body
+        rc, xs, end, _ = capture(self.pcap(segs))
+        self.assertEqual(len(xs), 1)
+        self.assertEqual(xs[0]["incomplete"], "the capture file ended mid-request")
+
+    def test_max_memory_holds_for_pipelined_bodies(self):
+        # 48 pipelined PutRecords of 1 MB that are never answered: the HTTP parser holds their bodies.
+        c = Conn()
+        big = put_records_body(1, size=760000)
+        segs = c.handshake()
+        for _ in range(48):
+            segs += c.c2s(request("PutRecords", big), mss=65000)
+        segs += c.close()
+        pcap = self.pcap(segs)
+        out = pcap + ".snap.jsonl"
+        p = subprocess.run([tool_bin("peakrss"), kintape_bin(), "capture", "-r", pcap, "-o", out,
+                            "--max-memory", str(4 << 20)], capture_output=True, text=True, timeout=300)
+        self.assertIn(p.returncode, (0, 1), p.stderr)
+        peak_kib = int(re.search(r"peak_rss_kib (\d+)", p.stderr).group(1))
+        with open(out) as f:
+            lines = [json.loads(line) for line in f]
+        end = lines[-1]["kintape_snapshot_end"]
+        self.assertGreater(end["evicted_memory"], 0, end)
+        self.assertGreater(end["evicted_bytes"], 4 << 20)
+        self.assertFalse(end["lossless"])
+        self.assertIn("evicted by the memory cap", " ".join(end["problems"]))
+        cut = [x for x in lines[1:-1] if "evicted by the memory cap" in x.get("incomplete", "")]
+        self.assertGreater(len(cut), 0)
+        if "/san/" not in kintape_bin():  # ASan's shadow memory is not the program's
+            self.assertLess(peak_kib, 40 * 1024, "peak resident KiB for 48 MB of pipelined bodies")
+
+    def test_max_memory_holds_for_many_connections(self):
+        # 3000 connections that open and send one byte, never more: each costs memory until it is idle.
+        segs = []
+        for i in range(3000):
+            c = Conn(cli=("10.1.%d.%d" % (i // 250, i % 250 + 1), 40000 + i % 20000))
+            segs += c.handshake() + c.c2s(b"P")
+        rc, xs, end, _ = capture(self.pcap(segs), "--max-memory", str(1 << 20))
+        self.assertGreater(end["evicted_memory"], 0, end)
 
 
 class BadFiles(unittest.TestCase):

@@ -7,7 +7,9 @@
  *                  chosen by (mode >> 1) & 3
  *   mode & 1 == 1: TCP segments of one IPv4 connection, each
  *                  [u8 flags][u8 direction][u16 sequence offset][u16 length][payload],
- *                  so that reordering, overlaps, gaps and HTTP bodies are reached quickly
+ *                  so that reordering, overlaps, gaps and HTTP bodies are reached quickly;
+ *                  with mode & 2 the offset is a u32 added to the direction's next sequence
+ *                  number, so segments land anywhere in sequence space, 2^31 away included
  */
 #include <pcap/dlt.h>
 #include <stdint.h>
@@ -41,6 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct snap_writer *w = snap_writer_open("/dev/null", &src, 0, "fuzz", &err);
     if (!w)
         abort();
+    struct xwriter *xw = xw_new(w, 10 * 1000000000LL);
     uint16_t port = 4566;
     struct capture_config cfg;
     capture_config_defaults(&cfg);
@@ -49,7 +52,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cfg.max_body = 1 << 16;
     cfg.max_memory = 1 << 20;
     cfg.held_cap = 1 << 14;
-    struct capture *c = capture_new(&cfg, w);
+    struct capture *c = capture_new(&cfg, xw);
     uint8_t mode = data[0];
     size_t at = 1;
     int64_t ts = 1000000000;
@@ -69,12 +72,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             at += n;
             continue;
         }
-        if (at + 6 > size)
+        int wide = (mode & 2) != 0;
+        if (at + 6 + (wide ? 2 : 0) > size)
             break;
         uint8_t flags = data[at], dir = data[at + 1] & 1;
-        unsigned off = (unsigned)data[at + 2] << 8 | data[at + 3];
-        size_t n = (size_t)data[at + 4] << 8 | data[at + 5];
-        at += 6;
+        uint32_t seqno;
+        int in_order;
+        size_t n;
+        if (wide) {
+            uint32_t off = (uint32_t)data[at + 2] << 24 | (uint32_t)data[at + 3] << 16 | (uint32_t)data[at + 4] << 8 |
+                           data[at + 5];
+            n = (size_t)data[at + 6] << 8 | data[at + 7];
+            at += 8;
+            seqno = seq[dir] + off;
+            in_order = off == 0;
+        } else {
+            unsigned off = (unsigned)data[at + 2] << 8 | data[at + 3];
+            n = (size_t)data[at + 4] << 8 | data[at + 5];
+            at += 6;
+            seqno = seq[dir] + off - 32768;
+            in_order = off == 32768;
+        }
         if (n > size - at)
             n = size - at;
         uint8_t *ip = frame;
@@ -87,21 +105,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         uint8_t *t = ip + 20;
         put16(t, dir ? 4566 : 40000);
         put16(t + 2, dir ? 40000 : 4566);
-        put32(t + 4, seq[dir] + off - 32768);
+        put32(t + 4, seqno);
         put32(t + 8, seq[!dir]);
         t[12] = 5 << 4;
         t[13] = flags;
         memcpy(t + 20, data + at, n);
-        if (off == 32768)
+        if (in_order)
             seq[dir] += (uint32_t)n;
         capture_frame(c, DLT_RAW, ts, frame, (uint32_t)(40 + n), (uint32_t)(40 + n), &err);
         at += n;
     }
     struct snap_stats st;
-    capture_finish(c, ts, &st, &err);
+    capture_finish(c, ts, CAPTURE_END_FILE, &st, &err);
     if (st.complete + st.incomplete != st.exchanges)
         abort();
     capture_free(c);
+    xw_free(xw);
     snap_writer_close(w, &st, &err);
     return 0;
 }
