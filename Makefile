@@ -49,10 +49,13 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(VARIANT)/tests/%)
 TOOL_SRC := $(wildcard tests/tools/*.c)
 TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(VARIANT)/tools/%)
+# Each libFuzzer harness also builds as a plain program that replays its corpus (make test).
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+REPLAY_BIN := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(VARIANT)/fuzz/replay_%)
 
 .PHONY: all test demo bench fuzz install clean FORCE
 
-all: $(KINTAPE) $(UNIT_BIN) $(TOOL_BIN)
+all: $(KINTAPE) $(UNIT_BIN) $(TOOL_BIN) $(REPLAY_BIN)
 
 # ---------------------------------------------------------------------------
 # Dependencies: Debian packages, installed when missing (as root), checked with
@@ -108,6 +111,10 @@ $(VARIANT)/tools/%: tests/tools/%.c $(LIB) | deps-build
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $< $(LIB) $(LDFLAGS_ALL) $(LDLIBS_ALL) -o $@
 
+$(VARIANT)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(LIB) | deps-build
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $< tests/fuzz/replay.c $(LIB) $(LDFLAGS_ALL) $(LDLIBS_ALL) -o $@
+
 -include $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d)
 
 # ---------------------------------------------------------------------------
@@ -138,7 +145,6 @@ bench: deps-bench
 FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang
 FUZZ_FLAGS   := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-FUZZ_SRC     := $(wildcard tests/fuzz/fuzz_*.c)
 
 fuzz: deps-fuzz
 	@mkdir -p build/fuzz

@@ -6,6 +6,9 @@
                [--only unit|e2e] [-k SUBSTRING]
 
 Unit tests are the C programs in --unit (each prints "name: N passed, M failed").
+Beside them (../fuzz), each fuzz harness built as a plain program replays its
+corpus, tests/fuzz/corpus/NAME: every seed and every input that ever broke
+something, in a quick pass (one run each, not fuzzing).
 End-to-end tests are the unittest modules in tests/e2e, run against --bin.
 With --san-bin, the unit tests of --san-unit and the e2e modules that test the
 emulator, capture, extractor and replay (test_emulator_*, test_capture_*,
@@ -50,6 +53,29 @@ def run_unit(directory, label):
     return passed, failed
 
 
+def run_fuzz_replays(unit_dir, label):
+    """Each replay_NAME in the fuzz folder beside unit_dir, over tests/fuzz/corpus/NAME: a pass each."""
+    directory = os.path.join(os.path.dirname(os.path.abspath(unit_dir)), "fuzz")
+    names = sorted(f for f in os.listdir(directory) if f.startswith("replay_") and "." not in f) if os.path.isdir(directory) else []
+    if not names:
+        print(f"[{label}] no fuzz replays in {directory}")
+        return 0, 1
+    passed = failed = 0
+    for name in names:
+        corpus = os.path.join(HERE, "fuzz", "corpus", name[len("replay_"):])
+        t0 = time.time()
+        proc = subprocess.run([os.path.join(directory, name), corpus], cwd=ROOT, capture_output=True, text=True,
+                              timeout=600)
+        ok = proc.returncode == 0 and re.search(r": [1-9]\d* inputs", proc.stdout)
+        passed += bool(ok)
+        failed += not ok
+        print(f"[{label}] {name}: {proc.stdout.strip() or '(nothing)'} ({time.time() - t0:.1f}s) "
+              f"{'ok' if ok else 'FAILED'}")
+        if not ok:
+            sys.stdout.write(proc.stderr[-4000:])
+    return passed, failed
+
+
 class Result(unittest.TextTestResult):
     pass
 
@@ -88,6 +114,9 @@ def main():
         p, f = run_unit(args.unit, "unit")
         total_p += p
         total_f += f
+        p, f = run_fuzz_replays(args.unit, "fuzz corpora")
+        total_p += p
+        total_f += f
     if args.only in (None, "e2e"):
         p, f = run_e2e(args.bin, "e2e", ["test_*.py"], args.keyword)
         total_p += p
@@ -97,6 +126,9 @@ def main():
         os.environ.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
         if args.only in (None, "unit") and args.san_unit:
             p, f = run_unit(args.san_unit, "asan+ubsan unit")
+            total_p += p
+            total_f += f
+            p, f = run_fuzz_replays(args.san_unit, "asan+ubsan fuzz corpora")
             total_p += p
             total_f += f
         if args.only in (None, "e2e"):

@@ -1,4 +1,5 @@
-"""Golden files: tests/golden/TESTLIST, walked line by line (input in, expected output out)."""
+"""Golden files: tests/golden/TESTLIST, walked line by line (input in, expected output out):
+snapshots to CSV (extract), and pcaps to snapshots (capture, with --reproducible)."""
 import os
 import shlex
 import subprocess
@@ -24,12 +25,17 @@ class Golden(unittest.TestCase):
     def test_testlist(self):
         listed = list(entries())
         self.assertGreater(len(listed), 5)
+        self.assertIn("capture", {e[1] for e in listed})
         for n, command, inp, expected, args in listed:
             with self.subTest(line=n, args=args), tempfile.TemporaryDirectory() as tmp:
                 out = os.path.join(tmp, "out")
-                p = subprocess.run([kintape_bin(), command, os.path.join(GOLDEN, inp), "-o", out, *args],
+                # "rc=N" first: the exit status this input must give (0 when absent).
+                want_rc = int(args.pop(0)[3:]) if args and args[0].startswith("rc=") else 0
+                # Input paths are relative to tests/golden, where the command runs (a snapshot names its pcap).
+                source = ["-r", inp] if command == "capture" else [inp]
+                p = subprocess.run([kintape_bin(), command, *source, "-o", out, *args], cwd=GOLDEN,
                                    capture_output=True, timeout=120)
-                self.assertEqual(p.returncode, 0, p.stderr.decode())
+                self.assertEqual(p.returncode, want_rc, p.stderr.decode())
                 with open(out, "rb") as f, open(os.path.join(GOLDEN, expected), "rb") as g:
                     got, want = f.read(), g.read()
                 self.assertEqual(got.decode(errors="replace"), want.decode(errors="replace"),

@@ -5,7 +5,6 @@
  * Input: a first line used as a --filter expression (ignored when it does
  * not compile; also tried as a --path), the rest a snapshot file.
  */
-#define _GNU_SOURCE
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
