@@ -29,7 +29,9 @@
 #include "jsonw.h"
 #include "ktime.h"
 #include "mem.h"
+#include "args.h"
 #include "outfile.h"
+#include "puts.h"
 #include "simd.h"
 #include "snap.h"
 #include "utf8.h"
@@ -51,7 +53,7 @@ struct pass {
     struct out *out;
     struct extract_stats *st;
     struct kt_err *err;
-    struct jdoc req, resp;
+    struct puts puts;
     struct kbuf scratch;
     int stop;                  /* 1: binary payload met (LOOK, RAW_TRY); -1: failed */
 };
@@ -151,8 +153,8 @@ static int bad(struct pass *p, const char *fmt, ...)
     va_end(ap);
     kt_err_set(p->err, "%s:%llu: %s", p->r->path, (unsigned long long)p->r->line, msg);
     if (p->o->skip_bad) {
-        if (p->mode != PASS_LOOK && p->st->bad_lines < 20)
-            fprintf(stderr, "kintape extract: skipped: %s\n", p->err->msg);
+        if (p->mode != PASS_LOOK && p->o->skipped)
+            p->o->skipped(p->o->ctx, p->err->msg);
         p->st->bad_lines++;
         return 0;
     }
@@ -160,27 +162,10 @@ static int bad(struct pass *p, const char *fmt, ...)
     return -1;
 }
 
-static int op_listed(const char *list, const char *op)
-{
-    if (!list)
-        return 1;
-    if (!op)
-        return 0;
-    size_t n = strlen(op);
-    for (const char *s = list; *s;) {
-        const char *c = strchr(s, ',');
-        size_t l = c ? (size_t)(c - s) : strlen(s);
-        if (l == n && memcmp(s, op, n) == 0)
-            return 1;
-        s += l + (c ? 1 : 0);
-    }
-    return 0;
-}
-
 static int selected(struct pass *p, const struct snap_rec *rec)
 {
     const struct extract_opts *o = p->o;
-    if (!op_listed(o->ops, rec->operation))
+    if (!kt_list_has(o->ops, rec->operation))
         return 0;
     if (o->stream && (!rec->stream || strcmp(rec->stream, o->stream) != 0))
         return 0;
@@ -203,60 +188,15 @@ static int selected(struct pass *p, const struct snap_rec *rec)
     return 1;
 }
 
-static const char *str_member(const struct jdoc *d, const struct jnode *obj, const char *key, size_t *len)
-{
-    const struct jnode *n = jget(d, obj, key);
-    if (!n || n->type != J_STR)
-        return NULL;
-    if (len)
-        *len = n->len;
-    return jstr(d, n);
-}
-
-/*
- * The outcome of record i: shard and sequence number when accepted, or the
- * error code. resp_ok: the HTTP status was 200 and the body parsed.
- */
-struct outcome {
-    const char *shard, *seq, *error;
-};
-
-static void outcome_of(struct pass *p, const struct snap_rec *rec, const struct jnode *entry, int resp_ok,
-                       const char *whole_error, struct outcome *out)
-{
-    memset(out, 0, sizeof *out);
-    if (!rec->resp) {
-        out->error = "(no response)";
-        return;
-    }
-    if (!resp_ok) {
-        out->error = whole_error;
-        return;
-    }
-    const char *code = entry ? str_member(&p->resp, entry, "ErrorCode", NULL) : NULL;
-    out->shard = entry ? str_member(&p->resp, entry, "ShardId", NULL) : NULL;
-    out->seq = entry ? str_member(&p->resp, entry, "SequenceNumber", NULL) : NULL;
-    if (code)
-        out->error = code;
-    else if (!out->seq)
-        out->error = "(no result for this record in the response)";
-}
-
 /* Writes (or in LOOK mode, checks) one record. Returns -1 to stop the pass. */
-static int record(struct pass *p, const struct snap_rec *rec, const struct jnode *r, size_t idx, const char *ts,
-                  const struct outcome *oc)
+static int record(struct pass *p, const struct snap_rec *rec, const struct put_rec *pr, const char *ts)
 {
-    const struct jdoc *d = &p->req;
     struct extract_stats *st = p->st;
-    size_t dlen = 0, klen = 0, hlen = 0;
-    const char *data = str_member(d, r, "Data", &dlen);
-    const char *key = str_member(d, r, "PartitionKey", &klen);
-    const char *ehk = str_member(d, r, "ExplicitHashKey", &hlen);
-    if (!data || !key) {
+    if (pr->bad) {
         st->records_bad++;
-        return bad(p, "record %zu of the request has no %s string", idx + 1, data ? "PartitionKey" : "Data");
+        return bad(p, "record %zu of the request %s", pr->index + 1, pr->bad);
     }
-    int accepted = oc->error == NULL;
+    int accepted = pr->error == NULL;
     if (!accepted && !p->o->all_attempts) {
         if (rec->resp)
             st->records_rejected++;
@@ -266,11 +206,11 @@ static int record(struct pass *p, const struct snap_rec *rec, const struct jnode
     }
     /* The payload: decoded always, so invalid base64 is caught whatever the output encoding. */
     kbuf_reset(&p->scratch);
-    kbuf_reserve(&p->scratch, b64_decoded_max(dlen));
+    kbuf_reserve(&p->scratch, b64_decoded_max(pr->data_len));
     size_t n, bad_at;
-    if (b64_decode((uint8_t *)p->scratch.p, data, dlen, &n, &bad_at) != 0) {
+    if (b64_decode((uint8_t *)p->scratch.p, pr->data, pr->data_len, &n, &bad_at) != 0) {
         st->records_bad++;
-        return bad(p, "record %zu: Data is not valid base64 (character %zu)", idx + 1, bad_at + 1);
+        return bad(p, "record %zu: Data is not valid base64 (character %zu)", pr->index + 1, bad_at + 1);
     }
     int text = p->mode == PASS_BASE64 || utf8_valid_text((const uint8_t *)p->scratch.p, n);
     if (!text) {
@@ -280,24 +220,24 @@ static int record(struct pass *p, const struct snap_rec *rec, const struct jnode
         }
         p->stop = -1;
         kt_err_set(p->err, "%s:%llu: record %zu is binary (not UTF-8 text): write it with --encoding base64",
-                   p->r->path, (unsigned long long)p->r->line, idx + 1);
+                   p->r->path, (unsigned long long)p->r->line, pr->index + 1);
         return -1;
     }
     if (p->mode == PASS_LOOK)
         return 0;
     struct out *o = p->out;
     if (p->mode == PASS_BASE64)
-        field(o, data, dlen);
+        field(o, pr->data, pr->data_len);
     else
         field(o, p->scratch.p, n);
     cfield(o, ts);
-    field(o, key, klen);
-    field(o, ehk ? ehk : "", ehk ? hlen : 0);
+    field(o, pr->key, pr->key_len);
+    field(o, pr->ehk ? pr->ehk : "", pr->ehk ? pr->ehk_len : 0);
     cfield(o, rec->stream);
-    cfield(o, oc->shard);
-    cfield(o, oc->seq);
+    cfield(o, pr->shard);
+    cfield(o, pr->seq);
     if (p->o->all_attempts)
-        cfield(o, oc->error);
+        cfield(o, pr->error);
     st->records_written++;
     if (end_row(o, p->err) != 0) {
         p->stop = -1;
@@ -306,73 +246,28 @@ static int record(struct pass *p, const struct snap_rec *rec, const struct jnode
     return 0;
 }
 
-static int parse_body(struct pass *p, struct jdoc *doc, const struct jnode *msg, const char *what)
-{
-    const uint8_t *body;
-    size_t len;
-    if (snap_body(p->r, msg, &body, &len, p->err) != 0)
-        return bad(p, "%s body: %s", what, p->err->msg), -1;
-    struct kt_err jerr;
-    /* The body lives in the reader's line (or scratch) buffer, which we may change. */
-    if (jdoc_parse(doc, (char *)body, len, &jerr, NULL) != 0 || jroot(doc)->type != J_OBJ)
-        return -2;
-    return 0;
-}
-
 static int records_of(struct pass *p, const struct snap_rec *rec)
 {
-    int is_batch = strcmp(rec->operation, "PutRecords") == 0;
-    int rc = parse_body(p, &p->req, rec->req, "request");
-    if (rc == -1)
-        return p->stop ? -1 : 0;
-    if (rc == -2)
-        return bad(p, "the request body is not a JSON object, so not a %s request", rec->operation);
-    const struct jnode *root = jroot(&p->req);
-    const struct jnode *list = is_batch ? jget(&p->req, root, "Records") : root;
-    if (is_batch && (!list || list->type != J_ARR))
-        return bad(p, "the PutRecords request has no Records array");
-
-    /* The response: per-record results, or one error for all. */
-    int resp_ok = 0;
-    const struct jnode *results = NULL;
-    char whole[160] = "";
-    if (rec->resp) {
-        int r = parse_body(p, &p->resp, rec->resp, "response");
-        if (r == -1)
-            return p->stop ? -1 : 0;
-        if (rec->status == 200 && r == 0) {
-            resp_ok = 1;
-            results = is_batch ? jget(&p->resp, jroot(&p->resp), "Records") : jroot(&p->resp);
-        } else {
-            const char *type = r == 0 ? str_member(&p->resp, jroot(&p->resp), "__type", NULL) : NULL;
-            if (type)
-                snprintf(whole, sizeof whole, "%s", strchr(type, '#') ? strchr(type, '#') + 1 : type);
-            else
-                snprintf(whole, sizeof whole, "HTTP %d", rec->status);
-        }
+    struct kt_err why;
+    switch (puts_decode(&p->puts, p->r, rec, &why)) {
+    case PUTS_INCOMPLETE:
+        /* The capture cut it: its request was never seen whole, so it has no records to give. */
+        p->st->exchanges_incomplete++;
+        return 0;
+    case PUTS_REFUSED:
+        p->st->exchanges_refused++;
+        return 0;
+    case PUTS_BAD:
+        return bad(p, "%s", why.msg);
+    case PUTS_OK:
+        break;
     }
     char ts[KT_RFC3339_MAX];
     kt_fmt_rfc3339(ts, rec->ts_ns, 9);
-    struct outcome oc;
-    if (!is_batch) {
-        outcome_of(p, rec, results, resp_ok, whole, &oc);
-        return record(p, rec, list, 0, ts, &oc);
-    }
-    const struct jnode *res = results && results->type == J_ARR ? jfirst(&p->resp, results) : NULL;
-    size_t i = 0;
-    for (const struct jnode *r = jfirst(&p->req, list); r; r = jnext(&p->req, list, r), i++) {
-        if (r->type != J_OBJ) {
-            p->st->records_bad++;
-            if (bad(p, "record %zu of the request is not an object", i + 1) != 0)
-                return -1;
-        } else {
-            outcome_of(p, rec, res, resp_ok, whole, &oc);
-            if (record(p, rec, r, i, ts, &oc) != 0)
-                return -1;
-        }
-        if (res)
-            res = jnext(&p->resp, results, res);
-    }
+    struct put_rec pr;
+    while (puts_next(&p->puts, &pr))
+        if (record(p, rec, &pr, ts) != 0)
+            return -1;
     return 0;
 }
 
@@ -429,8 +324,7 @@ static int run_pass(const char *in, struct out *out, const struct extract_opts *
     p.r = snap_reader_open(in, err);
     if (!p.r)
         return -1;
-    jdoc_init(&p.req);
-    jdoc_init(&p.resp);
+    puts_init(&p.puts);
     if (out)
         header(out, o, mode == PASS_BASE64 ? ENC_BASE64 : ENC_RAW);
     struct snap_rec rec;
@@ -443,8 +337,8 @@ static int run_pass(const char *in, struct out *out, const struct extract_opts *
                 break;
             }
             st->bad_lines++;
-            if (mode != PASS_LOOK && st->bad_lines <= 20)
-                fprintf(stderr, "kintape extract: skipped: %s\n", err->msg);
+            if (mode != PASS_LOOK && o->skipped)
+                o->skipped(o->ctx, err->msg);
             continue;
         }
         st->exchanges++;
@@ -456,7 +350,7 @@ static int run_pass(const char *in, struct out *out, const struct extract_opts *
                 break;
             continue;
         }
-        if (!rec.operation || (strcmp(rec.operation, "PutRecords") != 0 && strcmp(rec.operation, "PutRecord") != 0))
+        if (!puts_is_put(rec.operation))
             continue;
         st->matched++;
         if (records_of(&p, &rec) != 0 && p.stop)
@@ -464,8 +358,7 @@ static int run_pass(const char *in, struct out *out, const struct extract_opts *
     }
     st->cut = !p.r->end.present;
     snap_reader_close(p.r);
-    jdoc_free(&p.req);
-    jdoc_free(&p.resp);
+    puts_free(&p.puts);
     kbuf_free(&p.scratch);
     if (p.stop < 0)
         return -1;
@@ -481,10 +374,20 @@ int extract_run(const char *in, const char *outpath, const struct extract_opts *
 {
     struct stat sb;
     int in_seekable = strcmp(in, "-") != 0 && stat(in, &sb) == 0 && S_ISREG(sb.st_mode);
+    /* A file is written beside itself and renamed when whole; devices and standard output directly. */
+    struct kbuf partial = KBUF_INIT;
+    const char *target = outpath;
+    if (strcmp(outpath, "-") != 0 && (stat(outpath, &sb) != 0 || S_ISREG(sb.st_mode))) {
+        kbuf_appendf(&partial, "%s.partial", outpath);
+        target = partial.p;
+    }
     struct out out = {0};
-    out.f = outfile_open(outpath, err);
-    if (!out.f)
+    memset(st, 0, sizeof *st);
+    out.f = outfile_open(target, err);
+    if (!out.f) {
+        kbuf_free(&partial);
         return -1;
+    }
     enum extract_encoding enc = o->encoding;
     int passes = 0, rc;
     if (o->npaths) {
@@ -521,6 +424,10 @@ int extract_run(const char *in, const char *outpath, const struct extract_opts *
             passes++;
         }
     }
+    /* After a failure, the rows built so far still go to the file: every one, flushed. */
+    struct kt_err ferr;
+    if (rc != 0 && out.buf.len)
+        out_flush(&out, &ferr);
     st->encoding = enc;
     st->passes = passes;
     st->bytes_written = outfile_bytes(out.f);
@@ -530,5 +437,13 @@ int extract_run(const char *in, const char *outpath, const struct extract_opts *
         *err = cerr;
         rc = -1;
     }
+    if (partial.p) {
+        if (rc == 0 && rename(partial.p, outpath) != 0) {
+            kt_err_set(err, "cannot rename %s to %s: %s", partial.p, outpath, strerror(errno));
+            rc = -1;
+        }
+        st->partial_kept = rc != 0;
+    }
+    kbuf_free(&partial);
     return rc == 0 ? 0 : -1;
 }

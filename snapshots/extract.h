@@ -17,6 +17,12 @@
  *
  * The CSV is RFC 4180 (fields quoted by libcsv when they need it). Both
  * modes stream: memory does not grow with the snapshot.
+ *
+ * An exchange the capture cut (its request never seen whole) or the server
+ * refused as unreadable has no records to give: it is counted and skipped.
+ * Output to a file goes to FILE.partial and is renamed to FILE when the run
+ * succeeds; a run that fails keeps FILE.partial with every row built before
+ * the failure, so no output that looks complete is ever left behind.
  */
 #ifndef KT_EXTRACT_H
 #define KT_EXTRACT_H
@@ -40,12 +46,18 @@ struct extract_opts {
     const struct xfilter *filter;
     struct xpath *const *paths;
     size_t npaths;
+    /* With skip_bad: told of each problem skipped (the front end prints them); may be NULL. */
+    void (*skipped)(void *ctx, const char *msg);
+    void *ctx;
 };
 
 struct extract_stats {
     uint64_t lines, exchanges, matched;
     uint64_t records_written, records_rejected, records_unanswered, records_bad;
+    uint64_t exchanges_incomplete; /* PutRecord(s) the capture cut before its request was whole: skipped */
+    uint64_t exchanges_refused;    /* PutRecord(s) whose unreadable request the server refused: skipped */
     uint64_t bad_lines;        /* skipped with skip_bad */
+    int partial_kept;          /* the run failed: what it wrote is in OUT.partial */
     uint64_t bytes_written;
     enum extract_encoding encoding;  /* the one used */
     int passes;
@@ -55,7 +67,8 @@ struct extract_stats {
 /*
  * Extracts `in` (a snapshot path, "-" for standard input) to `out` (a path,
  * "-" for standard output). Returns 0, or -1 with err naming the file and
- * line of the first problem (not returned with skip_bad: counted instead).
+ * line of the first problem (not returned with skip_bad: counted instead);
+ * st->partial_kept then says whether OUT.partial holds the rows so far.
  */
 int extract_run(const char *in, const char *out, const struct extract_opts *o, struct extract_stats *st,
                 struct kt_err *err);

@@ -44,8 +44,20 @@ static const char usage[] =
     "  kintape extract orders.snap.jsonl --stream orders --since 2026-11-21T10:00:00Z -o part.csv\n"
     "  kintape extract orders.snap.jsonl --path .http.request.body --path .ts --filter 'op == \"PutRecord\"'\n"
     "\n"
+    "Put requests the capture cut before they were whole, or unreadable ones the server refused,\n"
+    "have no records to give: they are counted and skipped. With -o FILE the CSV is written as\n"
+    "FILE.partial and renamed to FILE when whole; after a failure FILE.partial keeps the rows so far.\n"
+    "\n"
     "exit status: 0 done; 1 something was skipped (--skip-bad) or the snapshot was cut short;\n"
     "2 bad usage, or a line that cannot be read (the message names file and line).\n";
+
+/* --skip-bad: the first problems are named, the rest counted. */
+static void on_skipped(void *ctx, const char *msg)
+{
+    unsigned *shown = ctx;
+    if ((*shown)++ < 20)
+        fprintf(stderr, "kintape extract: skipped: %s\n", msg);
+}
 
 static int parse_time(const char *flag, const char *s, int64_t *ns)
 {
@@ -154,9 +166,16 @@ int extract_main(int argc, char **argv)
     o.npaths = npaths;
 
     struct extract_stats st;
+    unsigned shown = 0;
+    o.skipped = on_skipped;
+    o.ctx = &shown;
     int64_t t0 = kt_mono_ns();
     if (extract_run(argv[optind], out, &o, &st, &err) != 0) {
         fprintf(stderr, "kintape extract: %s\n", err.msg);
+        if (st.partial_kept)
+            fprintf(stderr, "kintape extract: stopped: the %llu rows written before the problem are in %s.partial; "
+                            "%s was not written\n",
+                    (unsigned long long)st.records_written, out, out);
         goto out;
     }
     double secs = (double)(kt_mono_ns() - t0) / 1e9;
@@ -176,6 +195,11 @@ int extract_main(int argc, char **argv)
                     "kintape extract: not written: %llu records the server rejected, %llu without a response "
                     "(--all-attempts writes them with their error_code)\n",
                     (unsigned long long)st.records_rejected, (unsigned long long)st.records_unanswered);
+        if (st.exchanges_incomplete || st.exchanges_refused)
+            fprintf(stderr,
+                    "kintape extract: skipped: %llu put requests the capture cut before they were whole, %llu "
+                    "unreadable ones the server refused\n",
+                    (unsigned long long)st.exchanges_incomplete, (unsigned long long)st.exchanges_refused);
     }
     rc = 0;
     if (st.bad_lines) {

@@ -15,8 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "args.h"
 #include "ktime.h"
 #include "mem.h"
+#include "puts.h"
 #include "snap.h"
 
 static const char usage[] =
@@ -45,26 +47,9 @@ struct filter {
     long long body_limit;
 };
 
-static int op_matches(const char *list, const char *op)
-{
-    if (!list)
-        return 1;
-    if (!op)
-        return 0;
-    size_t n = strlen(op);
-    for (const char *p = list; *p;) {
-        const char *comma = strchr(p, ',');
-        size_t l = comma ? (size_t)(comma - p) : strlen(p);
-        if (l == n && memcmp(p, op, n) == 0)
-            return 1;
-        p += l + (comma ? 1 : 0);
-    }
-    return 0;
-}
-
 static int rec_matches(const struct filter *f, const struct snap_rec *rec)
 {
-    if (!op_matches(f->ops, rec->operation))
+    if (!kt_list_has(f->ops, rec->operation))
         return 0;
     if (f->stream && (!rec->stream || strcmp(rec->stream, f->stream) != 0))
         return 0;
@@ -164,7 +149,7 @@ static void ls_line(struct snap_reader *r, const struct snap_rec *rec)
 
 struct count {
     char *key;
-    uint64_t n, errors, bytes_in, bytes_out, records;
+    uint64_t n, errors, bytes_in, bytes_out, records, records_failed;
 };
 
 struct counts {
@@ -207,34 +192,50 @@ static void counts_sort(struct counts *c)
         qsort(c->v, c->n, sizeof *c->v, by_count);
 }
 
-/* Records in a PutRecords request body (or 1 for PutRecord), without a full parse. */
-static uint64_t records_in(struct snap_reader *r, const struct snap_rec *rec)
+/* What the put requests of a snapshot held, decoded as the extractor decodes them (puts.c). */
+struct put_counts {
+    uint64_t records, failed, cut, refused, unreadable;
+};
+
+/* Records of one PutRecord(s) exchange and how many of them were not accepted; 0 for other operations. */
+static uint64_t records_in(struct puts *pu, struct snap_reader *r, const struct snap_rec *rec, uint64_t *failed,
+                           struct put_counts *pc)
 {
-    if (!rec->operation)
+    *failed = 0;
+    if (!puts_is_put(rec->operation))
         return 0;
-    if (strcmp(rec->operation, "PutRecord") == 0)
-        return 1;
-    if (strcmp(rec->operation, "PutRecords") != 0)
-        return 0;
-    const uint8_t *b;
-    size_t n;
     struct kt_err err;
-    if (snap_body(r, rec->req, &b, &n, &err) != 0)
+    switch (puts_decode(pu, r, rec, &err)) {
+    case PUTS_INCOMPLETE:
+        pc->cut++;
         return 0;
-    /* Each record has exactly one PartitionKey member. */
-    uint64_t k = 0;
-    const char *p = (const char *)b, *end = p + n;
-    while ((p = memmem(p, (size_t)(end - p), "\"PartitionKey\"", 14)) != NULL) {
-        k++;
-        p += 14;
+    case PUTS_REFUSED:
+        pc->refused++;
+        return 0;
+    case PUTS_BAD:
+        pc->unreadable++;
+        return 0;
+    case PUTS_OK:
+        break;
     }
-    return k;
+    uint64_t n = 0;
+    struct put_rec pr;
+    while (puts_next(pu, &pr)) {
+        n++;
+        *failed += pr.error != NULL;
+    }
+    pc->records += n;
+    pc->failed += *failed;
+    return n;
 }
 
 static int stats(struct snap_reader *r, struct kt_err *err)
 {
     struct counts ops = {0}, streams = {0}, reasons = {0}, statuses = {0};
-    uint64_t exchanges = 0, bad = 0, req_bytes = 0, resp_bytes = 0, records = 0;
+    uint64_t exchanges = 0, bad = 0, req_bytes = 0, resp_bytes = 0;
+    struct put_counts pc = {0};
+    struct puts pu;
+    puts_init(&pu);
     int64_t first = 0, last = 0;
     uint64_t first_bad_line = 0;
     struct snap_rec rec;
@@ -257,19 +258,21 @@ static int stats(struct snap_reader *r, struct kt_err *err)
         uint64_t out = rec.resp ? (uint64_t)num(r, rec.resp, "body_bytes") : 0;
         req_bytes += in;
         resp_bytes += out;
-        uint64_t nrec = records_in(r, &rec);
-        records += nrec;
+        uint64_t nfailed;
+        uint64_t nrec = records_in(&pu, r, &rec, &nfailed, &pc);
         struct count *o = count_of(&ops, rec.operation ? rec.operation : "(no X-Amz-Target)");
         o->n++;
         o->bytes_in += in;
         o->bytes_out += out;
         o->records += nrec;
+        o->records_failed += nfailed;
         if (rec.status >= 400 || !rec.resp)
             o->errors++;
         if (rec.stream) {
             struct count *s = count_of(&streams, rec.stream);
             s->n++;
             s->records += nrec;
+            s->records_failed += nfailed;
             s->bytes_in += in;
         }
         char st[16];
@@ -294,19 +297,27 @@ static int stats(struct snap_reader *r, struct kt_err *err)
            exchanges ? b : "-", exchanges ? (double)(last - first) / 1e9 : 0.0);
     printf("bytes      %llu in request bodies, %llu in response bodies\n", (unsigned long long)req_bytes,
            (unsigned long long)resp_bytes);
-    printf("records    %llu put (PutRecord, PutRecords)\n", (unsigned long long)records);
+    printf("records    %llu put (PutRecord, PutRecords), %llu of them not accepted (refused, failed in the "
+           "answer, or unanswered)\n",
+           (unsigned long long)pc.records, (unsigned long long)pc.failed);
+    if (pc.cut || pc.refused || pc.unreadable)
+        printf("           not counted: %llu put requests the capture cut, %llu unreadable ones the server refused, "
+               "%llu unreadable\n",
+               (unsigned long long)pc.cut, (unsigned long long)pc.refused, (unsigned long long)pc.unreadable);
 
     counts_sort(&ops);
-    printf("\noperations                  calls   failed  records  request bytes  response bytes\n");
+    printf("\noperations                  calls   failed  records  not accepted  request bytes  response bytes\n");
     for (size_t i = 0; i < ops.n; i++)
-        printf("  %-24s %7llu  %7llu  %7llu  %13llu  %14llu\n", ops.v[i].key, (unsigned long long)ops.v[i].n,
-               (unsigned long long)ops.v[i].errors, (unsigned long long)ops.v[i].records,
+        printf("  %-24s %7llu  %7llu  %7llu  %12llu  %13llu  %14llu\n", ops.v[i].key,
+               (unsigned long long)ops.v[i].n, (unsigned long long)ops.v[i].errors,
+               (unsigned long long)ops.v[i].records, (unsigned long long)ops.v[i].records_failed,
                (unsigned long long)ops.v[i].bytes_in, (unsigned long long)ops.v[i].bytes_out);
     counts_sort(&streams);
-    printf("\nstreams                     calls  records  request bytes\n");
+    printf("\nstreams                     calls  records  not accepted  request bytes\n");
     for (size_t i = 0; i < streams.n; i++)
-        printf("  %-24s %7llu  %7llu  %13llu\n", streams.v[i].key, (unsigned long long)streams.v[i].n,
-               (unsigned long long)streams.v[i].records, (unsigned long long)streams.v[i].bytes_in);
+        printf("  %-24s %7llu  %7llu  %12llu  %13llu\n", streams.v[i].key, (unsigned long long)streams.v[i].n,
+               (unsigned long long)streams.v[i].records, (unsigned long long)streams.v[i].records_failed,
+               (unsigned long long)streams.v[i].bytes_in);
     counts_sort(&statuses);
     printf("\nstatus    ");
     for (size_t i = 0; i < statuses.n; i++)
@@ -355,6 +366,7 @@ static int stats(struct snap_reader *r, struct kt_err *err)
     counts_free(&streams);
     counts_free(&reasons);
     counts_free(&statuses);
+    puts_free(&pu);
     return damaged;
 }
 
@@ -378,24 +390,22 @@ int snapshot_main(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     struct filter f = {NULL, NULL, -1, 2048};
+    struct kt_err err;
     optind = 2;
     int ch;
     while ((ch = getopt_long(argc, argv, "n:h", opts, NULL)) != -1) {
-        char *end;
         switch (ch) {
         case O_OP: f.ops = optarg; break;
         case O_STREAM: f.stream = optarg; break;
         case 'n':
-            f.limit = strtoll(optarg, &end, 10);
-            if (*end || f.limit < 0) {
-                fprintf(stderr, "kintape snapshot: -n takes a count (got '%s')\n", optarg);
+            if (kt_arg_int("-n", optarg, "a count", 0, INT64_MAX, &f.limit, &err) != 0) {
+                fprintf(stderr, "kintape snapshot: %s\n", err.msg);
                 return 2;
             }
             break;
         case O_BODY:
-            f.body_limit = strtoll(optarg, &end, 10);
-            if (*end || f.body_limit < 0) {
-                fprintf(stderr, "kintape snapshot: --body-limit takes a number of bytes (got '%s')\n", optarg);
+            if (kt_arg_int("--body-limit", optarg, "a number of bytes", 0, INT64_MAX, &f.body_limit, &err) != 0) {
+                fprintf(stderr, "kintape snapshot: %s\n", err.msg);
                 return 2;
             }
             break;
@@ -411,7 +421,6 @@ int snapshot_main(int argc, char **argv)
         fprintf(stderr, "kintape snapshot %s: give one snapshot file\n", sub);
         return 2;
     }
-    struct kt_err err;
     struct snap_reader *r = snap_reader_open(argv[optind], &err);
     if (!r) {
         fprintf(stderr, "kintape snapshot: %s\n", err.msg);

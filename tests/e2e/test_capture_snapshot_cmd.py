@@ -50,6 +50,31 @@ class SnapshotCommand(unittest.TestCase):
         self.assertIn("400: 4", out)
         self.assertIn("verdict    lossless", out)
 
+    def test_stats_counts_records_from_the_decoded_bodies(self):
+        # A 200 answer failing 2 of 5 records, and a request the capture cut after 3 of its records.
+        c = Conn(cli=("10.0.0.1", 46000))
+        body = json.dumps({"StreamName": "orders", "Records": [{"Data": "YQ==", "PartitionKey": f"k{j}"}
+                                                                for j in range(5)]})
+        answer = {"FailedRecordCount": 2, "Records": [
+            {"SequenceNumber": "1", "ShardId": "shardId-000000000000"},
+            {"ErrorCode": "ProvisionedThroughputExceededException", "ErrorMessage": "slow down"},
+            {"SequenceNumber": "2", "ShardId": "shardId-000000000000"},
+            {"ErrorCode": "InternalFailure", "ErrorMessage": "oops"},
+            {"SequenceNumber": "3", "ShardId": "shardId-000000000000"}]}
+        segs = c.handshake() + c.c2s(request("PutRecords", body)) + c.s2c(response(200, answer))
+        cut = json.dumps({"StreamName": "orders", "Records": [{"Data": "YQ==", "PartitionKey": f"c{j}"}
+                                                               for j in range(20)]})
+        segs += c.c2s(request("PutRecords", cut), mss=200)[:2]
+        pcap = write_pcap(os.path.join(self.tmp.name, "failed.pcap"), segs)
+        snap = pcap + ".snap.jsonl"
+        subprocess.run([kintape_bin(), "capture", "-r", pcap, "-o", snap, "-q"], check=True, timeout=60)
+        p = run("stats", snap)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("records    5 put (PutRecord, PutRecords), 2 of them not accepted", p.stdout)
+        self.assertIn("not counted: 1 put requests the capture cut", p.stdout)
+        self.assertRegex(p.stdout, r"PutRecords\s+2\s+1\s+5\s+2\s")
+        self.assertRegex(p.stdout, r"orders\s+2\s+5\s+2\s")
+
     def test_ls_and_show_filters(self):
         p = run("ls", self.snap, "--op", "PutRecords")
         self.assertEqual(p.returncode, 0)

@@ -15,6 +15,7 @@ import unittest
 from botocore.exceptions import ClientError
 
 from .kt import Emulator, boto3_client, kintape_bin
+from .pcapgen import Conn, request, response, write_pcap
 
 GOLDEN = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "golden", "extract")
 
@@ -175,6 +176,56 @@ class BadInput(unittest.TestCase):
         self.assertIn(b"no end record", p.stderr)
         _, rows = read_csv(path + ".csv")
         self.assertEqual(len(rows), 5)
+
+    def test_capture_cut_mid_request_keeps_every_accepted_record(self):
+        # Two whole PutRecords of 40 records, then a third cut by the end of the pcap (as Ctrl-C,
+        # --duration or --count leave a live capture): the cut one is skipped, not fatal.
+        c = Conn()
+        segs = c.handshake()
+        accepted = {"FailedRecordCount": 0, "Records": [{"SequenceNumber": str(i), "ShardId": "shardId-000000000000"}
+                                                       for i in range(40)]}
+        for k in range(3):
+            body = json.dumps({"StreamName": "s", "Records": [
+                {"Data": base64.b64encode(f"r{k}-{i}".encode()).decode(), "PartitionKey": "p"} for i in range(40)]})
+            segs += c.c2s(request("PutRecords", body), mss=700)
+            if k < 2:
+                segs += c.s2c(response(200, accepted))
+        segs = segs[:-2]  # the file ends inside the third request
+        pcap = write_pcap(os.path.join(self.tmp.name, "cut.pcap"), segs)
+        snap = pcap + ".snap.jsonl"
+        subprocess.run([kintape_bin(), "capture", "-r", pcap, "-o", snap, "-q"], check=True, timeout=60)
+        out = os.path.join(self.tmp.name, "cut.csv")
+        p = extract(snap, "-o", out)
+        _, rows = read_csv(out)
+        self.assertEqual([r[0] for r in rows],
+                         [f"r{k}-{i}" for k in range(2) for i in range(40)])
+        self.assertIn(b"1 put requests the capture cut", p.stderr)
+        self.assertFalse(os.path.exists(out + ".partial"))
+
+    def test_failure_keeps_every_row_as_partial_and_no_whole_looking_file(self):
+        # Many good rows, then a bad record: the output file is not written; FILE.partial has every row before.
+        x = json.loads(self.lines[1])
+        body = json.loads(x["http"]["request"]["body"])
+        good = []
+        for k in range(300):
+            y = json.loads(self.lines[1])
+            y["ts_ns"] += k
+            good.append(json.dumps(y))
+        body["Records"][0]["Data"] = "@@@@"
+        x["http"]["request"]["body"] = json.dumps(body)
+        path = self.snap([self.lines[0]] + good + [json.dumps(x), self.lines[-1]])
+        out = path + ".csv"
+        with open(out, "w") as f:
+            f.write("an older file\n")
+        p = extract(path, "-o", out, expect_rc=(2,))
+        self.assertIn(b"Data is not valid base64", p.stderr)
+        self.assertIn(b".csv.partial", p.stderr)
+        with open(out) as f:
+            self.assertEqual(f.read(), "an older file\n")  # untouched
+        _, whole = read_csv(os.path.join(GOLDEN, "mixed.csv"))
+        per_line = len([r for r in whole if r[1] == whole[0][1]])
+        _, rows = read_csv(out + ".partial")
+        self.assertEqual(len(rows), 300 * per_line)
 
     def test_binary_with_forced_raw(self):
         p = extract(os.path.join(GOLDEN, "binary.snap.jsonl"), "--encoding", "raw", expect_rc=(2,))
