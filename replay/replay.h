@@ -1,9 +1,16 @@
 /*
  * replay.h — sending a CSV of records as PutRecords calls.
  *
- *   csvin (read) ─▶ schedule ─▶ batch per stream ─▶ send (libcurl multi) ─▶ results
- *                      ▲                                                  │
- *                      └──────────── retry (backoff, jitter) ◀────────────┘
+ *   reader ─▶ schedule ─▶ batcher (lanes per stream) ─▶ sender (libcurl multi) ─▶ answer
+ *                              ▲                                                  │
+ *                              └──────────── retry (backoff, jitter) ◀────────────┘
+ *
+ * reader.c turns rows into records, schedule.c says when each is due,
+ * batcher.c makes PutRecords calls of them, sender.c makes the calls,
+ * answer.c says what became of each record, preflight.c checks the stream
+ * first; replay.c runs the loop. Library code all of it: what the user sees
+ * (notes, the progress line) goes through replay_hooks to the front end,
+ * which also owns the signals (it asks the replay to stop through `stop`).
  *
  * Schedule: full speed, the original timing (each record at start + (its
  * time - the first time) / speed, from one monotonic anchor, so error never
@@ -25,6 +32,25 @@
 #include "hist.h"
 
 enum pk_mode { PK_COLUMN, PK_FIXED, PK_RANDOM };
+
+/* Where a running replay stands, for a progress line. */
+struct replay_progress {
+    uint64_t sent, retried, failed;
+    int inflight;
+    double seconds;            /* since the start */
+    double percent;            /* of the file (all passes) read */
+};
+
+/* What the replay tells its front end, and asks it; any may be NULL. */
+struct replay_hooks {
+    void *ctx;
+    /* A line for the user: a row not sent, a stream created, a warning. */
+    void (*message)(void *ctx, const char *msg);
+    /* About four times a second while running, and once at the end (final = 1). */
+    void (*progress)(void *ctx, const struct replay_progress *p, int final);
+    /* Polled between steps: a reason to stop ("SIGINT"), or NULL to go on. */
+    const char *(*stop)(void *ctx);
+};
 
 struct replay_opts {
     const char *csv;
@@ -53,7 +79,7 @@ struct replay_opts {
     int max_retries;
     int create_stream;
     int shards;
-    int progress;                /* draw the progress line on stderr */
+    struct replay_hooks hooks;
 };
 
 struct error_count {

@@ -1,16 +1,20 @@
 /*
- * replay_cmd.c — `kintape replay`: options, the final report (text on
- * stderr, and JSON with --report) and the exit status.
+ * replay_cmd.c — `kintape replay`: options, the terminal (notes, the progress
+ * line, the final report on stderr and JSON with --report), the signals
+ * (the first SIGINT/SIGTERM stops the replay with its report, a second one
+ * ends the process) and the exit status.
  */
 #include "replay_cmd.h"
 
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "buf.h"
 #include "jsonw.h"
 #include "ktime.h"
@@ -79,15 +83,50 @@ static const char usage[] =
 
 static int num(const char *flag, const char *s, double min, double max, double *out)
 {
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || *end || !(v >= min && v <= max)) {
-        fprintf(stderr, "kintape replay: %s takes a number from %g to %g (got '%s')\n", flag, min, max, s);
-        return -1;
-    }
-    *out = v;
-    return 0;
+    struct kt_err err;
+    if (kt_arg_num(flag, s, "a number", min, max, out, &err) == 0)
+        return 0;
+    fprintf(stderr, "kintape replay: %s\n", err.msg);
+    return -1;
+}
+
+/* ------------------------------------------------------------- terminal */
+
+static volatile sig_atomic_t interrupted;
+
+/* The first SIGINT/SIGTERM stops the replay with its report; a second one ends the process. */
+static void on_signal(int sig)
+{
+    interrupted = sig;
+    signal(sig, SIG_DFL);
+}
+
+static const char *stop_reason(void *ctx)
+{
+    (void)ctx;
+    return interrupted == SIGINT ? "SIGINT" : interrupted ? "SIGTERM" : NULL;
+}
+
+/* Whether a progress line is on the terminal now, to be cleared before other output. */
+static int progress_shown;
+
+static void on_message(void *ctx, const char *msg)
+{
+    (void)ctx;
+    fprintf(stderr, "%skintape replay: %s\n", progress_shown ? "\r\033[K" : "", msg);
+}
+
+static void on_progress(void *ctx, const struct replay_progress *p, int final)
+{
+    (void)ctx;
+    double rate = p->seconds > 0 ? (double)p->sent / p->seconds : 0;
+    double left = p->percent > 0.5 ? p->seconds * (100.0 - p->percent) / p->percent : 0;
+    fprintf(stderr, "\r\033[K%llu sent  %.0f rec/s  in flight %d  retries %llu  failed %llu  %.1f%%  %s%.0fs left",
+            (unsigned long long)p->sent, rate, p->inflight, (unsigned long long)p->retried,
+            (unsigned long long)p->failed, p->percent, p->percent > 0.5 ? "" : "~", left);
+    progress_shown = !final;
+    if (final)
+        fputc('\n', stderr);
 }
 
 static void pct_line(FILE *f, const char *label, const struct hist *h)
@@ -468,11 +507,19 @@ int replay_main(int argc, char **argv)
         fprintf(stderr, "kintape replay: %s\n", err.msg);
         return 2;
     }
-    o.progress = !quiet && isatty(STDERR_FILENO);
+    o.hooks.message = on_message;
+    if (!quiet && isatty(STDERR_FILENO))
+        o.hooks.progress = on_progress;
+    o.hooks.stop = stop_reason;
 
     struct replay_stats st;
     int bad_input = 0;
+    interrupted = 0;
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
     int rc = replay_run(&o, &st, &bad_input, &err);
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
     if (rc != 0 && st.started_ns == 0) {
         fprintf(stderr, "kintape replay: %s\n", err.msg);
         return 2;

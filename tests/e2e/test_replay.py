@@ -603,6 +603,41 @@ class ReplayControl(TempDirCase):
             self.assertRegex(text, r"400 sent +\d+ rec/s +in flight \d+ +retries 0 +failed 0 +100\.0%")
             self.assertIn("records    400 read, 400 sent", text)
 
+    def test_loop_whose_file_goes_away_stops_with_its_report(self):
+        # The file cannot be opened again for the second pass: the replay stops and says why, the
+        # progress line included, instead of reading a file it no longer has.
+        import pty
+        path = os.path.join(self.tmp, "gone.csv")
+        # More rows than the replay reads ahead, so the first pass is still being read when the file goes.
+        write_csv(path, ["data", "ts"], [(f"r{i}", ts(i * 0.001)) for i in range(30000)])
+        with Emulator() as emu:
+            master, slave = pty.openpty()
+            p = subprocess.Popen([kintape_bin(), "replay", path, "--stream", "gone", "--create-stream", "--loop", "3",
+                                  "--rate", "15000", "--endpoint", emu.url], stdin=subprocess.DEVNULL,
+                                 stdout=subprocess.DEVNULL, stderr=slave, env=client_env())
+            os.close(slave)
+            out = b""
+            removed = False
+            while True:
+                if not removed and b"sent" in out:
+                    os.unlink(path)  # the first pass has the file open; the second cannot open it
+                    removed = True
+                try:
+                    chunk = os.read(master, 65536)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                out += chunk
+            p.wait(timeout=60)
+            os.close(master)
+            text = out.decode(errors="replace")
+            self.assertTrue(removed, text)
+            self.assertEqual(p.returncode, 2, text)
+            self.assertIn("cannot open", text)
+            self.assertIn("records    30000 read,", text)
+            self.assertIn("stopped: cannot open", text)
+
 
 class ReplayBadInput(unittest.TestCase):
 
