@@ -121,7 +121,7 @@ static void accept_cb(evutil_socket_t fd, short what, void *arg)
         setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         /* Counted here, before the worker has it, so the cap holds for connections in transit. */
         atomic_fetch_add(&s->emu->connections, 1);
-        struct worker *w = &s->workers[s->next++ % (unsigned)s->nworkers];
+        struct worker *w = &s->workers[server_pick_worker(&s->next, s->nworkers)];
         if (write(w->pipe_fd[1], &cfd, sizeof cfd) != (ssize_t)sizeof cfd) {
             atomic_fetch_sub(&s->emu->connections, 1);
             close(cfd);

@@ -37,4 +37,10 @@ void server_stop(struct server *s);
 /* Frees a server that has run, or one that never did. */
 void server_free(struct server *s);
 
+/* The worker the next connection goes to, round-robin: *next counts connections (unsigned, so it wraps). */
+static inline unsigned server_pick_worker(unsigned *next, int nworkers)
+{
+    return (*next)++ % (unsigned)nworkers;
+}
+
 #endif
