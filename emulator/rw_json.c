@@ -52,18 +52,23 @@ static void j_end(struct rw *w)
         w->depth--;
 }
 
-static void j_key(struct rw *w, const char *k, size_t n)
+/* "s" for text that needs no escaping, then `after` (0: nothing). */
+static void quoted(struct rw *w, const char *s, size_t n, char after)
 {
-    sep(w);
-    /* Member names are the API's own: no escaping needed. */
     kbuf_reserve(w->out, n + 3);
     char *p = w->out->p + w->out->len;
     p[0] = '"';
-    memcpy(p + 1, k, n);
+    memcpy(p + 1, s, n);
     p[n + 1] = '"';
-    p[n + 2] = ':';
+    p[n + 2] = after;
     p[n + 3] = '\0';
-    w->out->len += n + 3;
+    w->out->len += n + 2 + (after != 0);
+}
+
+static void j_key(struct rw *w, const char *k, size_t n)
+{
+    sep(w);
+    quoted(w, k, n, ':'); /* member names are the API's own: no escaping needed */
     w->after_key = 1;
 }
 
@@ -76,13 +81,7 @@ static void j_str(struct rw *w, const char *s, size_t n)
 static void j_ascii(struct rw *w, const char *s, size_t n)
 {
     sep(w);
-    kbuf_reserve(w->out, n + 2);
-    char *p = w->out->p + w->out->len;
-    p[0] = '"';
-    memcpy(p + 1, s, n);
-    p[n + 1] = '"';
-    p[n + 2] = '\0';
-    w->out->len += n + 2;
+    quoted(w, s, n, 0);
 }
 
 static void j_i64(struct rw *w, int64_t v)

@@ -112,6 +112,30 @@ TEXTS = ["plain", "comma, and \"quotes\"", "new\nline and\r\nCRLF", "  spaces ke
          "{\"json\": [1, 2, 3]}", "tab\there", "x" * 3000]
 
 
+
+def replay_on_a_terminal(args, on_output=None):
+    """Runs `kintape replay ARGS` with stderr on a pseudo-terminal (so it draws its progress line);
+    on_output(all output so far) is called as output comes. Returns (exit status, output text)."""
+    import pty
+    master, slave = pty.openpty()
+    p = subprocess.Popen([kintape_bin(), "replay", *args], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=slave, env=client_env())
+    os.close(slave)
+    out = b""
+    while True:
+        if on_output:
+            on_output(out)
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    p.wait(timeout=60)
+    os.close(master)
+    return p.returncode, out.decode(errors="replace")
+
 class TempDirCase(unittest.TestCase):
     """Each test gets its own folder, self.tmp, removed afterwards."""
 
@@ -576,29 +600,12 @@ class ReplayControl(TempDirCase):
             self.assertEqual(len(got), rep["records"]["sent"])
 
     def test_progress_line_on_a_terminal(self):
-        import pty
         path = os.path.join(self.tmp, "p.csv")
         write_csv(path, ["data", "ts"], [(f"r{i}", ts(i * 0.002)) for i in range(400)])
         with Emulator() as emu:
-            master, slave = pty.openpty()
-            env = client_env()
-            p = subprocess.Popen([kintape_bin(), "replay", path, "--stream", "p", "--create-stream",
-                                  "--respect-timing", "--endpoint", emu.url], stdin=subprocess.DEVNULL,
-                                 stdout=subprocess.DEVNULL, stderr=slave, env=env)
-            os.close(slave)
-            out = b""
-            while True:
-                try:
-                    chunk = os.read(master, 65536)
-                except OSError:
-                    break
-                if not chunk:
-                    break
-                out += chunk
-            p.wait(timeout=60)
-            os.close(master)
-            text = out.decode(errors="replace")
-            self.assertEqual(p.returncode, 0, text)
+            rc, text = replay_on_a_terminal([path, "--stream", "p", "--create-stream", "--respect-timing",
+                                             "--endpoint", emu.url])
+            self.assertEqual(rc, 0, text)
             self.assertIn("\x1b[K", text)                 # the line is redrawn in place
             self.assertRegex(text, r"400 sent +\d+ rec/s +in flight \d+ +retries 0 +failed 0 +100\.0%")
             self.assertIn("records    400 read, 400 sent", text)
@@ -606,34 +613,21 @@ class ReplayControl(TempDirCase):
     def test_loop_whose_file_goes_away_stops_with_its_report(self):
         # The file cannot be opened again for the second pass: the replay stops and says why, the
         # progress line included, instead of reading a file it no longer has.
-        import pty
         path = os.path.join(self.tmp, "gone.csv")
         # More rows than the replay reads ahead, so the first pass is still being read when the file goes.
         write_csv(path, ["data", "ts"], [(f"r{i}", ts(i * 0.001)) for i in range(30000)])
+        removed = []
+
+        def remove_once(out):
+            if not removed and b"sent" in out:
+                os.unlink(path)  # the first pass has the file open; the second cannot open it
+                removed.append(1)
+
         with Emulator() as emu:
-            master, slave = pty.openpty()
-            p = subprocess.Popen([kintape_bin(), "replay", path, "--stream", "gone", "--create-stream", "--loop", "3",
-                                  "--rate", "15000", "--endpoint", emu.url], stdin=subprocess.DEVNULL,
-                                 stdout=subprocess.DEVNULL, stderr=slave, env=client_env())
-            os.close(slave)
-            out = b""
-            removed = False
-            while True:
-                if not removed and b"sent" in out:
-                    os.unlink(path)  # the first pass has the file open; the second cannot open it
-                    removed = True
-                try:
-                    chunk = os.read(master, 65536)
-                except OSError:
-                    break
-                if not chunk:
-                    break
-                out += chunk
-            p.wait(timeout=60)
-            os.close(master)
-            text = out.decode(errors="replace")
+            rc, text = replay_on_a_terminal([path, "--stream", "gone", "--create-stream", "--loop", "3", "--rate",
+                                             "15000", "--endpoint", emu.url], remove_once)
             self.assertTrue(removed, text)
-            self.assertEqual(p.returncode, 2, text)
+            self.assertEqual(rc, 2, text)
             self.assertIn("cannot open", text)
             self.assertIn("records    30000 read,", text)
             self.assertIn("stopped: cannot open", text)
