@@ -19,6 +19,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "httpsync.h"
 #include "mem.h"
 #include "packet.h"
 
@@ -435,70 +436,6 @@ static int on_message_complete(http_parser *p)
 
 /* ------------------------------------------------------------- feeding */
 
-static int is_upper(char c)
-{
-    return c >= 'A' && c <= 'Z';
-}
-
-static int is_digit(char c)
-{
-    return c >= '0' && c <= '9';
-}
-
-/*
- * Where a message of this direction starts in s[0..n): a request line
- * ("METHOD target HTTP/1.x" + CRLF) or a status line ("HTTP/1.x NNN ...").
- * A message need not start a line: after a body the next one follows at
- * once. Returns the offset, or -1 (*need_more when a start may be cut off
- * at the end of s).
- */
-static long find_start(const char *s, size_t n, int dir, int *need_more)
-{
-    *need_more = 0;
-    for (size_t i = 0; i + 8 <= n; i++) {
-        const char *h = memchr(s + i, 'H', n - i);
-        if (!h)
-            break;
-        i = (size_t)(h - s);
-        if (i + 8 > n) {
-            *need_more = 1;
-            break;
-        }
-        if (memcmp(s + i, "HTTP/1.", 7) != 0 || (s[i + 7] != '0' && s[i + 7] != '1'))
-            continue;
-        if (dir == TCP_S2C) {
-            if (i + 13 > n) {
-                *need_more = 1;
-                break;
-            }
-            if (s[i + 8] == ' ' && s[i + 9] >= '1' && s[i + 9] <= '5' && is_digit(s[i + 10]) &&
-                is_digit(s[i + 11]) && (s[i + 12] == ' ' || s[i + 12] == '\r'))
-                return (long)i;
-            continue;
-        }
-        /* Request: "HTTP/1.x" ends the line, after " target" after "METHOD". */
-        if (i + 9 > n || (s[i + 8] != '\r' && s[i + 8] != '\n')) {
-            if (i + 9 > n)
-                *need_more = 1;
-            continue;
-        }
-        if (i < 4 || s[i - 1] != ' ')
-            continue;
-        size_t t = i - 1;
-        while (t > 0 && s[t - 1] != ' ' && s[t - 1] != '\n')
-            t--;
-        if (t == i - 1 || t < 2 || s[t - 1] != ' ')
-            continue;
-        size_t m = t - 1;
-        while (m > 0 && is_upper(s[m - 1]) && t - 1 - (m - 1) <= 10)
-            m--;
-        size_t mlen = t - 1 - m;
-        if (mlen >= 3 && mlen <= 10)
-            return (long)m;
-    }
-    return -1;
-}
-
 static void feed_parser(struct hdir *d, const uint8_t *p, size_t n);
 
 static void parser_start(struct hdir *d)
@@ -534,7 +471,7 @@ static void resync(struct hdir *d, const uint8_t *p, size_t n)
     kbuf_append(&d->scan, p, n);
     held_change(d->hf, before, d->scan.cap);
     int need_more;
-    long at = find_start(d->scan.p, d->scan.len, d->dir, &need_more);
+    long at = httpsync_find_start(d->scan.p, d->scan.len, d->dir == TCP_S2C, &need_more);
     if (at >= 0) {
         skipped(d, (uint64_t)at);
         struct kbuf rest = d->scan;
