@@ -319,7 +319,8 @@ static int parse_container(struct parser *p, int depth, int is_obj)
     if (depth >= p->d->max_depth) {
         kt_err_set(p->err, "malformed JSON at byte %zu: nested deeper than %d levels", p->pos,
                  p->d->max_depth);
-        *p->err_at = p->pos;
+        if (p->err_at)
+            *p->err_at = p->pos;
         return -1;
     }
     if (push(p, is_obj ? J_OBJ : J_ARR, &idx))

@@ -98,6 +98,14 @@ int main(void)
     deep[200] = '\0';
     CHECK_INT(parse(deep), -1);
     CHECK_CONTAINS(err, "nested deeper");
+    /* The same without asking for the offset (a NULL err_at): every error path leaves it alone. */
+    free(text);
+    text = strdup(deep);
+    CHECK_INT(jdoc_parse(&d, text, strlen(text), &kerr, NULL), -1);
+    CHECK_CONTAINS(err, "nested deeper");
+    free(text);
+    text = strdup("{\"a\": tru");
+    CHECK_INT(jdoc_parse(&d, text, strlen(text), &kerr, NULL), -1);
     memset(deep, '[', 64);
     memset(deep + 64, ']', 64);
     deep[128] = '\0';
