@@ -109,12 +109,12 @@ void jw_base64(struct kbuf *b, const uint8_t *data, size_t n)
 
 void jw_epoch_ms(struct kbuf *b, int64_t ms)
 {
-    int64_t sec = ms / 1000, frac = ms % 1000;
-    if (frac < 0) {
-        frac += 1000;
-        sec -= 1;
-    }
-    kbuf_append_i64(b, sec);
+    /* -1500 ms is -1.500 s: the sign goes in front of the whole number. */
+    uint64_t a = ms < 0 ? (uint64_t)0 - (uint64_t)ms : (uint64_t)ms;
+    if (ms < 0)
+        kbuf_putc(b, '-');
+    uint64_t sec = a / 1000, frac = a % 1000;
+    kbuf_append_u64(b, sec);
     char f[4] = {'.', (char)('0' + frac / 100), (char)('0' + frac / 10 % 10), (char)('0' + frac % 10)};
     kbuf_append(b, f, 4);
 }

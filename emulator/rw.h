@@ -37,6 +37,7 @@ struct rw_ops {
     void (*str)(struct rw *w, const char *s, size_t n);
     void (*ascii)(struct rw *w, const char *s, size_t n);
     void (*i64)(struct rw *w, int64_t v);
+    void (*num)(struct rw *w, double v);
     void (*boolean)(struct rw *w, int v);
     void (*blob)(struct rw *w, const uint8_t *p, size_t n);
     void (*timestamp_ms)(struct rw *w, int64_t ms);
@@ -83,6 +84,7 @@ static inline void rw_cstr(struct rw *w, const char *s) { w->ops->str(w, s, strl
  */
 static inline void rw_ascii(struct rw *w, const char *s, size_t n) { w->ops->ascii(w, s, n); }
 static inline void rw_i64(struct rw *w, int64_t v) { w->ops->i64(w, v); }
+static inline void rw_num(struct rw *w, double v) { w->ops->num(w, v); }
 static inline void rw_bool(struct rw *w, int v) { w->ops->boolean(w, v); }
 static inline void rw_blob(struct rw *w, const uint8_t *p, size_t n) { w->ops->blob(w, p, n); }
 static inline void rw_timestamp_ms(struct rw *w, int64_t ms) { w->ops->timestamp_ms(w, ms); }

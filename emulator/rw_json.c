@@ -5,6 +5,8 @@
  */
 #include "rw.h"
 
+#include <math.h>
+
 #include "jsonw.h"
 
 /* Separates a value (or a key) from the member before it, unless it follows its key. */
@@ -90,6 +92,15 @@ static void j_i64(struct rw *w, int64_t v)
     kbuf_append_i64(w->out, v);
 }
 
+static void j_num(struct rw *w, double v)
+{
+    sep(w);
+    /* JSON has no NaN or infinity; the API never answers one, but no answer may be invalid text. */
+    if (!isfinite(v))
+        v = 0;
+    kbuf_appendf(w->out, "%.17g", v);
+}
+
 static void j_bool(struct rw *w, int v)
 {
     sep(w);
@@ -117,6 +128,7 @@ static const struct rw_ops json_ops = {
     .str = j_str,
     .ascii = j_ascii,
     .i64 = j_i64,
+    .num = j_num,
     .boolean = j_bool,
     .blob = j_blob,
     .timestamp_ms = j_timestamp_ms,
