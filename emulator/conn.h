@@ -12,6 +12,15 @@
  * conn_switch. Protocols write into `out` and call conn_flush; they never
  * touch the socket.
  *
+ * Backpressure, as Redis's client output buffer limits: a protocol asks
+ * conn_over_cap before it serves a request; when a connection's unsent
+ * answers pass CONN_OUT_CAP, or all connections' together pass
+ * TOTAL_OUT_CAP, it calls conn_block and takes no more requests (and the
+ * connection is not read) until the answers drain below CONN_OUT_RESUME and
+ * the total is under its cap again; then proto->resume. A peer that goes
+ * away while blocked is noticed at the next write, and what it had queued
+ * is dropped with the connection.
+ *
  * Everything here runs on the connection's worker thread.
  */
 #ifndef KT_CONN_H
@@ -24,6 +33,10 @@
 
 #include "buf.h"
 #include "worker.h"
+
+#define CONN_OUT_CAP ((size_t)8 << 20)      /* unsent answer bytes a connection may hold before it waits */
+#define CONN_OUT_RESUME ((size_t)4 << 20)   /* ... and below which it goes on */
+#define TOTAL_OUT_CAP ((size_t)256 << 20)   /* unsent answer bytes of all connections together */
 
 struct conn;
 
@@ -38,8 +51,10 @@ struct conn_proto {
      * the caller does, once feed has returned.
      */
     int (*feed)(struct conn *c, const char *data, size_t n);
-    /* The hold of conn_hold is over. */
+    /* A hold (conn_hold) or a wait (conn_block, conn_yield) is over: go on with what was queued. */
     void (*resume)(struct conn *c);
+    /* The deadline of conn_deadline passed. */
+    void (*timeout)(struct conn *c);
     /* Frees the state (the connection is closing, or switching protocols). */
     void (*free)(struct conn *c);
 };
@@ -55,14 +70,19 @@ extern const struct conn_io conn_io_plain;
 struct conn {
     struct worker *w;
     int fd;
-    struct event *rev, *wev, *tev;
+    char peer[64];             /* "127.0.0.1:40000", for messages */
+    struct event *rev, *wev, *tev, *kev, *dev;
     const struct conn_io *io;
     const struct conn_proto *proto;
     void *pstate;              /* the protocol's */
     uint64_t fed;              /* bytes the protocol has consumed */
     struct kbuf out;           /* bytes to write */
     size_t out_off;
+    struct kbuf tail;          /* written after `out`: a large answer's body, handed over (conn_out_take) */
+    size_t extra;              /* answer bytes the protocol holds outside `out` (HTTP/2 streams) */
+    size_t counted;            /* what this connection adds to the emulator's total now */
     int held;                  /* output held by conn_hold */
+    int blocked;               /* waiting for its answers to drain (conn_block) */
     int close_after;           /* close once `out` is written */
     int reading;
 };
@@ -78,14 +98,42 @@ struct conn *conn_new(struct worker *w, int fd, const struct conn_proto *proto);
 /* Closes and frees the connection now. */
 void conn_close(struct conn *c);
 
-/* Writes what it can of `out`; returns -1 once the connection has been closed. */
+/* Where the next bytes of output go (after everything queued so far). */
+static inline struct kbuf *conn_out(struct conn *c)
+{
+    return c->tail.len ? &c->tail : &c->out;
+}
+
+/*
+ * Queues all of *body as output after what is queued, taking its buffer
+ * rather than copying when it is large and nothing is already behind `out`
+ * (*body is left empty either way).
+ */
+void conn_out_take(struct conn *c, struct kbuf *body);
+
+/* Writes what it can of the output; returns -1 once the connection has been closed. */
 int conn_flush(struct conn *c);
 
-/* Stops or resumes reading from the peer (backpressure). */
+/* Stops or resumes reading from the peer. */
 void conn_set_reading(struct conn *c, int on);
 
 /* Holds output for ms milliseconds (KINESIS_LATENCY), then calls proto->resume. */
 void conn_hold(struct conn *c, int ms);
+
+/* 1 when the connection must not take another request now: see the caps above. */
+int conn_over_cap(struct conn *c);
+/* Takes no more requests and stops reading until the caps allow; then proto->resume. */
+void conn_block(struct conn *c);
+/* Stops reading and lets the worker serve others; proto->resume at the loop's next turn. */
+void conn_yield(struct conn *c);
+/* The protocol now holds `bytes` of answers outside `out` (counted against the caps). */
+void conn_set_extra(struct conn *c, size_t bytes);
+
+/* Calls proto->timeout in ms milliseconds (replacing any earlier deadline); 0 clears it. */
+void conn_deadline(struct conn *c, int64_t ms);
+
+/* With --verbose: one line for a protocol error, naming the peer (rate-limited per worker). */
+void conn_log(struct conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /*
  * Hands the connection to protocol p (the old one's state is freed) and

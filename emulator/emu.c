@@ -20,5 +20,6 @@ void emu_config_defaults(struct emu_config *cfg)
     cfg->max_body = (size_t)32 << 20;
     cfg->workers = 0;
     cfg->idle_timeout_s = 300;
+    cfg->request_timeout_s = 10;
     cfg->max_connections = 10000;
 }

@@ -28,6 +28,7 @@ struct emu_config {
     size_t max_body;            /* larger request bodies get HTTP 413 */
     int workers;
     int idle_timeout_s;
+    int request_timeout_s;      /* a request's headers must arrive within this (the body gets more: route.h) */
     int max_connections;
     const char *initialize_streams; /* KINESIS_INITIALIZE_STREAMS */
     int quiet;
@@ -42,6 +43,9 @@ struct emu {
     atomic_uint_fast64_t requests;
     atomic_uint_fast64_t errors;
     atomic_int connections;     /* open now */
+    atomic_size_t out_held;     /* unsent answer bytes of all connections (conn.c's caps) */
+    atomic_uint_fast64_t refused; /* connections refused at --max-connections */
+    atomic_uint_fast64_t timeouts; /* requests that did not arrive whole in time (408) */
     int64_t started_ms;
     const char *version;
 };

@@ -23,8 +23,9 @@
 static const char usage[] =
     "usage: kintape emulator [options]\n"
     "\n"
-    "Runs a Kinesis Data Streams API server (JSON 1.1 over HTTP/1.1) that the AWS CLI,\n"
-    "boto3 and the AWS SDKs use unchanged with --endpoint-url http://HOST:PORT.\n"
+    "Runs a Kinesis Data Streams API server (the JSON 1.1 protocol over HTTP/1.1, and HTTP/2 with\n"
+    "prior knowledge, on one port) that the AWS CLI, boto3 and the AWS SDKs use unchanged with\n"
+    "--endpoint-url http://HOST:PORT.\n"
     "\n"
     "options:\n"
     "  --host ADDR              address to listen on (default 127.0.0.1)\n"
@@ -42,7 +43,9 @@ static const char usage[] =
     "  --workers N              worker threads (default: one per CPU)\n"
     "  --max-body BYTES         largest request body accepted (default 33554432); larger gets HTTP 413\n"
     "  --idle-timeout SEC       close connections idle this long (default 300)\n"
-    "  --max-connections N      concurrent connections (default 10000)\n"
+    "  --request-timeout SEC    a request's headers must arrive within SEC of its first byte, its body\n"
+    "                           within SEC more and a second per 16 KiB; else HTTP 408 (default 10)\n"
+    "  --max-connections N      concurrent connections (default 10000); more get HTTP 503\n"
     "  --quiet                  print only errors\n"
     "  --verbose                also print each connection's protocol errors\n"
     "  -h, --help               this help\n"
@@ -122,7 +125,7 @@ int emulator_main(int argc, char **argv)
 {
     enum {
         O_HOST = 1000, O_PORT, O_ACCOUNT, O_REGION, O_ERRP, O_LATENCY, O_SHARDS, O_INIT, O_CREATE, O_DELETE,
-        O_WORKERS, O_MAXBODY, O_IDLE, O_MAXCONN, O_QUIET, O_VERBOSE
+        O_WORKERS, O_MAXBODY, O_IDLE, O_MAXCONN, O_QUIET, O_VERBOSE, O_REQTIMEOUT
     };
     static const struct option opts[] = {
         {"host", required_argument, NULL, O_HOST},
@@ -138,6 +141,7 @@ int emulator_main(int argc, char **argv)
         {"workers", required_argument, NULL, O_WORKERS},
         {"max-body", required_argument, NULL, O_MAXBODY},
         {"idle-timeout", required_argument, NULL, O_IDLE},
+        {"request-timeout", required_argument, NULL, O_REQTIMEOUT},
         {"max-connections", required_argument, NULL, O_MAXCONN},
         {"quiet", no_argument, NULL, O_QUIET},
         {"verbose", no_argument, NULL, O_VERBOSE},
@@ -208,6 +212,10 @@ int emulator_main(int argc, char **argv)
         case O_IDLE:
             bad = kt_arg_int("--idle-timeout", optarg, "a number of seconds", 1, 86400, &v, &err);
             cfg->idle_timeout_s = (int)v;
+            break;
+        case O_REQTIMEOUT:
+            bad = kt_arg_int("--request-timeout", optarg, "a number of seconds", 1, 3600, &v, &err);
+            cfg->request_timeout_s = (int)v;
             break;
         case O_MAXCONN:
             bad = kt_arg_int("--max-connections", optarg, "a count", 1, 1000000, &v, &err);

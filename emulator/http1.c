@@ -2,21 +2,32 @@
  * http1.c — HTTP/1.1 for the emulator (RFC 9112), parsed with http-parser 2.9.
  *
  *   bytes → http_parser_execute → on_* callbacks collect target, headers and
- *   body → on_message_complete → route_serve → response appended to c->out
+ *   body → on_message_complete → route_serve → response queued on the connection (conn_out_take)
  *
  * Keep-alive, pipelining, chunked bodies and Expect: 100-continue work as
  * clients expect. Malformed HTTP gets a 400 with a JSON body naming the
  * problem and its byte offset, and the connection is closed; a body over
- * --max-body gets a 413 before the body is read. A response held back for
- * KINESIS_LATENCY pauses the parser, so pipelined requests stay in order.
+ * --max-body gets a 413 before the body is read; a version other than 1.x a
+ * 505. A request must arrive whole in time: its headers within
+ * --request-timeout of its first byte, its body within that plus a second
+ * per MIN_BODY_RATE bytes; past it, a 408 and the connection closes.
+ *
+ * The parser pauses after a request (and keeps what follows for later) when
+ * its answer is held for KINESIS_LATENCY, when the connection is over its
+ * output caps (conn.h: it waits for the answers to drain), and after
+ * PIPELINE_TURN pipelined requests (it lets the worker serve others), so
+ * pipelined requests stay in order and one connection cannot take a worker
+ * or the memory for itself.
  */
 #include <http_parser.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "http1.h"
+#include "ktime.h"
 #include "mem.h"
 #include "route.h"
 #include "rw.h"
@@ -24,6 +35,7 @@
 #define MAX_URL 8192
 #define MAX_HEADER_VALUE 16384
 #define KEEP_BUFFER ((size_t)1 << 20)
+#define PIPELINE_TURN 32                /* pipelined requests answered before others get a turn */
 
 /* The HTTP/1.1 state of a connection. */
 struct h1 {
@@ -39,7 +51,10 @@ struct h1 {
     enum hdr cur;
     int in_value;
     int reject;                /* status of a request refused before its body (413...), or 0 */
-    struct kbuf pending;       /* input after a held response, fed when it has gone */
+    int in_request;            /* a request has begun and is not whole yet */
+    int64_t body_start_ms;     /* when its headers were whole (chunked bodies' deadline) */
+    unsigned turn;             /* requests answered since the last yield */
+    struct kbuf pending;       /* input read while paused, fed when it may go on */
 };
 
 static struct h1 *h1_of(http_parser *p)
@@ -59,28 +74,29 @@ static const char *reason(int status)
     case 400: return "Bad Request";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
     case 413: return "Payload Too Large";
     case 414: return "URI Too Long";
     case 431: return "Request Header Fields Too Large";
     case 500: return "Internal Server Error";
     case 501: return "Not Implemented";
+    case 503: return "Service Unavailable";
+    case 505: return "HTTP Version Not Supported";
     default: return "Unknown";
     }
 }
 
-/* Appends a complete response to the connection's output. */
-static void respond(struct conn *c, int status, const char *ctype, const char *body, size_t len, int close)
+/* Queues a response whose body is *body (taken, left empty) on the connection's output. */
+static void respond(struct conn *c, int status, const char *ctype, struct kbuf *body, int close)
 {
     char rid[40];
     worker_request_id(c->w, rid);
-    struct kbuf *o = &c->out;
-    kbuf_reserve(o, len + 256);
-    kbuf_appendf(o,
+    kbuf_appendf(conn_out(c),
                  "HTTP/1.1 %d %s\r\nx-amzn-RequestId: %s\r\nContent-Type: %s\r\n"
                  "Content-Length: %zu\r\nDate: %s\r\n%s\r\n",
-                 status, reason(status), rid, ctype, len, worker_http_date(c->w),
+                 status, reason(status), rid, ctype, body->len, worker_http_date(c->w),
                  close ? "Connection: close\r\n" : "");
-    kbuf_append(o, body, len);
+    conn_out_take(c, body);
     if (close)
         c->close_after = 1;
 }
@@ -90,7 +106,7 @@ static void respond_error(struct conn *c, int status, const char *type, const ch
     struct kbuf b = KBUF_INIT;
     struct http_response r = {.body = &b};
     route_error(&r, status, type, msg);
-    respond(c, r.status, r.content_type, b.p, b.len, 1);
+    respond(c, r.status, r.content_type, &b, 1);
     kbuf_free(&b);
 }
 
@@ -111,9 +127,17 @@ static void reset_request(struct h1 *h)
     h->reject = 0;
 }
 
+static int64_t request_timeout_ms(const struct h1 *h)
+{
+    return (int64_t)h->c->w->emu->cfg.request_timeout_s * 1000;
+}
+
 static int on_message_begin(http_parser *p)
 {
-    reset_request(h1_of(p));
+    struct h1 *h = h1_of(p);
+    reset_request(h);
+    h->in_request = 1;
+    conn_deadline(h->c, request_timeout_ms(h)); /* the headers must come in time */
     return 0;
 }
 
@@ -172,12 +196,20 @@ static int on_headers_complete(http_parser *p)
     struct h1 *h = h1_of(p);
     struct conn *c = h->c;
     size_t max = c->w->emu->cfg.max_body;
+    if (p->http_major != 1) {
+        h->reject = 505;
+        return -1;
+    }
     if ((p->flags & F_CONTENTLENGTH) && p->content_length > max) {
         h->reject = 413;
         return -1;
     }
+    /* The body: the request timeout again, and a second per MIN_BODY_RATE bytes. */
+    h->body_start_ms = kt_mono_ns() / KT_NS_PER_MS;
+    uint64_t len = (p->flags & F_CONTENTLENGTH) ? p->content_length : 0;
+    conn_deadline(c, request_timeout_ms(h) + (int64_t)(len / MIN_BODY_RATE) * 1000);
     if (h->have[H_EXPECT] && strcasecmp(h->hval[H_EXPECT].p, "100-continue") == 0)
-        kbuf_puts(&c->out, "HTTP/1.1 100 Continue\r\n\r\n");
+        kbuf_puts(conn_out(c), "HTTP/1.1 100 Continue\r\n\r\n");
     if ((p->flags & F_CONTENTLENGTH) && p->content_length > 0)
         kbuf_reserve(&h->body, (size_t)p->content_length);
     return 0;
@@ -191,6 +223,11 @@ static int on_body(http_parser *p, const char *at, size_t n)
         return -1;
     }
     kbuf_append(&h->body, at, n);
+    if (!(p->flags & F_CONTENTLENGTH)) {
+        /* Chunked: the deadline moves with what has come, at MIN_BODY_RATE. */
+        int64_t due = h->body_start_ms + request_timeout_ms(h) + (int64_t)(h->body.len / MIN_BODY_RATE) * 1000;
+        conn_deadline(h->c, due - kt_mono_ns() / KT_NS_PER_MS);
+    }
     return 0;
 }
 
@@ -200,6 +237,8 @@ static int on_message_complete(http_parser *p)
     struct conn *c = h->c;
     struct worker *w = c->w;
     int keep = http_should_keep_alive(p);
+    h->in_request = 0;
+    conn_deadline(c, 0);
     struct http_request req = {
         .is_get = p->method == HTTP_GET,
         .is_post = p->method == HTTP_POST,
@@ -216,14 +255,26 @@ static int on_message_complete(http_parser *p)
     struct http_response resp = {.body = &w->resp};
     kbuf_reset(&w->resp);
     route_serve(w, &req, &resp);
-    respond(c, resp.status, resp.content_type, w->resp.p ? w->resp.p : "", w->resp.len, !keep);
+    respond(c, resp.status, resp.content_type, &w->resp, !keep);
     if (w->resp.cap > KEEP_BUFFER)
         kbuf_free(&w->resp);
-    if (!keep || resp.delay_ms > 0) {
-        /* Stop parsing: either the connection ends here, or the answer is held. */
+    /*
+     * Stop parsing when the connection ends here, when the answer is held,
+     * when the answers waiting to be sent are too many, or to let others
+     * have the worker; what follows waits in `pending`.
+     */
+    int over = keep && resp.delay_ms <= 0 && conn_over_cap(c);
+    if (!keep || resp.delay_ms > 0 || over || ++h->turn >= PIPELINE_TURN) {
         http_parser_pause(p, 1);
-        if (resp.delay_ms > 0)
+        h->turn = 0;
+        if (!keep)
+            ;
+        else if (resp.delay_ms > 0)
             conn_hold(c, resp.delay_ms);
+        else if (over)
+            conn_block(c);
+        else
+            conn_yield(c);
     }
     return 0;
 }
@@ -268,6 +319,7 @@ static const char *reject_type(int status)
     switch (status) {
     case 413: return "RequestEntityTooLargeException";
     case 414: return "RequestURITooLongException";
+    case 505: return "HttpVersionNotSupportedException";
     default: return "RequestHeaderFieldsTooLargeException";
     }
 }
@@ -275,6 +327,7 @@ static const char *reject_type(int status)
 static int h1_feed(struct conn *c, const char *data, size_t n)
 {
     struct h1 *h = state(c);
+    h->turn = 0;
     size_t done = http_parser_execute(&h->hp, &settings, data, n);
     enum http_errno err = HTTP_PARSER_ERRNO(&h->hp);
     c->fed += done;
@@ -282,7 +335,7 @@ static int h1_feed(struct conn *c, const char *data, size_t n)
         conn_set_reading(c, 0);
         if (c->close_after)
             return -1;
-        /* Held for latency: keep what follows for when the response has gone. */
+        /* Held, waiting or yielding: keep what follows for when it may go on. */
         kbuf_append(&h->pending, data + done, n - done);
         return 0;
     }
@@ -293,11 +346,15 @@ static int h1_feed(struct conn *c, const char *data, size_t n)
                      c->w->emu->cfg.max_body);
         else if (h->reject == 414)
             snprintf(msg, sizeof msg, "Request target is longer than %d bytes", MAX_URL);
+        else if (h->reject == 505)
+            snprintf(msg, sizeof msg, "HTTP/%u.%u is not supported: the Kinesis API is served over HTTP/1.1 and HTTP/2",
+                     h->hp.http_major, h->hp.http_minor);
         else if (h->reject)
             snprintf(msg, sizeof msg, "A request header value is longer than %d bytes", MAX_HEADER_VALUE);
         else
             snprintf(msg, sizeof msg, "Malformed HTTP request at byte %llu of the connection: %s (%s)",
                      (unsigned long long)c->fed, http_errno_description(err), http_errno_name(err));
+        conn_log(c, "%s", msg);
         if (h->reject)
             respond_error(c, h->reject, reject_type(h->reject), msg);
         else
@@ -305,6 +362,7 @@ static int h1_feed(struct conn *c, const char *data, size_t n)
         return -1;
     }
     if (h->hp.upgrade) {
+        conn_log(c, "HTTP Upgrade refused");
         respond_error(c, 400, "MalformedHttpRequestException",
                       "HTTP Upgrade is not supported: speak HTTP/1.1, or HTTP/2 with prior knowledge");
         return -1;
@@ -312,16 +370,21 @@ static int h1_feed(struct conn *c, const char *data, size_t n)
     return 0;
 }
 
+/* A hold or a wait is over: send what was held, then go on with the requests that came meanwhile. */
 static void h1_resume(struct conn *c)
 {
     struct h1 *h = state(c);
+    if (c->held || c->blocked)
+        return;
     if (c->close_after) {
         conn_flush(c);
         return;
     }
-    http_parser_pause(&h->hp, 0);
     if (conn_flush(c) != 0)
         return;
+    if (c->blocked)
+        return; /* flushing left it over the caps */
+    http_parser_pause(&h->hp, 0);
     if (h->pending.len) {
         struct kbuf in = h->pending;
         kbuf_init(&h->pending);
@@ -334,8 +397,26 @@ static void h1_resume(struct conn *c)
         if (conn_flush(c) != 0)
             return;
     }
-    if (!c->held && !c->close_after && c->out.len == 0)
+    if (!c->held && !c->blocked && !c->close_after && !h->pending.len && HTTP_PARSER_ERRNO(&h->hp) == HPE_OK)
         conn_set_reading(c, 1);
+}
+
+/* The request did not arrive whole in time: 408, and the connection ends. */
+static void h1_timeout(struct conn *c)
+{
+    struct h1 *h = state(c);
+    if (!h->in_request || c->close_after)
+        return;
+    atomic_fetch_add(&c->w->emu->timeouts, 1);
+    char msg[200];
+    snprintf(msg, sizeof msg,
+             "The request did not arrive whole in time: headers within %d s (--request-timeout), the body at "
+             "%zu bytes a second after that",
+             c->w->emu->cfg.request_timeout_s, MIN_BODY_RATE);
+    conn_log(c, "request timed out after %llu bytes: answered 408", (unsigned long long)c->fed);
+    respond_error(c, 408, "RequestTimeoutException", msg);
+    conn_set_reading(c, 0);
+    conn_flush(c);
 }
 
 const struct conn_proto proto_http1 = {
@@ -343,5 +424,6 @@ const struct conn_proto proto_http1 = {
     .start = h1_start,
     .feed = h1_feed,
     .resume = h1_resume,
+    .timeout = h1_timeout,
     .free = h1_free,
 };

@@ -11,7 +11,14 @@
  *
  * Streams are independent, so a response held for KINESIS_LATENCY delays
  * only its own stream. Bodies are capped per stream (--max-body, answered
- * with 413) and per connection (twice that, refused with RST_STREAM).
+ * with 413) and per connection (twice that, refused with RST_STREAM). A
+ * stream whose request does not arrive whole in time (route.h) gets a 408.
+ *
+ * Backpressure (conn.h): answers not yet sent count against the
+ * connection's caps, those still in streams as well as those in `out`; a
+ * stream that completes while the connection is over them waits in a queue,
+ * in order, and the connection is not read until the answers drain. The
+ * queue is bounded by the streams a client may open (H2_MAX_STREAMS).
  */
 #include <nghttp2/nghttp2.h>
 #include <stdio.h>
@@ -19,6 +26,7 @@
 #include <string.h>
 
 #include "http2.h"
+#include "ktime.h"
 #include "log.h"
 #include "mem.h"
 #include "route.h"
@@ -43,6 +51,11 @@ struct h2_stream {
     int status;
     const char *content_type;
     struct event *timer;       /* a response held for KINESIS_LATENCY */
+    int64_t start_ms;          /* its first headers (monotonic), for the deadline */
+    uint64_t declared;         /* its Content-Length */
+    int queued;                /* waiting in the session's queue */
+    int submitted;             /* its answer went to nghttp2 */
+    struct h2_stream *qnext;
 };
 
 struct h2_session {
@@ -50,7 +63,24 @@ struct h2_session {
     struct conn *c;
     struct h2_stream *streams;
     size_t buffered;           /* request body bytes held across open streams */
+    size_t unsent;             /* answer bytes in streams, not yet handed to nghttp2 */
+    int deadline_armed;        /* the connection's deadline is the earliest stream's */
+    struct h2_stream *q_head, *q_tail; /* whole requests waiting for the caps */
 };
+
+static void set_unsent(struct h2_session *s, size_t n)
+{
+    s->unsent = n;
+    conn_set_extra(s->c, n);
+}
+
+/* When the request of a stream still arriving must be whole (route.h). */
+static int64_t stream_deadline(const struct h2_stream *st)
+{
+    uint64_t body = st->declared > st->body.len ? st->declared : st->body.len;
+    return st->start_ms + (int64_t)st->s->c->w->emu->cfg.request_timeout_s * 1000 +
+           (int64_t)(body / MIN_BODY_RATE) * 1000;
+}
 
 static void stream_free(struct h2_stream *st)
 {
@@ -62,6 +92,19 @@ static void stream_free(struct h2_stream *st)
         st->next->prev = st->prev;
     if (st->timer)
         event_free(st->timer);
+    if (st->queued) {
+        struct h2_stream **pp = &st->s->q_head;
+        while (*pp != st)
+            pp = &(*pp)->qnext;
+        *pp = st->qnext;
+        if (st->s->q_tail == st) {
+            st->s->q_tail = NULL;
+            for (struct h2_stream *q = st->s->q_head; q; q = q->qnext)
+                st->s->q_tail = q;
+        }
+    }
+    if (st->submitted)
+        set_unsent(st->s, st->s->unsent - (st->resp.len - st->resp_off));
     kbuf_free(&st->method);
     kbuf_free(&st->path);
     for (int i = 0; i < H_COUNT; i++)
@@ -82,7 +125,7 @@ static int pump(struct h2_session *s)
             return -1;
         if (n == 0)
             return 0;
-        kbuf_append(&s->c->out, data, (size_t)n);
+        kbuf_append(conn_out(s->c), data, (size_t)n);
     }
 }
 
@@ -95,6 +138,7 @@ static ssize_t read_body(nghttp2_session *ng, int32_t id, uint8_t *buf, size_t l
     if (n)
         memcpy(buf, st->resp.p + st->resp_off, n);
     st->resp_off += n;
+    set_unsent(st->s, st->s->unsent - n);
     if (st->resp_off == st->resp.len)
         *flags |= NGHTTP2_DATA_FLAG_EOF;
     return (ssize_t)n;
@@ -118,6 +162,8 @@ static void submit(struct h2_stream *st)
     };
 #undef NV
     nghttp2_data_provider prd = {.source = {.ptr = st}, .read_callback = read_body};
+    st->submitted = 1;
+    set_unsent(st->s, st->s->unsent + st->resp.len);
     nghttp2_submit_response(st->s->ng, st->id, nva, KT_ARRAY_LEN(nva), &prd);
 }
 
@@ -136,6 +182,18 @@ static void answer(struct h2_stream *st)
     struct worker *w = st->s->c->w;
     struct http_response resp = {.body = &st->resp};
     st->answered = 1;
+    if (st->reject == 408) {
+        char msg[200];
+        snprintf(msg, sizeof msg,
+                 "The request did not arrive whole in time: headers within %d s (--request-timeout), the body at "
+                 "%zu bytes a second after that",
+                 w->emu->cfg.request_timeout_s, MIN_BODY_RATE);
+        route_error(&resp, 408, "RequestTimeoutException", msg);
+        st->status = resp.status;
+        st->content_type = resp.content_type;
+        submit(st);
+        return;
+    }
     if (st->reject) {
         char msg[160];
         if (st->reject == 413)
@@ -184,6 +242,11 @@ static int on_begin_headers(nghttp2_session *ng, const nghttp2_frame *frame, voi
     struct h2_stream *st = xcalloc(1, sizeof *st);
     st->s = s;
     st->id = frame->hd.stream_id;
+    st->start_ms = kt_mono_ns() / KT_NS_PER_MS;
+    if (!s->deadline_armed) {
+        conn_deadline(s->c, stream_deadline(st) - st->start_ms);
+        s->deadline_armed = 1;
+    }
     st->next = s->streams;
     if (s->streams)
         s->streams->prev = st;
@@ -215,6 +278,7 @@ static int on_header(nghttp2_session *ng, const nghttp2_frame *frame, const uint
         memcpy(tmp, value, l);
         tmp[l] = '\0';
         unsigned long long cl = strtoull(tmp, &end, 10);
+        st->declared = cl;
         if (cl > s->c->w->emu->cfg.max_body)
             st->reject = 413;
     } else {
@@ -251,13 +315,43 @@ static int on_data_chunk(nghttp2_session *ng, uint8_t flags, int32_t id, const u
     return 0;
 }
 
+static void enqueue(struct h2_session *s, struct h2_stream *st)
+{
+    st->queued = 1;
+    st->qnext = NULL;
+    if (s->q_tail)
+        s->q_tail->qnext = st;
+    else
+        s->q_head = st;
+    s->q_tail = st;
+}
+
+static struct h2_stream *dequeue(struct h2_session *s)
+{
+    struct h2_stream *st = s->q_head;
+    s->q_head = st->qnext;
+    if (!s->q_head)
+        s->q_tail = NULL;
+    st->queued = 0;
+    st->qnext = NULL;
+    return st;
+}
+
 static int on_frame_recv(nghttp2_session *ng, const nghttp2_frame *frame, void *user)
 {
+    struct h2_session *s = user;
     if ((frame->hd.type == NGHTTP2_HEADERS || frame->hd.type == NGHTTP2_DATA) &&
         (frame->hd.flags & NGHTTP2_FLAG_END_STREAM)) {
         struct h2_stream *st = nghttp2_session_get_stream_user_data(ng, frame->hd.stream_id);
-        if (st && !st->answered)
+        if (!st || st->answered || st->queued)
+            return 0;
+        /* Over the caps (or behind others that are): it waits its turn, and the connection is not read. */
+        if (s->q_head || conn_over_cap(s->c)) {
+            enqueue(s, st);
+            conn_block(s->c);
+        } else {
             answer(st);
+        }
     }
     return 0;
 }
@@ -304,8 +398,7 @@ static int h2_feed(struct conn *c, const char *data, size_t n)
     struct h2_session *s = c->pstate;
     ssize_t rc = nghttp2_session_mem_recv(s->ng, (const uint8_t *)data, n);
     if (rc < 0) {
-        kt_log(KT_LOG_DEBUG, "HTTP/2 protocol error after byte %llu: %s", (unsigned long long)c->fed,
-               nghttp2_strerror((int)rc));
+        conn_log(c, "protocol error after byte %llu: %s", (unsigned long long)c->fed, nghttp2_strerror((int)rc));
         nghttp2_session_terminate_session(s->ng, NGHTTP2_PROTOCOL_ERROR);
         pump(s);
         return -1;
@@ -330,10 +423,47 @@ static void h2_free(struct conn *c)
     c->pstate = NULL;
 }
 
-/* Streams hold their own answers (held_cb): nothing waits on the connection. */
+/* The caps allow again: answer the streams that waited, in order, while they allow. */
 static void h2_resume(struct conn *c)
 {
-    (void)c;
+    struct h2_session *s = c->pstate;
+    if (c->blocked || c->close_after)
+        return;
+    while (s->q_head && !conn_over_cap(c))
+        answer(dequeue(s));
+    if (pump(s) != 0)
+        c->close_after = 1;
+    if (s->q_head)
+        conn_block(c);
+    else
+        conn_set_reading(c, 1);
+    conn_flush(c);
+}
+
+/* Streams whose requests are late get a 408; the deadline moves to the next one still arriving. */
+static void h2_timeout(struct conn *c)
+{
+    struct h2_session *s = c->pstate;
+    int64_t now = kt_mono_ns() / KT_NS_PER_MS, next = INT64_MAX;
+    for (struct h2_stream *st = s->streams; st; st = st->next) {
+        if (st->answered || st->queued)
+            continue;
+        int64_t due = stream_deadline(st);
+        if (due <= now) {
+            atomic_fetch_add(&c->w->emu->timeouts, 1);
+            conn_log(c, "stream %d: request timed out: answered 408", st->id);
+            st->reject = 408;
+            answer(st);
+        } else if (due < next) {
+            next = due;
+        }
+    }
+    s->deadline_armed = next != INT64_MAX;
+    if (s->deadline_armed)
+        conn_deadline(c, next - now);
+    if (pump(s) != 0)
+        c->close_after = 1;
+    conn_flush(c);
 }
 
 const struct conn_proto proto_http2 = {
@@ -341,5 +471,6 @@ const struct conn_proto proto_http2 = {
     .start = h2_start,
     .feed = h2_feed,
     .resume = h2_resume,
+    .timeout = h2_timeout,
     .free = h2_free,
 };

@@ -41,10 +41,13 @@ static void health(struct worker *w, struct kbuf *b)
     kbuf_appendf(b,
                  "{\"status\":\"running\",\"service\":\"kinesis\",\"version\":\"%s\",\"uptime_seconds\":%lld,"
                  "\"streams\":%llu,\"shards\":%llu,\"records\":%llu,\"bytes\":%llu,\"requests\":%llu,"
-                 "\"connections\":%d}",
+                 "\"connections\":%d,\"connections_refused\":%llu,\"requests_timed_out\":%llu,"
+                 "\"unsent_bytes\":%zu}",
                  emu->version, (long long)((now - emu->started_ms) / 1000), (unsigned long long)streams,
                  (unsigned long long)shards, (unsigned long long)records, (unsigned long long)bytes,
-                 (unsigned long long)atomic_load(&emu->requests), atomic_load(&emu->connections));
+                 (unsigned long long)atomic_load(&emu->requests), atomic_load(&emu->connections),
+                 (unsigned long long)atomic_load(&emu->refused), (unsigned long long)atomic_load(&emu->timeouts),
+                 (size_t)atomic_load(&emu->out_held));
 }
 
 static int path_is(const struct http_request *req, const char *path)

@@ -14,6 +14,13 @@
 #include "buf.h"
 #include "worker.h"
 
+/*
+ * A request must arrive whole in time: its headers within --request-timeout
+ * of its first byte, its body within that plus a second per MIN_BODY_RATE
+ * bytes (of its Content-Length, or of what has come). Past it: 408.
+ */
+#define MIN_BODY_RATE ((size_t)16 << 10)
+
 enum hdr { H_NONE = -1, H_TARGET, H_AUTH, H_CTYPE, H_AMZDATE, H_DATE, H_EXPECT, H_COUNT };
 
 /* The headers the API needs, by index (lower case); others are not kept. */

@@ -33,7 +33,7 @@ struct server {
     int listen_fd;
     int stop_fd[2];            /* server_stop writes here */
     struct event *listen_ev, *stop_ev, *reap_ev;
-    uint64_t refused;
+    int64_t refused_log_sec;
     char address[300];
 };
 
@@ -100,6 +100,34 @@ static void worker_free(struct worker *w)
 
 /* --------------------------------------------------------------- acceptor */
 
+/*
+ * At --max-connections: an HTTP/1.1 503 with a JSON error (one non-blocking
+ * write; a client that speaks HTTP/2 sees the connection close), counted,
+ * and logged at most once a second.
+ */
+static void refuse(struct server *s, int fd)
+{
+    uint64_t n = atomic_fetch_add(&s->emu->refused, 1) + 1;
+    char body[300], resp[600];
+    int bl = snprintf(body, sizeof body,
+                      "{\"__type\":\"ServiceUnavailableException\",\"message\":\"The emulator has %d connections open, "
+                      "its limit (--max-connections): try again later\"}",
+                      s->emu->cfg.max_connections);
+    int rl = snprintf(resp, sizeof resp,
+                      "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/x-amz-json-1.1\r\n"
+                      "Content-Length: %d\r\nRetry-After: 1\r\nConnection: close\r\n\r\n%s",
+                      bl, body);
+    ssize_t w = send(fd, resp, (size_t)rl, MSG_NOSIGNAL | MSG_DONTWAIT);
+    (void)w; /* a peer that cannot take 200 bytes learns it from the close */
+    close(fd);
+    int64_t sec = kt_mono_ns() / KT_NS_PER_SEC;
+    if (sec != s->refused_log_sec) {
+        s->refused_log_sec = sec;
+        kt_log(KT_LOG_WARN, "connection refused with 503: %d connections open (--max-connections); %llu refused so far",
+               s->emu->cfg.max_connections, (unsigned long long)n);
+    }
+}
+
 static void accept_cb(evutil_socket_t fd, short what, void *arg)
 {
     struct server *s = arg;
@@ -113,8 +141,7 @@ static void accept_cb(evutil_socket_t fd, short what, void *arg)
             return;
         }
         if (atomic_load(&s->emu->connections) >= s->emu->cfg.max_connections) {
-            s->refused++;
-            close(cfd);
+            refuse(s, cfd);
             continue;
         }
         int one = 1;

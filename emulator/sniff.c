@@ -44,9 +44,14 @@ static int sniff_feed(struct conn *c, const char *data, size_t n)
         p = &proto_http1;
     else if (have == want)
         p = &proto_http2;
-    else
-        return 0; /* a prefix of the preface: wait for more */
-    /* conn_switch frees our state: take the bytes first. */
+    else {
+        /* A prefix of the preface: wait for more, as long as a request's headers may take (route.h). */
+        if (seen->len == n)
+            conn_deadline(c, (int64_t)c->w->emu->cfg.request_timeout_s * 1000);
+        return 0;
+    }
+    /* conn_switch frees our state: take the bytes first. The protocol sets its own deadlines. */
+    conn_deadline(c, 0);
     struct kbuf in = *seen;
     kbuf_init(seen);
     int rc = conn_switch(c, p, in.p, in.len);
@@ -59,10 +64,19 @@ static void sniff_resume(struct conn *c)
     (void)c;
 }
 
+/* A few bytes that could begin the HTTP/2 preface, and then nothing for --request-timeout. */
+static void sniff_timeout(struct conn *c)
+{
+    atomic_fetch_add(&c->w->emu->timeouts, 1);
+    conn_log(c, "no request within %d s (--request-timeout): closed", c->w->emu->cfg.request_timeout_s);
+    conn_close(c);
+}
+
 const struct conn_proto proto_sniff = {
     .name = "detection",
     .start = sniff_start,
     .feed = sniff_feed,
     .resume = sniff_resume,
+    .timeout = sniff_timeout,
     .free = sniff_free,
 };

@@ -30,6 +30,8 @@ struct worker {
     char date[40];
     struct conn **conns;       /* open connections, in no order */
     size_t nconns, capconns;
+    int64_t log_sec;           /* conn_log's rate limit: this second's count */
+    unsigned log_count, log_suppressed;
 };
 
 /* "Tue, 24 Nov 2026 22:02:46 GMT", cached per second. */
