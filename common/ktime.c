@@ -102,6 +102,16 @@ static int digits_at(const char *s, size_t len, size_t at, int count, int *val)
     return 0;
 }
 
+int kt_rfc3339_has_offset(const char *s, size_t len)
+{
+    if (len > 19 && (s[len - 1] == 'Z' || s[len - 1] == 'z'))
+        return 1;
+    for (size_t i = 19; i < len; i++)
+        if (s[i] == '+' || s[i] == '-')
+            return 1;
+    return 0;
+}
+
 int kt_parse_rfc3339(const char *s, size_t len, int64_t *ns, size_t *bad_at)
 {
     int Y, M, D, h, mi, se;

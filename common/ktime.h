@@ -29,11 +29,13 @@ size_t kt_fmt_rfc3339(char *out, int64_t ns, int digits);
 
 /*
  * Parses RFC 3339 / ISO 8601 date-time text: "YYYY-MM-DDTHH:MM:SS" with an
- * optional fraction (up to 9 digits used) and "Z" or "+hh:mm"/"-hh:mm"; a
- * space may stand for the "T", and a missing offset means UTC. Returns 0 and
+ * optional fraction (up to 9 digits used) and "Z" or "+hh:mm"/"+hhmm"
+ * (or "-"); a space or "t" may stand for the "T", and a missing offset means UTC. Returns 0 and
  * sets *ns, or -1 with the offset of the first bad character in *bad_at.
  */
 int kt_parse_rfc3339(const char *s, size_t len, int64_t *ns, size_t *bad_at);
+/* 1 when a time kt_parse_rfc3339 accepted says its offset (Z, +01:00, -0500); without one it is read as UTC. */
+int kt_rfc3339_has_offset(const char *s, size_t len);
 
 /* "Tue, 24 Nov 2026 22:02:46 GMT" (RFC 9110 IMF-fixdate); out needs 30 bytes. */
 size_t kt_fmt_http_date(char *out, int64_t sec);

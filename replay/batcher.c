@@ -34,6 +34,7 @@ struct batcher {
     uint32_t *active;          /* lanes that have held anything */
     size_t nactive;
     size_t ready_n;            /* closed batches waiting in lanes */
+    int stopping;              /* batcher_stop: nothing is tried again */
     size_t retry_n;            /* of which retries */
     size_t rr;                 /* where the next take scan starts */
     struct stream_info streams[MAX_STREAMS];
@@ -149,7 +150,7 @@ static struct lane *lane_of(struct batcher *b, uint32_t li)
     return l;
 }
 
-static void batch_stats(struct batcher *b, const struct batch *bt)
+void batcher_sent(struct batcher *b, const struct batch *bt)
 {
     struct replay_stats *st = b->st;
     st->streams[bt->lane / b->o.nlanes].calls++;
@@ -176,7 +177,6 @@ static void close_batch(struct batcher *b, uint32_t li)
         l->head = bt;
     l->tail = bt;
     b->ready_n++;
-    batch_stats(b, bt);
 }
 
 static struct batch *batch_new(struct batcher *b, uint32_t li, int64_t now, size_t reserve)
@@ -290,6 +290,14 @@ struct batch *batcher_take(struct batcher *b, int64_t now, int64_t *next_ready)
     return NULL;
 }
 
+int64_t batcher_backoff_ns(uint32_t attempts, uint64_t *rng)
+{
+    int64_t cap = BACKOFF_BASE_NS << (attempts < 20 ? attempts : 20);
+    if (cap > BACKOFF_CAP_NS || cap <= 0)
+        cap = BACKOFF_CAP_NS;
+    return (int64_t)(kt_rand64(rng) % (uint64_t)cap);
+}
+
 void batcher_answered(struct batcher *b, struct batch *bt, const unsigned char *fates, int64_t now, uint64_t *rng)
 {
     struct replay_stats *st = b->st;
@@ -324,6 +332,13 @@ void batcher_answered(struct batcher *b, struct batch *bt, const unsigned char *
             st->failed++;
             continue;
         }
+        if (b->stopping) {
+            /* Would be tried again, but the replay has stopped. */
+            st->not_sent++;
+            if (!st->first_not_sent || sl->row < st->first_not_sent)
+                st->first_not_sent = sl->row;
+            continue;
+        }
         st->retried++;
         if (!rb)
             rb = batch_new(b, bt->lane, now, bt->body.len);
@@ -343,10 +358,7 @@ void batcher_answered(struct batcher *b, struct batch *bt, const unsigned char *
     if (!rb)
         return;
     kbuf_puts(&rb->body, "]}");
-    int64_t cap = BACKOFF_BASE_NS << (attempts < 20 ? attempts : 20);
-    if (cap > BACKOFF_CAP_NS || cap <= 0)
-        cap = BACKOFF_CAP_NS;
-    rb->due_ns = now + (int64_t)(kt_rand64(rng) % (uint64_t)cap);
+    rb->due_ns = now + batcher_backoff_ns(attempts, rng);
     struct lane *l = &b->lanes[rb->lane];
     rb->next = l->head;
     l->head = rb;
@@ -354,18 +366,41 @@ void batcher_answered(struct batcher *b, struct batch *bt, const unsigned char *
         l->tail = rb;
     b->ready_n++;
     b->retry_n++;
-    batch_stats(b, rb);
 }
 
-void batcher_drop(struct batcher *b, int count)
+/* The records of bt will not be sent: counted, with the first of them. */
+static void count_not_sent(struct batcher *b, const struct batch *bt)
+{
+    struct replay_stats *st = b->st;
+    st->not_sent += bt->n;
+    for (size_t i = 0; i < bt->n; i++)
+        if (!st->first_not_sent || bt->slots[i].row < st->first_not_sent)
+            st->first_not_sent = bt->slots[i].row;
+}
+
+void batcher_stop(struct batcher *b)
+{
+    b->stopping = 1;
+}
+
+void batcher_unsent(struct batcher *b, struct batch *bt)
+{
+    b->lanes[bt->lane].busy = 0;
+    count_not_sent(b, bt);
+    batch_free(bt);
+}
+
+void batcher_drop(struct batcher *b, enum drop_mode mode)
 {
     for (size_t k = 0; k < b->nactive; k++) {
         struct lane *l = &b->lanes[b->active[k]];
         while (l->head) {
             struct batch *bt = l->head;
             l->head = bt->next;
-            if (count)
-                b->st->failed += bt->n;
+            if (mode == DROP_PLAN)
+                batcher_sent(b, bt);
+            else
+                count_not_sent(b, bt);
             batch_free(bt);
         }
         l->tail = NULL;

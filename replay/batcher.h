@@ -16,7 +16,8 @@
  *   batcher_take ─ (the call) ─ batcher_answered                       a closed batch goes, its records' fates come back
  *
  * The counts of the replay's report that batches decide (calls, batch
- * sizes, retries, records failed for good, overtaken) go to `st`.
+ * sizes, retries, records failed for good or not sent, overtaken) go to
+ * `st`.
  */
 #ifndef KT_BATCHER_H
 #define KT_BATCHER_H
@@ -113,8 +114,25 @@ struct batch *batcher_take(struct batcher *b, int64_t now, int64_t *next_ready);
  */
 void batcher_answered(struct batcher *b, struct batch *bt, const unsigned char *fates, int64_t now, uint64_t *rng);
 
-/* Frees every closed batch not yet sent; with count, their records fail for good. */
-void batcher_drop(struct batcher *b, int count);
+/* A batch taken went out: its call is counted (calls, batches, their sizes). */
+void batcher_sent(struct batcher *b, const struct batch *bt);
+
+/* The wait before attempt `attempts` + 1: exponential backoff with full jitter from rng. */
+int64_t batcher_backoff_ns(uint32_t attempts, uint64_t *rng);
+
+/* The replay stops: records an answer says to try again are counted not sent instead. */
+void batcher_stop(struct batcher *b);
+
+/* A batch taken could not go: its lane is free, its records are counted not sent; bt is freed. */
+void batcher_unsent(struct batcher *b, struct batch *bt);
+
+/*
+ * Frees every closed batch not yet sent: DROP_PLAN counts each as a call
+ * (a dry run's plan), DROP_NOT_SENT counts their records not sent (the
+ * replay stopped), with the first such row in st->first_not_sent.
+ */
+enum drop_mode { DROP_PLAN, DROP_NOT_SENT };
+void batcher_drop(struct batcher *b, enum drop_mode mode);
 
 /* Closed batches waiting, and how many of them are retries. */
 size_t batcher_ready(const struct batcher *b);

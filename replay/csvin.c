@@ -101,7 +101,11 @@ struct csvin {
     size_t head, len, cap;
     uint64_t rows;
     int eof, finished;
+    int failed;                /* reading cannot go on: `failure` says why, once the rows before are out */
+    struct kt_err failure;
     int col[C_COUNT];
+    int nfields;               /* fields a row has: the header's (or the first row's, without one) */
+    int header;                /* the file has a header row */
     struct csvin_opts opts;
     int in_lib;                /* libcsv is in the middle of a row */
     char *buf;                 /* file bytes not parsed yet: buf[pos..len) */
@@ -200,10 +204,22 @@ static void split_line(struct csvin *c, const char *s, size_t n)
     push_row(c);
 }
 
+/*
+ * libcsv's complaint, in words about the file. The rows completed before
+ * it are still handed out: the error waits in `failure` until they are.
+ */
 static int lib_error(struct csvin *c, struct kt_err *err)
 {
-    kt_err_set(err, "%s: malformed CSV in row %llu (near byte %llu of the file): %s", c->path,
-               (unsigned long long)c->rows + 1, (unsigned long long)c->offset, csv_strerror(csv_error(&c->p)));
+    int e = csv_error(&c->p);
+    kt_err_set(&c->failure, "%s: malformed CSV in row %llu (near byte %llu of the file): %s", c->path,
+               (unsigned long long)c->rows + 1, (unsigned long long)c->offset,
+               e == CSV_EPARSE ? "a quote inside a field that does not start with one, or text after a closing "
+                                 "quote (a field with quotes is quoted whole, with \"\" for each quote in it)"
+                               : csv_strerror(e));
+    c->failed = 1;
+    if (c->len > c->head)
+        return 0;
+    *err = c->failure;
     return -1;
 }
 
@@ -244,6 +260,10 @@ static int read_more(struct csvin *c, struct kt_err *err)
 /* Parses lines into the queue until it holds some rows or the file ends; 0, or -1 with err set. */
 static int fill(struct csvin *c, struct kt_err *err)
 {
+    if (c->failed) {
+        *err = c->failure;
+        return -1;
+    }
     if (c->head == c->len && c->len) {
         if (c->started) {
             /* A row libcsv is in the middle of moves to the front. */
@@ -272,8 +292,12 @@ static int fill(struct csvin *c, struct kt_err *err)
             if (csv_error(&c->p) != CSV_SUCCESS)
                 return lib_error(c, err);
             if (c->in_lib) {
-                kt_err_set(err, "%s: the file ends inside row %llu (an unclosed quote?)", c->path,
+                kt_err_set(&c->failure, "%s: the file ends inside row %llu (an unclosed quote?)", c->path,
                            (unsigned long long)c->rows + 1);
+                c->failed = 1;
+                if (c->len > c->head)
+                    return 0;
+                *err = c->failure;
                 return -1;
             }
             break;
@@ -305,6 +329,12 @@ static const char *field(const struct qrow *r, int i, size_t *len)
     }
     *len = r->len[i];
     return (r->base ? r->base : r->bytes.p) + r->off[i];
+}
+
+/* The header name of a role's column, for messages. */
+static const char *csv_role_column(const struct csvin *c, int role)
+{
+    return c->opts.names[role] ? c->opts.names[role] : role_names[role];
 }
 
 static int looks_like_time(const struct csvin *c, const char *s, size_t n)
@@ -359,6 +389,8 @@ static int read_header(struct csvin *c, struct kt_err *err)
         else if (c->col[C_DATA] >= 0 && c->opts.names[C_DATA])
             c->col[C_B64] = -1; /* the payload column named on the command line wins */
         c->head++; /* the header is not a record */
+        c->nfields = r->nf;
+        c->header = 1;
         return 0;
     }
     size_t n0, n1;
@@ -370,6 +402,7 @@ static int read_header(struct csvin *c, struct kt_err *err)
     if (!named && r->nf >= 2 && looks_like_time(c, t, n1)) {
         c->col[C_DATA] = 0;
         c->col[C_TS] = 1;
+        c->nfields = r->nf;
         return 0;
     }
     struct kbuf found = KBUF_INIT;
@@ -379,7 +412,8 @@ static int read_header(struct csvin *c, struct kt_err *err)
         kbuf_appendf(&found, "%s'%.*s'", i ? ", " : "", (int)(n > 40 ? 40 : n), s);
     }
     kt_err_set(err, "%s: no usable payload column: the header has neither data nor data_base64 (found %s), and "
-                    "the first row is not a payload,time pair",
+                    "the first row is not a payload,time pair; name your columns with --column ROLE=NAME "
+                    "(e.g. --column data=message --column ts=time)",
                c->path, found.p ? found.p : "nothing");
     kbuf_free(&found);
     return -1;
@@ -438,14 +472,14 @@ int csvin_next(struct csvin *c, struct csv_row *out, struct kt_err *err)
     out->row = r->row;
     if (r->too_many) {
         kt_err_set(err, "%s: row %llu has more than %d fields", c->path, (unsigned long long)r->row, MAX_FIELDS);
-        return -1;
+        return -2;
+    }
+    if (r->nf != c->nfields) {
+        kt_err_set(err, "%s: row %llu has %d field%s, the %s %d", c->path, (unsigned long long)r->row, r->nf,
+                   r->nf == 1 ? "" : "s", c->header ? "header has" : "first row has", c->nfields);
+        return -2;
     }
     int dc = c->col[C_B64] >= 0 ? c->col[C_B64] : c->col[C_DATA];
-    if (dc >= r->nf) {
-        kt_err_set(err, "%s: row %llu has %d fields: no payload (column %d)", c->path, (unsigned long long)r->row,
-                   r->nf, dc + 1);
-        return -1;
-    }
     out->data = field(r, dc, &out->data_len);
     out->data_base64 = c->col[C_B64] >= 0;
     if (c->col[C_TS] >= 0) {
@@ -455,13 +489,14 @@ int csvin_next(struct csvin *c, struct csv_row *out, struct kt_err *err)
             static const char *const what[] = {"an RFC 3339 time (e.g. 2026-11-21T10:00:00.123Z)",
                                                "a time in seconds since 1970 (e.g. 1795514400.123)",
                                                "a time in milliseconds since 1970 (e.g. 1795514400123)"};
-            kt_err_set(err, "%s: row %llu: the time '%.*s' in column %s is not %s%s", c->path,
-                       (unsigned long long)r->row, (int)(n > 60 ? 60 : n), t ? t : "",
-                       c->opts.names[C_TS] ? c->opts.names[C_TS] : "ts", what[c->opts.ts_format],
-                       t ? "" : ": the field is missing");
-            return -1;
+            kt_err_set(&out->ts_error, "%s: row %llu: the time '%.*s' in column %s is not %s", c->path,
+                       (unsigned long long)r->row, (int)(n > 60 ? 60 : n), t, csv_role_column(c, C_TS),
+                       what[c->opts.ts_format]);
+            out->ts_bad = 1;
+        } else {
+            out->has_ts = 1;
+            out->ts_no_offset = c->opts.ts_format == TS_RFC3339 && !kt_rfc3339_has_offset(t, n);
         }
-        out->has_ts = 1;
     }
     if (c->col[C_KEY] >= 0)
         out->key = field(r, c->col[C_KEY], &out->key_len);
@@ -482,6 +517,11 @@ uint64_t csvin_offset(const struct csvin *c)
 uint64_t csvin_size(const struct csvin *c)
 {
     return c->size;
+}
+
+int csvin_header_rows(const struct csvin *c)
+{
+    return c->header;
 }
 
 int csvin_has_ts(const struct csvin *c)

@@ -52,6 +52,9 @@ struct csv_row {
     int data_base64;           /* the payload column is data_base64 */
     int has_ts;
     int64_t ts_ns;
+    int ts_no_offset;          /* an RFC 3339 time without Z or an offset: read as UTC */
+    int ts_bad;                /* the time could not be read: ts_error says why (has_ts is 0) */
+    struct kt_err ts_error;
     const char *key;           /* NULL when the file has no partition_key column */
     size_t key_len;
     const char *ehk;           /* NULL or "" when absent */
@@ -67,14 +70,18 @@ struct csvin *csvin_open(const char *path, const struct csvin_opts *opts, struct
 void csvin_close(struct csvin *c);
 
 /*
- * The next row: 1 with row filled, 0 at the end of the file, -1 for a bad
- * row (err names the row and the problem; reading cannot go on).
+ * The next row: 1 with row filled, 0 at the end of the file, -2 for a row
+ * that is not a record (a field count other than the header's: err names
+ * the row and the problem; the next call reads on), -1 when reading cannot
+ * go on (malformed CSV, whose next row cannot be found; a read error).
  */
 int csvin_next(struct csvin *c, struct csv_row *row, struct kt_err *err);
 
 /* Bytes of the file read so far, and its size (0 when unknown), for progress. */
 uint64_t csvin_offset(const struct csvin *c);
 uint64_t csvin_size(const struct csvin *c);
+/* 1 when the file's first row is a header, 0 when it is a record. */
+int csvin_header_rows(const struct csvin *c);
 /* Whether the file has these columns. */
 int csvin_has_ts(const struct csvin *c);
 int csvin_has_key(const struct csvin *c);

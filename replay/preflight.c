@@ -7,9 +7,11 @@
 #include <time.h>
 
 #include "answer.h"
+#include "batcher.h"
 #include "jread.h"
 #include "jsonw.h"
 #include "ktime.h"
+#include "rng.h"
 
 /* StreamDescriptionSummary.StreamStatus of a DescribeStreamSummary answer, or "". */
 static const char *stream_status_of(struct jdoc *doc, struct kbuf *resp)
@@ -22,9 +24,10 @@ static const char *stream_status_of(struct jdoc *doc, struct kbuf *resp)
     return st && st->type == J_STR ? jstr(doc, st) : "";
 }
 
-static void note(const struct replay_opts *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void note(const struct replay_opts *o, enum replay_level level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
-static void note(const struct replay_opts *o, const char *fmt, ...)
+static void note(const struct replay_opts *o, enum replay_level level, const char *fmt, ...)
 {
     if (!o->hooks.message)
         return;
@@ -33,7 +36,7 @@ static void note(const struct replay_opts *o, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    o->hooks.message(o->hooks.ctx, msg);
+    o->hooks.message(o->hooks.ctx, level, msg);
 }
 
 int preflight(struct sender *s, const char *stream, const struct replay_opts *o, int *bad_input, struct kt_err *err)
@@ -45,7 +48,8 @@ int preflight(struct sender *s, const char *stream, const struct replay_opts *o,
     jw_cstr(&body, stream);
     kbuf_putc(&body, '}');
     long status = 0;
-    int created = 0, rc = -1;
+    int created = 0, rc = -1, tries = 0;
+    uint64_t rng = kt_rand_seed(7);
     *bad_input = 0;
     int64_t deadline = kt_mono_ns() + 300 * KT_NS_PER_SEC;
     for (;;) {
@@ -87,7 +91,7 @@ int preflight(struct sender *s, const char *stream, const struct replay_opts *o,
                 kbuf_free(&cr);
                 break;
             }
-            note(o, "created stream %s with %d shard%s", stream, o->shards, o->shards == 1 ? "" : "s");
+            note(o, REPLAY_NOTE, "created stream %s with %d shard%s", stream, o->shards, o->shards == 1 ? "" : "s");
             created = 1;
             kbuf_free(&cb);
             kbuf_free(&cr);
@@ -96,11 +100,20 @@ int preflight(struct sender *s, const char *stream, const struct replay_opts *o,
                        sender_url(s), o->creds.region);
             *bad_input = 1;
             break;
+        } else if (answer_retryable(code, status) && tries < o->max_retries) {
+            /* Throttled, or a server fault: tried again as a PutRecords call would be. */
+            if (tries++ == 0)
+                note(o, REPLAY_WARN, "DescribeStreamSummary for %s got %s (HTTP %ld): trying again (up to %d times)",
+                     stream, code, status, o->max_retries);
+            int64_t wait = batcher_backoff_ns((uint32_t)tries, &rng);
+            struct timespec ts = {wait / KT_NS_PER_SEC, wait % KT_NS_PER_SEC};
+            nanosleep(&ts, NULL);
+            continue;
         } else {
-            kt_err_set(err, "%s refused DescribeStreamSummary for %s with %s (HTTP %ld): %.*s; credentials from %s",
-                       sender_url(s), stream, code, status, (int)(resp.len < 200 ? resp.len : 200),
-                       resp.p ? resp.p : "", o->creds.source);
-            *bad_input = 1;
+            kt_err_set(err, "%s refused DescribeStreamSummary for %s with %s (HTTP %ld%s): %.*s; credentials from %s",
+                       sender_url(s), stream, code, status, tries ? ", after retries" : "",
+                       (int)(resp.len < 200 ? resp.len : 200), resp.p ? resp.p : "", o->creds.source);
+            *bad_input = !answer_retryable(code, status);
             break;
         }
         if (kt_mono_ns() > deadline) {

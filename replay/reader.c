@@ -86,6 +86,20 @@ int reader_has_stream(const struct reader *r)
     return csvin_has_stream(r->csv);
 }
 
+static void say(struct reader *r, enum replay_level level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void say(struct reader *r, enum replay_level level, const char *fmt, ...)
+{
+    if (!r->o->hooks.message)
+        return;
+    char msg[700];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    r->o->hooks.message(r->o->hooks.ctx, level, msg);
+}
+
 /* A row that cannot be sent: counted, and the first ones named. */
 static enum read_result invalid(struct reader *r, uint64_t row, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -93,15 +107,30 @@ static enum read_result invalid(struct reader *r, uint64_t row, const char *fmt,
 static enum read_result invalid(struct reader *r, uint64_t row, const char *fmt, ...)
 {
     r->st->invalid++;
-    if (r->st->invalid <= NAMED_INVALID && r->o->hooks.message) {
-        char why[400], msg[600];
+    if (r->st->invalid <= NAMED_INVALID) {
+        char why[400];
         va_list ap;
         va_start(ap, fmt);
         vsnprintf(why, sizeof why, fmt, ap);
         va_end(ap);
-        snprintf(msg, sizeof msg, "%s row %llu: not sent: %s", r->o->csv, (unsigned long long)row, why);
-        r->o->hooks.message(r->o->hooks.ctx, msg);
+        say(r, REPLAY_WARN, "%s row %llu: not sent: %s", r->o->csv, (unsigned long long)row, why);
     }
+    return READ_SKIPPED;
+}
+
+/*
+ * A row that is not a record (err says why): with --skip-bad counted and
+ * skipped like a row that cannot be sent, else READ_BAD, which stops the
+ * reading (the records read before it are still sent).
+ */
+static enum read_result bad_row(struct reader *r, uint64_t row, struct kt_err *err)
+{
+    if (!r->o->skip_bad)
+        return READ_BAD;
+    r->st->invalid++;
+    if (r->st->invalid <= NAMED_INVALID)
+        say(r, REPLAY_WARN, "%s; not sent (--skip-bad)", err->msg);
+    (void)row;
     return READ_SKIPPED;
 }
 
@@ -126,24 +155,46 @@ enum read_result reader_next(struct reader *r, int64_t loop_offset_ns, struct ro
     struct replay_stats *st = r->st;
     struct csv_row row;
     int rc = csvin_next(r->csv, &row, err);
-    if (rc < 0)
+    if (rc == -1)
         return READ_FATAL;
     if (rc == 0)
         return READ_END;
     st->rows++;
-    if (!in_slice(o, &row, st->rows - 1))
+    out->row = row.row;
+    if (row.row - (uint64_t)csvin_header_rows(r->csv) <= o->skip_rows) {
+        st->skipped_rows++;
         return READ_SKIPPED;
+    }
+    if (rc == -2) {
+        st->records++;
+        return bad_row(r, row.row, err);
+    }
+    if (!in_slice(o, &row, st->rows - 1)) {
+        st->other_slice++;
+        return READ_SKIPPED;
+    }
     if (row.error_code && row.error_code_len && !o->include_refused) {
         /* An attempt the server refused when it was captured; the application sent it again later. */
         st->refused_skipped++;
         return READ_SKIPPED;
     }
     st->records++;
-    out->row = row.row;
     out->b64 = NULL;
     out->bytes = NULL;
     out->ehk = NULL;
     out->ehk_len = 0;
+    if (row.ts_bad) {
+        if (o->respect_timing) {
+            kt_err_set(err, "%s: --respect-timing needs every record's time", row.ts_error.msg);
+            return bad_row(r, row.row, err);
+        }
+        if (st->bad_times++ == 0)
+            say(r, REPLAY_WARN, "%s: sent all the same (only --respect-timing needs times); such rows are counted "
+                "in the report", row.ts_error.msg);
+    } else if (row.ts_no_offset && st->no_offset_times++ == 0) {
+        say(r, REPLAY_NOTE, "%s row %llu: the time has no offset (Z or +hh:mm): it and others like it are read as "
+            "UTC", o->csv, (unsigned long long)row.row);
+    }
     out->has_ts = row.has_ts;
     out->ts_ns = row.ts_ns + loop_offset_ns;
     if (row.has_ts) {
@@ -159,7 +210,7 @@ enum read_result reader_next(struct reader *r, int64_t loop_offset_ns, struct ro
         if (b64_check(row.data, row.data_len, &out->dlen, &bad) != 0) {
             kt_err_set(err, "%s: row %llu: invalid base64 in data_base64 at character %zu", o->csv,
                        (unsigned long long)row.row, bad + 1);
-            return READ_FATAL;
+            return bad_row(r, row.row, err);
         }
         out->b64 = row.data;
         out->b64_len = row.data_len;
@@ -169,7 +220,7 @@ enum read_result reader_next(struct reader *r, int64_t loop_offset_ns, struct ro
         if (b64_decode((uint8_t *)r->scratch.p, row.data, row.data_len, &out->dlen, &bad) != 0) {
             kt_err_set(err, "%s: row %llu: invalid base64 in data_base64 at character %zu", o->csv,
                        (unsigned long long)row.row, bad + 1);
-            return READ_FATAL;
+            return bad_row(r, row.row, err);
         }
         out->bytes = (const uint8_t *)r->scratch.p;
     } else {
@@ -218,11 +269,6 @@ enum read_result reader_next(struct reader *r, int64_t loop_offset_ns, struct ro
     /* The lane: records of one key (or explicit hash key) always share one. */
     out->key_hash = out->ehk ? kt_fnv1a(KT_FNV_OFFSET, out->ehk, out->ehk_len)
                              : kt_fnv1a(KT_FNV_OFFSET, out->key, out->klen);
-    if (o->respect_timing && !row.has_ts) {
-        kt_err_set(err, "%s: --respect-timing needs a ts column (row %llu has no time)", o->csv,
-                   (unsigned long long)row.row);
-        return READ_FATAL;
-    }
     st->streams[out->stream].records++;
     return READ_RECORD;
 }
@@ -245,4 +291,10 @@ void reader_json(const struct row_rec *rr, struct kbuf *out)
         jw_str(out, rr->ehk, rr->ehk_len);
     }
     kbuf_putc(out, '}');
+}
+
+uint64_t reader_skip_for(const struct reader *r, uint64_t row)
+{
+    uint64_t first = 1 + (uint64_t)csvin_header_rows(r->csv);
+    return row > first ? row - first : 0;
 }

@@ -7,8 +7,8 @@
  *
  * A row that cannot be sent (a key of the wrong length, a record over
  * --max-record-size, a bad explicit hash key, no stream) is counted and
- * named (the first 20, to hooks->message); a row that cannot be read stops
- * the replay.
+ * named (the first 20, to hooks->message); a row that is not a record
+ * stops the reading unless --skip-bad says to count and skip it too.
  */
 #ifndef KT_READER_H
 #define KT_READER_H
@@ -40,7 +40,7 @@ struct row_rec {
     char keybuf[40];           /* a random key lives here */
 };
 
-enum read_result { READ_RECORD, READ_SKIPPED, READ_END, READ_FATAL };
+enum read_result { READ_RECORD, READ_SKIPPED, READ_BAD, READ_END, READ_FATAL };
 
 struct reader;
 
@@ -51,9 +51,13 @@ void reader_close(struct reader *r);
 
 /*
  * The next row: READ_RECORD with out filled, READ_SKIPPED for a row this
- * replay does not send (another slice's, a refused attempt, one that cannot
- * be sent: counted), READ_END at the end of the file, READ_FATAL with err
- * set for a row that cannot be read. loop_offset_ns is added to its time.
+ * replay does not send (skipped, another slice's, a refused attempt, one
+ * that cannot be sent or, with --skip-bad, is not a record: counted),
+ * READ_BAD with out->row and err for a row that is not a record (a field
+ * count other than the header's, bad base64, a bad time under
+ * --respect-timing; counted in records, not yet in any fate), READ_END at
+ * the end of the file, READ_FATAL with err set when reading cannot go on.
+ * loop_offset_ns is added to its time.
  */
 enum read_result reader_next(struct reader *r, int64_t loop_offset_ns, struct row_rec *out, struct kt_err *err);
 
@@ -69,5 +73,7 @@ uint64_t reader_size(const struct reader *r);
 int reader_has_ts(const struct reader *r);
 int reader_has_key(const struct reader *r);
 int reader_has_stream(const struct reader *r);
+/* The --skip-rows that starts a replay at `row` (as rows are numbered in messages). */
+uint64_t reader_skip_for(const struct reader *r, uint64_t row);
 
 #endif

@@ -32,6 +32,7 @@
 #include "preflight.h"
 #include "reader.h"
 #include "rng.h"
+#include "rowmap.h"
 #include "schedule.h"
 #include "sender.h"
 
@@ -42,7 +43,9 @@ struct engine {
     const struct replay_opts *o;
     struct replay_stats *st;
     struct kt_err *err;
-    int fatal, bad_input;
+    int fatal;                 /* halted: nothing more is sent (st->stop says why) */
+    uint64_t last_row;         /* the row read last */
+    struct rowmap delivered;   /* with one pass: the rows delivered */
     struct reader *rd;
     struct batcher *b;
     struct sender *snd;
@@ -55,20 +58,50 @@ struct engine {
     int64_t progress_at;
 };
 
-static void fatal(struct engine *e, int bad_input, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Records why the replay stops before the end: the first reason, and a later one after it. */
+static void set_stop(struct engine *e, int bad_input, const char *msg)
+{
+    struct replay_stats *st = e->st;
+    if (!st->stop[0]) {
+        snprintf(st->stop, sizeof st->stop, "%s", msg);
+        st->stop_bad_input = bad_input;
+    } else if (!e->fatal) {
+        size_t n = strlen(st->stop);
+        snprintf(st->stop + n, sizeof st->stop - n, "; then %s", msg);
+    }
+    kt_err_set(e->err, "%s", st->stop);
+}
 
-static void fatal(struct engine *e, int bad_input, const char *fmt, ...)
+/* Stops sending: what is in flight may finish, every other record read is not sent. */
+static void halt(struct engine *e, int bad_input, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void halt(struct engine *e, int bad_input, const char *fmt, ...)
 {
     if (e->fatal)
         return;
-    char msg[512];
+    char msg[400];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    kt_err_set(e->err, "%s", msg);
+    set_stop(e, bad_input, msg);
     e->fatal = 1;
-    e->bad_input = bad_input;
+    batcher_stop(e->b);
+}
+
+/*
+ * Stops reading at a row that cannot be read (row 0: the one after the
+ * last read): the records read before it are still sent.
+ */
+static void stop_reading(struct engine *e, uint64_t row, const char *msg)
+{
+    if (!row)
+        row = e->last_row + 1;
+    set_stop(e, 1, msg);
+    if (!e->st->first_not_sent || row < e->st->first_not_sent)
+        e->st->first_not_sent = row;
+    e->csv_done = 1;
+    sched_end_burst(&e->sc);
 }
 
 static void count_error(void *ctx, const char *code)
@@ -92,15 +125,22 @@ static int read_one(struct engine *e, int64_t now)
 {
     struct row_rec rr;
     struct kt_err err;
+    rr.row = 0;
     switch (reader_next(e->rd, e->loop_offset_ns, &rr, &err)) {
     case READ_FATAL:
-        fatal(e, 1, "%s", err.msg);
+        stop_reading(e, 0, err.msg);
+        return -1;
+    case READ_BAD:
+        e->st->invalid++; /* the row itself: not sendable */
+        stop_reading(e, rr.row, err.msg);
         return -1;
     case READ_END:
         return 0;
     case READ_SKIPPED:
+        e->last_row = rr.row;
         return 1;
     case READ_RECORD:
+        e->last_row = rr.row;
         break;
     }
     int64_t sched;
@@ -158,9 +198,10 @@ static void read_ahead(struct engine *e)
         if (e->loop + 1 < e->o->loops) {
             struct kt_err err;
             if (reader_restart(e->rd, &err) != 0) {
-                fatal(e, 1, "%s", err.msg);
+                stop_reading(e, 0, err.msg);
                 return;
             }
+            e->last_row = 0;
             e->loop++;
             /* The next pass starts one millisecond after the last record of this one. */
             if (e->sc.have_ts0)
@@ -180,16 +221,19 @@ static void answered(void *ctx, const struct sent *r)
     struct replay_stats *st = e->st;
     struct batch *b = r->batch;
     int64_t now = kt_mono_ns();
-    st->requests++;
-    hist_add(&st->latency, now - r->sent_ns);
-    if (b->earliest_sched)
-        hist_add(&st->latency_sched, now - b->earliest_sched);
+    if (r->timed_out) {
+        st->timed_out++; /* no answer: not a round trip */
+    } else if (!r->transport_error) {
+        hist_add(&st->latency, now - r->sent_ns);
+        if (b->earliest_sched)
+            hist_add(&st->latency_sched, now - b->earliest_sched);
+    }
     unsigned char fates[BATCH_RECORDS];
     struct answer a;
     answer_classify(&e->doc, r->transport_error, r->status, r->body, r->len, b->n, fates, &a, count_error, st);
     if (a.fatal)
         /* Every further call would be refused the same way: stop. */
-        fatal(e, st->sent == 0, "PutRecords to %s was refused with %s (HTTP %ld): %.*s",
+        halt(e, st->sent == 0, "PutRecords to %s was refused with %s (HTTP %ld): %.*s",
               batcher_stream_name(e->b, batcher_lane_stream(e->b, b->lane)), a.code, r->status,
               (int)(r->len < 290 ? r->len : 290), r->body ? r->body : "");
     if (a.ok)
@@ -200,6 +244,8 @@ static void answered(void *ctx, const struct sent *r)
             st->sent++;
             sc->sent++;
             st->bytes_sent += b->slots[i].bytes;
+            if (e->o->loops == 1)
+                rowmap_set(&e->delivered, b->slots[i].row);
         }
     batcher_answered(e->b, b, fates, now, &e->rng);
 }
@@ -218,12 +264,12 @@ static int64_t dispatch(struct engine *e, int64_t now)
             break;
         struct kt_err err;
         if (sender_put(e->snd, b, now, &err) != 0) {
-            fatal(e, 0, "%s", err.msg);
-            unsigned char fates[BATCH_RECORDS];
-            memset(fates, FATE_FAILED, b->n);
-            batcher_answered(e->b, b, fates, now, &e->rng);
+            halt(e, 0, "%s", err.msg);
+            batcher_unsent(e->b, b);
             break;
         }
+        e->st->requests++; /* a call is counted when it goes */
+        batcher_sent(e->b, b);
         if (e->st->timed)
             for (size_t i = 0; i < b->n; i++)
                 if (b->slots[i].sched_ns && b->slots[i].attempts == 0)
@@ -242,11 +288,17 @@ static void progress(struct engine *e, int64_t now, int final)
     e->progress_at = now + 250 * KT_NS_PER_MS;
     struct replay_stats *st = e->st;
     uint64_t size = reader_size(e->rd);
-    double pct = size ? 100.0 * (double)reader_offset(e->rd) / (double)size : 0;
-    if (e->o->loops > 1)
+    double pct = size ? 100.0 * (double)reader_offset(e->rd) / (double)size : -1;
+    if (size && e->o->loops > 1)
         pct = (pct + 100.0 * e->loop) / e->o->loops;
     struct replay_progress p = {st->sent, st->retried, st->failed + st->invalid,
-                                e->snd ? sender_inflight(e->snd) : 0, (double)(now - st->started_ns) / 1e9, pct};
+                                e->snd ? sender_inflight(e->snd) : 0, (double)(now - st->started_ns) / 1e9, pct,
+                                NULL, 0};
+    for (size_t i = 0; i < st->nerrors; i++)
+        if (st->errors[i].n > p.top_error_n) {
+            p.top_error = st->errors[i].code;
+            p.top_error_n = st->errors[i].n;
+        }
     h->progress(h->ctx, &p, final);
 }
 
@@ -263,12 +315,12 @@ static int dry_turn(struct engine *e, int64_t now)
 {
     while (e->sc.head)
         add_to_batch(e, sched_pop(&e->sc), now);
-    batcher_drop(e->b, 0);
+    batcher_drop(e->b, DROP_PLAN);
     if (!e->csv_done && !e->fatal)
         return 0;
     int64_t ignored;
     batcher_close_due(e->b, now, INT64_MAX, 1, &ignored);
-    batcher_drop(e->b, 0);
+    batcher_drop(e->b, DROP_PLAN);
     return 1;
 }
 
@@ -289,8 +341,8 @@ static int turn(struct engine *e)
     size_t still_open = batcher_close_due(e->b, now, next_due, e->fatal, &next_linger);
     if (e->fatal) {
         /* Send nothing more; let what is in flight finish. */
-        batcher_drop(e->b, 1);
-        e->st->failed += sched_clear(&e->sc);
+        batcher_drop(e->b, DROP_NOT_SENT);
+        e->st->not_sent += sched_clear(&e->sc, &e->st->first_not_sent);
     }
     int64_t next_retry = dispatch(e, now);
     sender_perform(e->snd);
@@ -338,6 +390,7 @@ int replay_run(const struct replay_opts *o, struct replay_stats *st, int *bad_in
     e.err = err;
     e.rng = kt_rand_seed(0);
     *bad_input = 0;
+    kt_err_set(err, "%s", "");
     jdoc_init(&e.doc);
     struct batcher_opts bo = {(uint32_t)o->lanes, o->strict_order, o->max_retries, o->linger_ns};
     e.b = batcher_new(&bo, st);
@@ -361,7 +414,7 @@ int replay_run(const struct replay_opts *o, struct replay_stats *st, int *bad_in
         char msg[600];
         snprintf(msg, sizeof msg, "%s has no partition_key column: using random keys (--partition-key KEY sets one)",
                  o->csv);
-        o->hooks.message(o->hooks.ctx, msg);
+        o->hooks.message(o->hooks.ctx, REPLAY_WARN, msg);
     }
     if (!o->dry_run) {
         struct sender_opts so = {o->endpoint, o->ca_bundle, &o->creds, o->timeout_ms, o->concurrency};
@@ -384,7 +437,10 @@ int replay_run(const struct replay_opts *o, struct replay_stats *st, int *bad_in
     for (;;) {
         const char *why = o->hooks.stop ? o->hooks.stop(o->hooks.ctx) : NULL;
         if (why && !e.fatal)
-            fatal(&e, 0, "interrupted by %s: calls in flight were let finish, nothing more was sent", why);
+            halt(&e, 0, "interrupted by %s (calls in flight were let finish)", why);
+        if (o->deadline_ns && !e.fatal && kt_mono_ns() - st->started_ns >= o->deadline_ns)
+            halt(&e, 0, "the deadline of %.3g s was reached (--deadline; calls in flight were let finish)",
+                 o->deadline_ns / 1e9);
         if (!e.fatal)
             read_ahead(&e);
         if (o->dry_run ? dry_turn(&e, kt_mono_ns()) : turn(&e))
@@ -393,21 +449,26 @@ int replay_run(const struct replay_opts *o, struct replay_stats *st, int *bad_in
     st->ended_ns = kt_mono_ns();
     st->planned_ns = sched_span(&e.sc, st->records);
     st->out_of_order = e.sc.out_of_order;
-    progress(&e, st->ended_ns, 1);
-    st->cpu_seconds = cpu_seconds();
-    /* What is left after a fatal stop fails. */
-    st->failed += sched_clear(&e.sc);
+    /* Whatever is left was not sent. */
+    st->not_sent += sched_clear(&e.sc, &st->first_not_sent);
     int64_t ignored;
     batcher_close_due(e.b, st->ended_ns, INT64_MAX, 1, &ignored);
-    batcher_drop(e.b, !o->dry_run);
-    if (o->dry_run)
-        st->failed = 0;
-    rc = e.fatal ? -1 : 0;
-    *bad_input = e.bad_input;
+    batcher_drop(e.b, o->dry_run ? DROP_PLAN : DROP_NOT_SENT);
+    if (st->stop[0] && !e.csv_done && (!st->first_not_sent || e.last_row + 1 < st->first_not_sent))
+        st->first_not_sent = e.last_row + 1; /* the rows not read yet */
+    if (st->first_not_sent && st->stop[0]) {
+        st->resume_skip = reader_skip_for(e.rd, st->first_not_sent);
+        st->sent_after = rowmap_count_above(&e.delivered, st->first_not_sent);
+    }
+    progress(&e, st->ended_ns, 1);
+    st->cpu_seconds = cpu_seconds();
+    rc = st->stop[0] ? -1 : 0;
+    *bad_input = st->stop_bad_input;
 out:
     sender_free(e.snd);
     batcher_free(e.b);
     reader_close(e.rd);
     jdoc_free(&e.doc);
+    rowmap_free(&e.delivered);
     return rc;
 }

@@ -35,17 +35,22 @@ enum pk_mode { PK_COLUMN, PK_FIXED, PK_RANDOM };
 
 /* Where a running replay stands, for a progress line. */
 struct replay_progress {
-    uint64_t sent, retried, failed;
+    uint64_t sent, retried, failed;  /* failed: after being sent, and not sendable */
     int inflight;
     double seconds;            /* since the start */
-    double percent;            /* of the file (all passes) read */
+    double percent;            /* of the file's bytes read (all passes), -1 when its size is unknown */
+    const char *top_error;     /* the error met most often so far, or NULL */
+    uint64_t top_error_n;
 };
+
+/* A message's weight: notes (a stream created, how times are read) are for the curious, warnings for all. */
+enum replay_level { REPLAY_NOTE, REPLAY_WARN };
 
 /* What the replay tells its front end, and asks it; any may be NULL. */
 struct replay_hooks {
     void *ctx;
     /* A line for the user: a row not sent, a stream created, a warning. */
-    void (*message)(void *ctx, const char *msg);
+    void (*message)(void *ctx, enum replay_level level, const char *msg);
     /* About four times a second while running, and once at the end (final = 1). */
     void (*progress)(void *ctx, const struct replay_progress *p, int final);
     /* Polled between steps: a reason to stop ("SIGINT"), or NULL to go on. */
@@ -71,6 +76,9 @@ struct replay_opts {
     enum pk_mode pk_mode;
     const char *pk_fixed;
     int dry_run;
+    uint64_t skip_rows;          /* the first rows after the header are not sent (--skip-rows) */
+    int skip_bad;                /* a row that is not a record is counted and skipped, not a stop */
+    int64_t deadline_ns;         /* stop sending this long after the start; 0: none */
     int include_refused;         /* also send rows whose error_code says the server refused them */
     int concurrency;
     int strict_order;            /* a key at most once a call */
@@ -92,9 +100,23 @@ struct stream_count {
     uint64_t records, sent, calls;
 };
 
+/*
+ * Every row read is counted once: skipped (--skip-rows), another slice's,
+ * refused when captured, or a record; and every record once: sent, failed
+ * after being sent, not sendable, or not sent because the replay stopped.
+ */
 struct replay_stats {
     uint64_t rows, records;      /* rows read, records this process takes (slice) */
-    uint64_t sent, failed, invalid, retried;
+    uint64_t skipped_rows, other_slice;
+    uint64_t sent, failed, invalid, not_sent, retried;
+    uint64_t bad_times;          /* records whose time could not be read (sent: only a schedule needs times) */
+    uint64_t no_offset_times;    /* RFC 3339 times without an offset, read as UTC */
+    char stop[400];              /* why the replay stopped before the end, or "" */
+    int stop_bad_input;          /* the stop was the input's fault (a bad row) */
+    uint64_t first_not_sent;     /* the row (as numbered in messages) of the first record not sent, or 0 */
+    uint64_t resume_skip;        /* --skip-rows that starts at first_not_sent */
+    uint64_t sent_after;         /* records after first_not_sent that were sent all the same */
+    uint64_t timed_out;          /* requests that got no answer within --timeout (not in latency) */
     uint64_t bytes_sent;         /* data bytes of delivered records */
     uint64_t requests, requests_ok;
     uint64_t out_of_order;
@@ -117,9 +139,10 @@ struct replay_stats {
 
 /*
  * Runs the replay. Returns 0 when it ran to the end (st says what was
- * delivered), or -1 with err set when it could not start or had to stop
- * (bad input, unreachable endpoint, bad credentials, missing stream);
- * *bad_input tells which of these is the user's input.
+ * delivered), or -1 with err set when it could not start (st->started_ns
+ * 0) or had to stop (st->stop says why: a bad row, interrupted, the
+ * deadline, a refusal every call would get); *bad_input tells whether that
+ * was the user's input (a bad row, no payload column, a missing stream).
  */
 int replay_run(const struct replay_opts *o, struct replay_stats *st, int *bad_input, struct kt_err *err);
 

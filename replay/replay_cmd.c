@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "args.h"
@@ -19,6 +20,7 @@
 #include "jsonw.h"
 #include "ktime.h"
 #include "replay.h"
+#include "report.h"
 
 static const char usage[] =
     "usage: kintape replay RECORDS.csv [--stream NAME] [options]\n"
@@ -67,6 +69,12 @@ static const char usage[] =
     "                           cannot be overtaken by a later one of its key (smaller calls)\n"
     "  --timeout SEC            per request (default 30)\n"
     "  --max-retries N          per record (default 10), with exponential backoff and jitter\n"
+    "  --skip-rows N            start after the first N rows (after the header); a report of a\n"
+    "                           replay that stopped says which N resumes it\n"
+    "  --skip-bad               count and skip rows that are not records (a field count other than\n"
+    "                           the header's, bad base64, ...) instead of stopping at the first\n"
+    "  --deadline SEC           stop sending after SEC seconds (calls in flight finish); the report\n"
+    "                           says what was not sent\n"
     "  --dry-run                check every row and print the batch plan; send nothing\n"
     "  --report FILE.json       also write the final report as JSON\n"
     "  -q, --quiet              no progress line and no report on stderr\n"
@@ -77,9 +85,13 @@ static const char usage[] =
     "  kintape replay orders.csv --stream orders --rate 5000 --create-stream --shards 8\n"
     "  kintape replay orders.csv --endpoint https://kinesis.eu-west-1.amazonaws.com --region eu-west-1 --stream orders\n"
     "\n"
+    "times: RFC 3339 (2026-11-21T10:00:00.123Z, +01:00 or +0100 offsets; a time without an offset is\n"
+    "UTC), or --ts-format epoch / epoch-ms. Only --respect-timing needs them: without it a time that\n"
+    "cannot be read is counted, and the record sent.\n"
+    "\n"
     "exit status: 0 every record delivered; 1 some were not (the report says which and why);\n"
     "2 bad usage or input (a bad row, no payload column, unreachable endpoint, bad credentials,\n"
-    "a stream that does not exist).\n";
+    "a stream that does not exist); the records read before a bad row are sent first.\n";
 
 static int num(const char *flag, const char *s, double min, double max, double *out)
 {
@@ -110,164 +122,36 @@ static const char *stop_reason(void *ctx)
 /* Whether a progress line is on the terminal now, to be cleared before other output. */
 static int progress_shown;
 
-static void on_message(void *ctx, const char *msg)
+static int quiet;
+
+static void on_message(void *ctx, enum replay_level level, const char *msg)
 {
     (void)ctx;
+    if (quiet && level == REPLAY_NOTE)
+        return;
     fprintf(stderr, "%skintape replay: %s\n", progress_shown ? "\r\033[K" : "", msg);
+}
+
+static int terminal_width(void)
+{
+    struct winsize ws;
+    return ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0 ? ws.ws_col : 0;
 }
 
 static void on_progress(void *ctx, const struct replay_progress *p, int final)
 {
     (void)ctx;
-    double rate = p->seconds > 0 ? (double)p->sent / p->seconds : 0;
-    double left = p->percent > 0.5 ? p->seconds * (100.0 - p->percent) / p->percent : 0;
-    fprintf(stderr, "\r\033[K%llu sent  %.0f rec/s  in flight %d  retries %llu  failed %llu  %.1f%%  %s%.0fs left",
-            (unsigned long long)p->sent, rate, p->inflight, (unsigned long long)p->retried,
-            (unsigned long long)p->failed, p->percent, p->percent > 0.5 ? "" : "~", left);
+    struct kbuf line = KBUF_INIT;
+    report_progress(&line, p, terminal_width());
+    fprintf(stderr, "\r\033[K%s%s", line.p, final ? "\n" : "");
+    kbuf_free(&line);
     progress_shown = !final;
-    if (final)
-        fputc('\n', stderr);
 }
 
-static void pct_line(FILE *f, const char *label, const struct hist *h)
+/* Writes a whole buffer to f; 0, or -1 with errno. */
+static int write_all(FILE *f, const struct kbuf *b)
 {
-    fprintf(f, "%-10s p50 %.2f ms  p90 %.2f ms  p99 %.2f ms  p99.9 %.2f ms  max %.2f ms\n", label,
-            hist_pct(h, 50) / 1e6, hist_pct(h, 90) / 1e6, hist_pct(h, 99) / 1e6, hist_pct(h, 99.9) / 1e6,
-            h->max / 1e6);
-}
-
-static void report_text(const struct replay_opts *o, const struct replay_stats *st)
-{
-    FILE *f = stderr;
-    double secs = (double)(st->ended_ns - st->started_ns) / 1e9;
-    fprintf(f, "kintape replay: %s -> %s at %s (%s)%s\n", o->csv, o->stream ? o->stream : "(stream column)",
-            o->endpoint, o->creds.region, o->dry_run ? " -- dry run, nothing sent" : "");
-    if (o->dry_run) {
-        fprintf(f, "plan       %llu records in %llu PutRecords calls (at most %llu records, %llu bytes a call); "
-                   "%llu rows not sendable\n",
-                (unsigned long long)(st->records - st->invalid), (unsigned long long)st->batches,
-                (unsigned long long)st->max_batch_records, (unsigned long long)st->max_batch_bytes,
-                (unsigned long long)st->invalid);
-        for (size_t i = 0; i < st->nstreams; i++)
-            fprintf(f, "  %-24s %llu records in %llu calls\n", st->streams[i].name,
-                    (unsigned long long)st->streams[i].records, (unsigned long long)st->streams[i].calls);
-        if (st->timed)
-            fprintf(f, "schedule   %.3f s\n", st->planned_ns / 1e9);
-        return;
-    }
-    fprintf(f, "records    %llu read, %llu sent, %llu failed for good, %llu not sendable; %llu retries\n",
-            (unsigned long long)st->records, (unsigned long long)st->sent, (unsigned long long)st->failed,
-            (unsigned long long)st->invalid, (unsigned long long)st->retried);
-    if (st->refused_skipped)
-        fprintf(f, "           %llu rows skipped: their error_code says the server refused them when captured "
-                   "(--include-refused sends them)\n",
-                (unsigned long long)st->refused_skipped);
-    fprintf(f, "bytes      %llu of data and keys sent\n", (unsigned long long)st->bytes_sent);
-    fprintf(f, "requests   %llu PutRecords (%llu answered 200); batches of up to %llu records, %llu bytes\n",
-            (unsigned long long)st->requests, (unsigned long long)st->requests_ok,
-            (unsigned long long)st->max_batch_records, (unsigned long long)st->max_batch_bytes);
-    fprintf(f, "throughput %.0f records/s, %.1f MB/s over %.3f s\n", secs > 0 ? st->sent / secs : 0,
-            secs > 0 ? st->bytes_sent / secs / 1e6 : 0, secs);
-    if (st->nstreams > 1)
-        for (size_t i = 0; i < st->nstreams; i++)
-            fprintf(f, "%-10s %s: %llu records, %llu sent, %llu calls\n", i ? "" : "streams", st->streams[i].name,
-                    (unsigned long long)st->streams[i].records, (unsigned long long)st->streams[i].sent,
-                    (unsigned long long)st->streams[i].calls);
-    pct_line(f, "latency", &st->latency);
-    for (size_t i = 0; i < st->nerrors; i++)
-        fprintf(f, "%-10s %s %llu\n", i ? "" : "errors", st->errors[i].code, (unsigned long long)st->errors[i].n);
-    if (st->overtaken)
-        fprintf(f, "order      %llu records were overtaken by a later record of their key that succeeded in "
-                   "the same call while they failed (--strict-order prevents it)\n",
-                (unsigned long long)st->overtaken);
-    if (st->timed) {
-        fprintf(f, "lateness   p50 %.3f ms  p99 %.3f ms  max %.3f ms (records sent after their scheduled time)\n",
-                hist_pct(&st->lateness, 50) / 1e6, hist_pct(&st->lateness, 99) / 1e6, st->lateness.max / 1e6);
-        pct_line(f, "latency*", &st->latency_sched);
-        fprintf(f, "timing     took %.3f s for a %.3f s schedule", secs, st->planned_ns / 1e9);
-        if (o->respect_timing)
-            fprintf(f, " (original span %.3f s at speed %g)", (st->last_ts - st->first_ts) / 1e9, o->speed);
-        fputc('\n', f);
-        if (st->out_of_order)
-            fprintf(f, "           %llu records had a time earlier than the record before: sent right after it\n",
-                    (unsigned long long)st->out_of_order);
-    }
-    fprintf(f, "cpu        %.2f s (%.2f us per record)\n", st->cpu_seconds,
-            st->records ? st->cpu_seconds * 1e6 / (double)st->records : 0);
-}
-
-static void hist_json(struct kbuf *b, const char *name, const struct hist *h)
-{
-    kbuf_appendf(b,
-                 "\"%s\":{\"count\":%llu,\"p50_ms\":%.3f,\"p90_ms\":%.3f,\"p99_ms\":%.3f,\"p999_ms\":%.3f,"
-                 "\"max_ms\":%.3f}",
-                 name, (unsigned long long)h->n, hist_pct(h, 50) / 1e6, hist_pct(h, 90) / 1e6,
-                 hist_pct(h, 99) / 1e6, hist_pct(h, 99.9) / 1e6, h->max / 1e6);
-}
-
-static int report_json(const char *path, const struct replay_opts *o, const struct replay_stats *st)
-{
-    struct kbuf b = KBUF_INIT;
-    double secs = (double)(st->ended_ns - st->started_ns) / 1e9;
-    kbuf_puts(&b, "{\"csv\":");
-    jw_cstr(&b, o->csv);
-    kbuf_puts(&b, ",\"stream\":");
-    if (o->stream)
-        jw_cstr(&b, o->stream);
-    else
-        kbuf_puts(&b, "null");
-    kbuf_puts(&b, ",\"endpoint\":");
-    jw_cstr(&b, o->endpoint);
-    kbuf_puts(&b, ",\"region\":");
-    jw_cstr(&b, o->creds.region);
-    kbuf_appendf(&b,
-                 ",\"dry_run\":%s,\"records\":{\"read\":%llu,\"sent\":%llu,\"failed\":%llu,\"not_sendable\":%llu,"
-                 "\"retries\":%llu,\"overtaken\":%llu,\"refused_skipped\":%llu},\"bytes_sent\":%llu,\"requests\":{\"total\":%llu,\"ok\":%llu},"
-                 "\"duration_s\":%.6f,\"records_per_s\":%.1f,",
-                 o->dry_run ? "true" : "false", (unsigned long long)st->records, (unsigned long long)st->sent,
-                 (unsigned long long)st->failed, (unsigned long long)st->invalid, (unsigned long long)st->retried,
-                 (unsigned long long)st->overtaken, (unsigned long long)st->refused_skipped,
-                 (unsigned long long)st->bytes_sent, (unsigned long long)st->requests,
-                 (unsigned long long)st->requests_ok, secs, secs > 0 ? st->sent / secs : 0);
-    hist_json(&b, "latency", &st->latency);
-    kbuf_puts(&b, ",\"streams\":[");
-    for (size_t i = 0; i < st->nstreams; i++) {
-        kbuf_puts(&b, i ? ",{\"name\":" : "{\"name\":");
-        jw_cstr(&b, st->streams[i].name);
-        kbuf_appendf(&b, ",\"records\":%llu,\"sent\":%llu,\"calls\":%llu}", (unsigned long long)st->streams[i].records,
-                     (unsigned long long)st->streams[i].sent, (unsigned long long)st->streams[i].calls);
-    }
-    kbuf_puts(&b, "],\"errors\":{");
-    for (size_t i = 0; i < st->nerrors; i++) {
-        if (i)
-            kbuf_putc(&b, ',');
-        jw_cstr(&b, st->errors[i].code);
-        kbuf_appendf(&b, ":%llu", (unsigned long long)st->errors[i].n);
-    }
-    kbuf_putc(&b, '}');
-    if (st->timed) {
-        kbuf_putc(&b, ',');
-        hist_json(&b, "lateness", &st->lateness);
-        kbuf_putc(&b, ',');
-        hist_json(&b, "latency_from_schedule", &st->latency_sched);
-        kbuf_appendf(&b, ",\"schedule_s\":%.6f,\"original_span_s\":%.6f,\"speed\":%g,\"out_of_order\":%llu",
-                     st->planned_ns / 1e9, (st->last_ts - st->first_ts) / 1e9, o->speed,
-                     (unsigned long long)st->out_of_order);
-    }
-    kbuf_appendf(&b,
-                 ",\"batches\":{\"count\":%llu,\"max_records\":%llu,\"max_bytes\":%llu},\"cpu_s\":%.3f,"
-                 "\"cpu_us_per_record\":%.3f}\n",
-                 (unsigned long long)st->batches, (unsigned long long)st->max_batch_records,
-                 (unsigned long long)st->max_batch_bytes, st->cpu_seconds,
-                 st->records ? st->cpu_seconds * 1e6 / (double)st->records : 0);
-    FILE *f = fopen(path, "w");
-    int rc = 0;
-    if (!f || fwrite(b.p, 1, b.len, f) != b.len || fclose(f) != 0) {
-        fprintf(stderr, "kintape replay: cannot write the report %s: %s\n", path, strerror(errno));
-        rc = -1;
-    }
-    kbuf_free(&b);
-    return rc;
+    return b->len && fwrite(b->p, 1, b->len, f) != b->len ? -1 : 0;
 }
 
 int replay_main(int argc, char **argv)
@@ -275,7 +159,8 @@ int replay_main(int argc, char **argv)
     enum {
         O_STREAM = 1000, O_ENDPOINT, O_REGION, O_PROFILE, O_AK, O_SK, O_TOKEN, O_CREATE, O_SHARDS, O_RESPECT,
         O_SPEED, O_MAXGAP, O_RATE, O_LOOP, O_SPLIT, O_STARTAT, O_PK, O_LINGER, O_MAXREC, O_CONC, O_TIMEOUT,
-        O_RETRIES, O_DRY, O_REPORT, O_LANES, O_STRICT, O_CA, O_COLUMN, O_TSFMT, O_REFUSED
+        O_RETRIES, O_DRY, O_REPORT, O_LANES, O_STRICT, O_CA, O_COLUMN, O_TSFMT, O_REFUSED, O_SKIPROWS, O_SKIPBAD,
+        O_DEADLINE
     };
     static const struct option opts[] = {
         {"stream", required_argument, NULL, O_STREAM},
@@ -307,6 +192,9 @@ int replay_main(int argc, char **argv)
         {"timeout", required_argument, NULL, O_TIMEOUT},
         {"max-retries", required_argument, NULL, O_RETRIES},
         {"dry-run", no_argument, NULL, O_DRY},
+        {"skip-rows", required_argument, NULL, O_SKIPROWS},
+        {"skip-bad", no_argument, NULL, O_SKIPBAD},
+        {"deadline", required_argument, NULL, O_DEADLINE},
         {"report", required_argument, NULL, O_REPORT},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
@@ -325,7 +213,7 @@ int replay_main(int argc, char **argv)
     struct creds_opts co = {0};
     const char *report = NULL;
     double linger_ms = -1, v;
-    int quiet = 0;
+    quiet = 0;
     char endpoint_buf[256];
     optind = 1;
     int ch;
@@ -422,6 +310,17 @@ int replay_main(int argc, char **argv)
             o.max_retries = (int)v;
             break;
         case O_DRY: o.dry_run = 1; break;
+        case O_SKIPROWS:
+            if (num("--skip-rows", optarg, 0, 1e18, &v))
+                return 2;
+            o.skip_rows = (uint64_t)v;
+            break;
+        case O_SKIPBAD: o.skip_bad = 1; break;
+        case O_DEADLINE:
+            if (num("--deadline", optarg, 0.001, 1e9, &v))
+                return 2;
+            o.deadline_ns = (int64_t)(v * 1e9);
+            break;
         case O_STRICT: o.strict_order = 1; break;
         case O_CA: o.ca_bundle = optarg; break;
         case O_REFUSED: o.include_refused = 1; break;
@@ -517,6 +416,9 @@ int replay_main(int argc, char **argv)
     interrupted = 0;
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
+    if (!quiet)
+        fprintf(stderr, "kintape replay: %s -> %s at %s (%s)%s\n", o.csv, o.stream ? o.stream : "(stream column)",
+                o.endpoint, o.creds.region, o.dry_run ? " -- dry run, nothing sent" : "");
     int rc = replay_run(&o, &st, &bad_input, &err);
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
@@ -524,15 +426,30 @@ int replay_main(int argc, char **argv)
         fprintf(stderr, "kintape replay: %s\n", err.msg);
         return 2;
     }
-    if (!quiet)
-        report_text(&o, &st);
-    if (report && report_json(report, &o, &st) != 0)
-        return 2;
+    struct kbuf text = KBUF_INIT;
+    if (!quiet) {
+        report_text(&text, &o, &st);
+        write_all(stderr, &text);
+    }
+    kbuf_free(&text);
+    if (report) {
+        struct kbuf j = KBUF_INIT;
+        report_json(&j, &o, &st);
+        FILE *f = fopen(report, "w");
+        int bad = !f || write_all(f, &j) != 0;
+        if (f && fclose(f) != 0)
+            bad = 1;
+        kbuf_free(&j);
+        if (bad) {
+            fprintf(stderr, "kintape replay: cannot write the report %s: %s\n", report, strerror(errno));
+            return 2;
+        }
+    }
     if (rc != 0) {
         fprintf(stderr, "kintape replay: stopped: %s\n", err.msg);
         return bad_input ? 2 : 1;
     }
     if (o.dry_run)
         return st.invalid ? 1 : 0;
-    return st.failed || st.invalid ? 1 : 0;
+    return st.failed || st.invalid || st.not_sent ? 1 : 0;
 }

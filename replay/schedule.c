@@ -16,11 +16,14 @@ void sched_init(struct sched *s, int respect_timing, double speed, int64_t max_g
     s->anchor_ns = anchor_ns;
 }
 
-size_t sched_clear(struct sched *s)
+size_t sched_clear(struct sched *s, uint64_t *first_row)
 {
     size_t n = 0;
     while (s->head) {
-        free(sched_pop(s));
+        struct rec *r = sched_pop(s);
+        if (!*first_row || r->row < *first_row)
+            *first_row = r->row;
+        free(r);
         n++;
     }
     return n;

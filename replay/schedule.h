@@ -52,8 +52,8 @@ struct sched {
 
 void sched_init(struct sched *s, int respect_timing, double speed, int64_t max_gap_ns, double rate, int64_t linger_ns,
                 int64_t anchor_ns);
-/* Frees the records still waiting; returns how many there were. */
-size_t sched_clear(struct sched *s);
+/* Frees the records still waiting; returns how many there were, lowering *first_row to the first's row. */
+size_t sched_clear(struct sched *s, uint64_t *first_row);
 
 /*
  * The due time of the next record, whose own time (when has_ts) is ts_ns;

@@ -217,9 +217,11 @@ int sender_collect(struct sender *s, void (*done)(void *ctx, const struct sent *
         curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&q);
         CURLcode cc = m->data.result;
         curl_multi_remove_handle(s->multi, q->easy);
-        struct sent r = {q->b, NULL, 0, q->resp.p, q->resp.len, q->sent_ns};
-        if (cc != CURLE_OK)
+        struct sent r = {q->b, NULL, 0, 0, q->resp.p, q->resp.len, q->sent_ns};
+        if (cc != CURLE_OK) {
             r.transport_error = curl_easy_strerror(cc);
+            r.timed_out = cc == CURLE_OPERATION_TIMEDOUT;
+        }
         else
             curl_easy_getinfo(q->easy, CURLINFO_RESPONSE_CODE, &r.status);
         curl_slist_free_all(q->hdrs);

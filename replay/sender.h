@@ -30,6 +30,7 @@ struct sender_opts {
 struct sent {
     struct batch *batch;       /* the caller's again */
     const char *transport_error; /* NULL when an HTTP answer came */
+    int timed_out;             /* no answer within the timeout */
     long status;
     char *body;                /* the answer (the sender's; the caller may change it in place) */
     size_t len;

@@ -113,11 +113,17 @@ TEXTS = ["plain", "comma, and \"quotes\"", "new\nline and\r\nCRLF", "  spaces ke
 
 
 
-def replay_on_a_terminal(args, on_output=None):
-    """Runs `kintape replay ARGS` with stderr on a pseudo-terminal (so it draws its progress line);
-    on_output(all output so far) is called as output comes. Returns (exit status, output text)."""
+def replay_on_a_terminal(args, on_output=None, columns=0):
+    """Runs `kintape replay ARGS` with stderr on a pseudo-terminal (so it draws its progress line), of
+    `columns` columns if given; on_output(all output so far) is called as output comes. Returns (exit
+    status, output text)."""
+    import fcntl
     import pty
+    import struct
+    import termios
     master, slave = pty.openpty()
+    if columns:
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
     p = subprocess.Popen([kintape_bin(), "replay", *args], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                          stderr=slave, env=client_env())
     os.close(slave)
@@ -249,7 +255,7 @@ class ReplayDelivery(TempDirCase):
             p, _ = replay(path, "--stream", "own", "--column", "data=msg", endpoint=emu.url, expect_rc=(2,))
             self.assertIn("the header has no column 'msg' (--column data=msg)", p.stderr)
             p, _ = replay(path, "--stream", "own", "--column", "data=message", "--column", "ts=time",
-                          endpoint=emu.url, expect_rc=(2,))
+                          "--respect-timing", endpoint=emu.url, expect_rc=(2,))
             self.assertIn("row 2: the time '1795514400000' in column time is not an RFC 3339 time", p.stderr)
 
     def test_refused_attempts_are_skipped(self):
@@ -266,7 +272,8 @@ class ReplayDelivery(TempDirCase):
             k.create_stream(StreamName="b", ShardCount=1)
             p, rep = replay(src, "--stream", "a", "--partition-key", "k", endpoint=emu.url)
             self.assertEqual(rep["records"]["refused_skipped"], 3)
-            self.assertIn("3 rows skipped: their error_code says the server refused them", p.stderr)
+            self.assertIn("9 read: 3 refused when captured (their error_code; --include-refused sends them), 6 records",
+                          p.stderr)
             self.assertEqual([g[3].decode() for g in read_stream(emu, "a")], accepted)
             _, rep = replay(src, "--stream", "b", "--partition-key", "k", "--include-refused", endpoint=emu.url)
             self.assertEqual(rep["records"]["refused_skipped"], 0)
@@ -595,7 +602,7 @@ class ReplayControl(TempDirCase):
             rep = json.load(open(report))
             self.assertGreater(rep["records"]["sent"], 50)
             self.assertLess(rep["records"]["sent"], 1000)
-            self.assertEqual(rep["records"]["sent"] + rep["records"]["failed"], rep["records"]["read"])
+            self.assertEqual(rep["records"]["sent"] + rep["records"]["not_sent"], rep["records"]["read"])
             got = read_stream(emu, "long")
             self.assertEqual(len(got), rep["records"]["sent"])
 
@@ -670,8 +677,11 @@ class ReplayBadInput(unittest.TestCase):
 
     def test_bad_timestamp_names_the_row(self):
         path = self.file("badts.csv", "data,ts\na,2026-11-24T10:00:00Z\nb,2026-11-24T10:00:01Z\nc,tomorrow\n")
-        p = self.fails(path, "--stream", "ok", want="row 4: the time 'tomorrow'")
+        # A schedule needs every time: the rows before are sent, then the replay stops at the bad one.
+        p = self.fails(path, "--stream", "ok", "--respect-timing", want="row 4: the time 'tomorrow'")
         self.assertIn("stopped", p.stderr)
+        self.assertIn("records    3 read, 2 sent, 0 failed for good, 1 not sendable, 0 not sent", p.stderr)
+        self.assertIn("the first row not sent is row 4: --skip-rows 2 starts there", p.stderr)
 
     def test_bad_base64_names_the_row(self):
         path = self.file("badb64.csv", "data_base64,ts\naGVsbG8=,2026-11-24T10:00:00Z\naGV$bG8=,2026-11-24T10:00:00Z\n")

@@ -27,6 +27,15 @@ static void add(struct batcher *b, uint32_t li, uint64_t row, uint64_t key, size
     batcher_commit(b, li, row, key, 0, bytes);
 }
 
+/* A batch goes, as the replay's dispatch takes and sends it: counted as a call. */
+static struct batch *take(struct batcher *b, int64_t now, int64_t *next)
+{
+    struct batch *bt = batcher_take(b, now, next);
+    if (bt)
+        batcher_sent(b, bt);
+    return bt;
+}
+
 static size_t records_in_body(struct batch *bt)
 {
     struct jdoc d;
@@ -63,7 +72,7 @@ static void test_limits(void)
         add(b, 0, i, i + 1, 10, 100);
     CHECK_INT(batcher_ready(b), 1);
     int64_t next;
-    struct batch *bt = batcher_take(b, 100, &next);
+    struct batch *bt = take(b, 100, &next);
     CHECK(bt != NULL);
     CHECK_INT(bt->n, BATCH_RECORDS);
     CHECK_INT(records_in_body(bt), BATCH_RECORDS);
@@ -72,11 +81,11 @@ static void test_limits(void)
     int64_t linger;
     batcher_close_due(b, 100, INT64_MAX, 1, &linger);
     CHECK_INT(batcher_ready(b), 1);
-    CHECK(batcher_take(b, 100, &next) == NULL);
+    CHECK(take(b, 100, &next) == NULL);
     unsigned char fates[BATCH_RECORDS];
     memset(fates, FATE_DELIVERED, sizeof fates);
     batcher_answered(b, bt, fates, 200, &(uint64_t){7});
-    bt = batcher_take(b, 200, &next);
+    bt = take(b, 200, &next);
     CHECK(bt && bt->n == 1 && bt->slots[0].row == 500);
     batcher_answered(b, bt, fates, 300, &(uint64_t){7});
 
@@ -84,7 +93,7 @@ static void test_limits(void)
     size_t mib = (size_t)1 << 20;
     for (uint64_t i = 0; i < 6; i++)
         add(b, 0, i, i + 1, mib, 400);
-    bt = batcher_take(b, 400, &next);
+    bt = take(b, 400, &next);
     CHECK(bt && bt->n == 5 && bt->bytes == 5 * mib);
     CHECK_INT(st.max_batch_bytes, 5 * mib);
     CHECK_INT(st.max_batch_records, BATCH_RECORDS);
@@ -111,16 +120,16 @@ static void test_strict_order_and_lanes(void)
     CHECK_INT(open, 0);
     CHECK_INT(batcher_ready(b), 2);
     int64_t next;
-    struct batch *x = batcher_take(b, 2000000, &next);
+    struct batch *x = take(b, 2000000, &next);
     CHECK(x && x->n == 1 && x->slots[0].row == 1);
     add(b, lb, 9, 99, 10, 2000000); /* another lane goes while the first is busy */
     batcher_close_due(b, 2000000, INT64_MAX, 0, &linger);
-    struct batch *y = batcher_take(b, 2000000, &next);
+    struct batch *y = take(b, 2000000, &next);
     CHECK(y && y->lane == lb);
-    CHECK(batcher_take(b, 2000000, &next) == NULL);
+    CHECK(take(b, 2000000, &next) == NULL);
     unsigned char ok[1] = {FATE_DELIVERED};
     batcher_answered(b, x, ok, 2000001, &(uint64_t){3});
-    struct batch *z = batcher_take(b, 2000001, &next);
+    struct batch *z = take(b, 2000001, &next);
     CHECK(z && z->n == 2 && z->slots[0].row == 2 && z->slots[1].row == 3);
     batcher_answered(b, z, (unsigned char[2]){FATE_DELIVERED, FATE_DELIVERED}, 2000002, &(uint64_t){3});
     batcher_answered(b, y, ok, 2000002, &(uint64_t){3});
@@ -138,7 +147,7 @@ static void test_retries(void)
     add(b, 0, 4, 7, 10, 0);
     int64_t linger, next;
     batcher_close_due(b, 0, INT64_MAX, 0, &linger);
-    struct batch *bt = batcher_take(b, 0, &next);
+    struct batch *bt = take(b, 0, &next);
     CHECK(bt && bt->n == 4);
     /* Record 1 (key 5) to retry while record 3 (key 5 too) went: overtaken. Record 2 failed for good. */
     unsigned char f[4] = {FATE_RETRY, FATE_FAILED, FATE_DELIVERED, FATE_RETRY};
@@ -152,11 +161,11 @@ static void test_retries(void)
     /* The retry waits out its backoff, then goes first. */
     add(b, 0, 5, 8, 10, 1000);
     batcher_close_due(b, 1000, INT64_MAX, 0, &linger);
-    struct batch *r = batcher_take(b, 1000, &next);
+    struct batch *r = take(b, 1000, &next);
     int64_t due = next;
     if (!r) {
         CHECK(due > 1000 && due <= 1000 + 40000000);
-        r = batcher_take(b, due, &next);
+        r = take(b, due, &next);
     }
     CHECK(r && r->n == 2 && r->slots[0].row == 1 && r->slots[1].row == 4);
     CHECK_INT(r->slots[0].attempts, 1);
@@ -165,22 +174,38 @@ static void test_retries(void)
     /* Out of attempts after max_retries: failed for good. */
     unsigned char again[2] = {FATE_RETRY, FATE_DELIVERED};
     batcher_answered(b, r, again, due + 1, &rng);
-    struct batch *r2 = batcher_take(b, INT64_MAX / 2, &next);
+    struct batch *r2 = take(b, INT64_MAX / 2, &next);
     CHECK(r2 && r2->slots[0].row == 1 && r2->slots[0].attempts == 2);
     unsigned char fail[1] = {FATE_RETRY};
     uint64_t failed_before = st.failed;
     batcher_answered(b, r2, fail, INT64_MAX / 2, &rng);
     CHECK_INT(st.failed, failed_before + 1);
-    /* Dropping counts what waits as failed. */
-    struct batch *left = batcher_take(b, INT64_MAX / 2, &next);
+    /* Dropping counts what waits as not sent, never as failed, with the first row not sent. */
+    struct batch *left = take(b, INT64_MAX / 2, &next);
     CHECK(left && left->slots[0].row == 5);
     batcher_answered(b, left, (unsigned char[1]){FATE_DELIVERED}, INT64_MAX / 2, &rng);
-    add(b, 0, 6, 9, 10, 0);
     add(b, 0, 7, 9, 10, 0);
+    add(b, 0, 6, 9, 10, 0);
     batcher_close_due(b, 0, INT64_MAX, 1, &linger);
     failed_before = st.failed;
-    batcher_drop(b, 1);
-    CHECK_INT(st.failed, failed_before + 2);
+    batcher_drop(b, DROP_NOT_SENT);
+    CHECK_INT(st.failed, failed_before);
+    CHECK_INT(st.not_sent, 2);
+    CHECK_INT(st.first_not_sent, 6);
+    CHECK_INT(batcher_ready(b), 0);
+    /* Once stopped, what an answer says to try again is not sent, not retried. */
+    add(b, 0, 8, 9, 10, 0);
+    add(b, 0, 9, 9, 10, 0);
+    batcher_close_due(b, 0, INT64_MAX, 1, &linger);
+    uint64_t calls = st.batches;
+    struct batch *last = take(b, INT64_MAX / 2, &next);
+    CHECK(last && last->n == 2);
+    CHECK_INT(st.batches, calls + 1);
+    batcher_stop(b);
+    uint64_t retried = st.retried;
+    batcher_answered(b, last, (unsigned char[2]){FATE_DELIVERED, FATE_RETRY}, INT64_MAX / 2, &rng);
+    CHECK_INT(st.retried, retried);
+    CHECK_INT(st.not_sent, 3);
     CHECK_INT(batcher_ready(b), 0);
     batcher_free(b);
 }
