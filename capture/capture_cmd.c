@@ -19,6 +19,7 @@
 #include "ktime.h"
 #include "mem.h"
 #include "pcapsrc.h"
+#include "pcapsurvey.h"
 #include "version.h"
 #include "xwriter.h"
 
@@ -293,6 +294,9 @@ int capture_main(int argc, char **argv)
         r.failed = 1;
         r.err = cerr;
     }
+    uint64_t frames = pcapsrc_frames(src);
+    char filter_used[1024];
+    snprintf(filter_used, sizeof filter_used, "%s", pcapsrc_filter(src));
     pcapsrc_close(src);
 
     if (input_error)
@@ -303,7 +307,16 @@ int capture_main(int argc, char **argv)
     }
     if (!quiet)
         summary(out, &st, (double)(kt_mono_ns() - t0) / 1e9);
-    int lost = st.dropped_kernel || st.dropped_interface || st.tcp_gaps || st.truncated_packets || input_error;
+    if (so.file && frames == 0 && !r.failed) {
+        /* Nothing matched: say what the file does hold, so the right --port can be picked. */
+        struct kbuf seen = KBUF_INIT;
+        struct kt_err serr;
+        if (pcap_survey(so.file, &seen, &serr) == 0)
+            fprintf(stderr, "kintape capture: note: nothing in %s matched '%s'; it holds %s (--port N or --filter "
+                            "EXPR picks what to capture)\n", so.file, filter_used, seen.p);
+        kbuf_free(&seen);
+    }
+    int lost = snap_stats_data_lost(&st) || input_error;
     if (!snap_stats_lossless(&st)) {
         struct kbuf pr = KBUF_INIT;
         snap_stats_problems(&st, &pr);

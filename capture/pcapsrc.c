@@ -12,6 +12,7 @@
 #include "ktime.h"
 #include "mem.h"
 #include "packet.h"
+#include "pcapsurvey.h"
 
 struct pcapsrc {
     pcap_t *p;
@@ -80,9 +81,11 @@ struct pcapsrc *pcapsrc_open(const struct pcapsrc_opts *o, struct kt_err *err)
         s->p = open_live(o, s->warning, sizeof s->warning, err);
     } else {
         char ebuf[PCAP_ERRBUF_SIZE] = "";
-        s->p = pcap_open_offline_with_tstamp_precision(o->file, PCAP_TSTAMP_PRECISION_NANO, ebuf);
-        if (!s->p)
-            kt_err_set(err, "cannot read %s: %s", o->file, ebuf);
+        if (!pcap_too_short(o->file, err)) {
+            s->p = pcap_open_offline_with_tstamp_precision(o->file, PCAP_TSTAMP_PRECISION_NANO, ebuf);
+            if (!s->p)
+                kt_err_set(err, "cannot read %s: %s", o->file, ebuf);
+        }
     }
     if (!s->p) {
         free(s);

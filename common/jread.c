@@ -169,8 +169,9 @@ static int parse_string(struct parser *p, size_t idx)
         if (c >= 0x80) {
             size_t k = utf8_seq((const unsigned char *)s + i, p->len - i);
             if (!k) {
-                p->pos = i;
-                return fail(p, i + 4 > p->len && c >= 0xc2 ? "a UTF-8 sequence" : "invalid UTF-8 in a string");
+                char why[160];
+                p->pos = utf8_problem((const unsigned char *)s + i, p->len - i, why, sizeof why) ? p->len : i;
+                return fail(p, why);
             }
             if (o != i)
                 memmove(s + o, s + i, k);

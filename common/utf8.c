@@ -1,6 +1,7 @@
 /* utf8.c — UTF-8 validation (see utf8.h). */
 #include "utf8.h"
 
+#include <stdio.h>
 #include <string.h>
 
 size_t utf8_seq(const unsigned char *s, size_t n)
@@ -24,6 +25,39 @@ size_t utf8_seq(const unsigned char *s, size_t n)
             return 0;
         return 4;
     }
+    return 0;
+}
+
+int utf8_problem(const unsigned char *s, size_t n, char *out, size_t cap)
+{
+    unsigned char c = s[0];
+    size_t need = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+    if (c >= 0x80 && c <= 0xbf) {
+        snprintf(out, cap, "invalid UTF-8: byte 0x%02x continues a character that never started", c);
+        return 0;
+    }
+    if (!need) {
+        snprintf(out, cap, "invalid UTF-8: byte 0x%02x never appears in UTF-8 text", c);
+        return 0;
+    }
+    for (size_t k = 1; k < need; k++) {
+        if (k >= n) {
+            snprintf(out, cap, "a UTF-8 character: byte 0x%02x starts %zu bytes and only %zu follow%s", c,
+                     need, k - 1, k - 1 == 1 ? "s" : "");
+            return 1;
+        }
+        if ((s[k] & 0xc0) != 0x80) {
+            snprintf(out, cap, "invalid UTF-8: byte 0x%02x starts a %zu-byte character but byte 0x%02x after it "
+                               "does not continue one", c, need, s[k]);
+            return 0;
+        }
+    }
+    if (c == 0xed)
+        snprintf(out, cap, "invalid UTF-8: a UTF-16 surrogate (U+D800 to U+DFFF) written as UTF-8");
+    else if (c == 0xf4)
+        snprintf(out, cap, "invalid UTF-8: a character above U+10FFFF");
+    else
+        snprintf(out, cap, "invalid UTF-8: an overlong encoding (a character written with more bytes than it needs)");
     return 0;
 }
 

@@ -10,6 +10,13 @@
 /* Length of the valid UTF-8 sequence starting at s (n bytes available), or 0. */
 size_t utf8_seq(const unsigned char *s, size_t n);
 
+/*
+ * What is wrong with the sequence at s (n bytes available) that utf8_seq
+ * refused, in words, into out (cap bytes); returns 1 when the sequence is
+ * only cut short by the end of the text (its bytes so far are right).
+ */
+int utf8_problem(const unsigned char *s, size_t n, char *out, size_t cap);
+
 /* 1 when s[0..n) is valid UTF-8 with no NUL byte, else 0. */
 int utf8_valid_text(const uint8_t *s, size_t n);
 

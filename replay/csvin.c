@@ -101,6 +101,8 @@ struct csvin {
     size_t head, len, cap;
     uint64_t rows;
     int eof, finished;
+    uint64_t line;             /* lines read, the current one included */
+    uint64_t row_line;         /* the line where the row libcsv is in started */
     int failed;                /* reading cannot go on: `failure` says why, once the rows before are out */
     struct kt_err failure;
     int col[C_COUNT];
@@ -208,19 +210,76 @@ static void split_line(struct csvin *c, const char *s, size_t n)
  * libcsv's complaint, in words about the file. The rows completed before
  * it are still handed out: the error waits in `failure` until they are.
  */
-static int lib_error(struct csvin *c, struct kt_err *err)
+/*
+ * Where a line that starts a row breaks RFC 4180's quoting: 1 for a quote
+ * inside a field that does not start with one, 2 for text after a closing
+ * quote, with the 1-based column in *col; 0 when the line alone shows
+ * nothing wrong (its row goes on in the next line).
+ */
+static int quote_problem(const char *s, size_t n, size_t *col)
 {
-    int e = csv_error(&c->p);
-    kt_err_set(&c->failure, "%s: malformed CSV in row %llu (near byte %llu of the file): %s", c->path,
-               (unsigned long long)c->rows + 1, (unsigned long long)c->offset,
-               e == CSV_EPARSE ? "a quote inside a field that does not start with one, or text after a closing "
-                                 "quote (a field with quotes is quoted whole, with \"\" for each quote in it)"
-                               : csv_strerror(e));
+    size_t i = 0;
+    while (i <= n) {
+        if (i < n && s[i] == '"') {
+            for (i++; i < n; i++) {
+                if (s[i] != '"')
+                    continue;
+                if (i + 1 < n && s[i + 1] == '"') {
+                    i++; /* "" stands for a quote */
+                    continue;
+                }
+                break;
+            }
+            if (i >= n)
+                return 0; /* the quoted field goes on in the next line */
+            i++;
+            if (i < n && s[i] != ',') {
+                *col = i + 1;
+                return 2;
+            }
+        } else {
+            for (; i < n && s[i] != ','; i++)
+                if (s[i] == '"') {
+                    *col = i + 1;
+                    return 1;
+                }
+        }
+        i++; /* past the comma */
+    }
+    return 0;
+}
+
+/* Reading stops at this error; the rows completed before it are still handed out first. */
+static int fail_at(struct csvin *c, struct kt_err *err)
+{
     c->failed = 1;
     if (c->len > c->head)
         return 0;
     *err = c->failure;
     return -1;
+}
+
+/* libcsv's complaint on the line s[0..n), in words about the file. */
+static int lib_error(struct csvin *c, const char *s, size_t n, struct kt_err *err)
+{
+    static const char how[] = "a field with quotes is quoted whole, with \"\" for each quote in it";
+    int e = csv_error(&c->p);
+    size_t col = 0;
+    int what = e == CSV_EPARSE && s && c->row_line == c->line ? quote_problem(s, n, &col) : 0;
+    unsigned long long row = (unsigned long long)c->rows + 1, line = (unsigned long long)c->line;
+    if (what == 1)
+        kt_err_set(&c->failure, "%s: malformed CSV in row %llu (line %llu, column %zu): a quote inside a field "
+                                "that does not start with one (%s)", c->path, row, line, col, how);
+    else if (what == 2)
+        kt_err_set(&c->failure, "%s: malformed CSV in row %llu (line %llu, column %zu): text after the closing "
+                                "quote of a field (%s)", c->path, row, line, col, how);
+    else
+        kt_err_set(&c->failure, "%s: malformed CSV in row %llu (line %llu): %s", c->path, row, line,
+                   e == CSV_EPARSE ? "a quote inside a field that does not start with one, or text after a "
+                                     "closing quote (a field with quotes is quoted whole, with \"\" for each "
+                                     "quote in it)"
+                                   : csv_strerror(e));
+    return fail_at(c, err);
 }
 
 /* Reads more of the file into buf; sets eof at the end. */
@@ -289,30 +348,30 @@ static int fill(struct csvin *c, struct kt_err *err)
             /* The end of the file. */
             csv_fini(&c->p, on_field, on_row, c);
             c->finished = 1;
-            if (csv_error(&c->p) != CSV_SUCCESS)
-                return lib_error(c, err);
-            if (c->in_lib) {
-                kt_err_set(&c->failure, "%s: the file ends inside row %llu (an unclosed quote?)", c->path,
-                           (unsigned long long)c->rows + 1);
-                c->failed = 1;
-                if (c->len > c->head)
-                    return 0;
-                *err = c->failure;
-                return -1;
+            if (c->in_lib) { /* libcsv calls this a parse error too */
+                kt_err_set(&c->failure, "%s: an unterminated quoted field: row %llu, from line %llu, has no "
+                                        "closing quote before the end of the file", c->path,
+                           (unsigned long long)c->rows + 1, (unsigned long long)c->row_line);
+                return fail_at(c, err);
             }
+            if (csv_error(&c->p) != CSV_SUCCESS)
+                return lib_error(c, NULL, 0, err);
             break;
         }
         size_t body = nl ? n - 1 : n;
         if (body && s[body - 1] == '\r')
             body--;
+        c->line++;
         if (!c->in_lib && !memchr(s, '"', body) && !memchr(s, '\r', body)) {
             if (body)
                 split_line(c, s, body); /* empty lines are not rows */
         } else {
+            if (!c->in_lib)
+                c->row_line = c->line;
             c->in_lib = 1;
             if (csv_parse(&c->p, s, n, on_field, on_row, c) != n) {
                 c->offset += n;
-                return lib_error(c, err);
+                return lib_error(c, s, body, err);
             }
         }
         c->pos += n;

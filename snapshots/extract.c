@@ -331,6 +331,11 @@ static int run_pass(const char *in, struct out *out, const struct extract_opts *
     int rc;
     while (!p.stop && (rc = snap_reader_next(p.r, &rec, err)) != 0) {
         st->lines = p.r->line;
+        if (rc < 0 && p.r->cut) {
+            /* The last line is cut short (a capture killed, a full disk): every whole line before it counts. */
+            snprintf(st->cut_at, sizeof st->cut_at, "%s", err->msg);
+            break;
+        }
         if (rc < 0) {
             if (!o->skip_bad) {
                 p.stop = -1;
@@ -443,6 +448,10 @@ int extract_run(const char *in, const char *outpath, const struct extract_opts *
             rc = -1;
         }
         st->partial_kept = rc != 0;
+        if (rc != 0 && st->records_written == 0) {
+            unlink(partial.p); /* nothing worth keeping: only the header */
+            st->partial_kept = 0;
+        }
     }
     kbuf_free(&partial);
     return rc == 0 ? 0 : -1;

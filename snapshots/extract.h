@@ -62,6 +62,7 @@ struct extract_stats {
     enum extract_encoding encoding;  /* the one used */
     int passes;
     int cut;                   /* the snapshot had no end record */
+    char cut_at[512];          /* where it ends in the middle of a line (file:line), or "" */
 };
 
 /*

@@ -176,6 +176,8 @@ int extract_main(int argc, char **argv)
             fprintf(stderr, "kintape extract: stopped: the %llu rows written before the problem are in %s.partial; "
                             "%s was not written\n",
                     (unsigned long long)st.records_written, out, out);
+        else if (strcmp(out, "-") != 0)
+            fprintf(stderr, "kintape extract: stopped: %s was not written (a file there is as it was)\n", out);
         goto out;
     }
     double secs = (double)(kt_mono_ns() - t0) / 1e9;
@@ -203,10 +205,15 @@ int extract_main(int argc, char **argv)
     }
     rc = 0;
     if (st.bad_lines) {
-        fprintf(stderr, "kintape extract: %llu problems skipped (--skip-bad)\n", (unsigned long long)st.bad_lines);
+        fprintf(stderr, "kintape extract: %llu problem%s skipped (--skip-bad)\n", (unsigned long long)st.bad_lines,
+                st.bad_lines == 1 ? "" : "s");
         rc = 1;
     }
-    if (st.cut) {
+    if (st.cut_at[0]) {
+        fprintf(stderr, "kintape extract: warning: %s; the records of the %llu whole lines before it were written\n",
+                st.cut_at, (unsigned long long)(st.lines ? st.lines - 1 : 0));
+        rc = 1;
+    } else if (st.cut) {
         fprintf(stderr, "kintape extract: warning: the snapshot has no end record: it was cut short\n");
         rc = 1;
     }

@@ -31,6 +31,11 @@ int snap_stats_lossless(const struct snap_stats *st)
            st->evicted_memory == 0 && st->incomplete == 0 && st->orphan_responses == 0;
 }
 
+int snap_stats_data_lost(const struct snap_stats *st)
+{
+    return st->dropped_kernel || st->dropped_interface || st->tcp_gaps || st->truncated_packets;
+}
+
 static void problem(struct kbuf *out, uint64_t n, const char *one, const char *many)
 {
     if (!n)

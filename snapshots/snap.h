@@ -83,6 +83,12 @@ struct snap_stats {
 
 /* 1 when the counters show no loss at all. */
 int snap_stats_lossless(const struct snap_stats *st);
+/*
+ * 1 when bytes on the wire were missed (drops, TCP gaps, packets cut
+ * short): what makes capture, and snapshot stats, exit 1. Incomplete or
+ * unparsable exchanges alone are noted, not failures.
+ */
+int snap_stats_data_lost(const struct snap_stats *st);
 /* "1 TCP gap (1448 bytes missing); 2 exchanges incomplete" into out; "" when lossless. */
 void snap_stats_problems(const struct snap_stats *st, struct kbuf *out);
 

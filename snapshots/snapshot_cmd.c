@@ -38,7 +38,9 @@ static const char usage[] =
     "  kintape snapshot stats orders.snap.jsonl\n"
     "  kintape snapshot show orders.snap.jsonl --op PutRecords -n 5\n"
     "\n"
-    "exit status: 0, or 1 when the snapshot is damaged (bad lines, cut short), 2 bad usage or unreadable file.\n";
+    "exit status: 0, or 1 when the snapshot is damaged (bad lines, cut short) or, for stats, its\n"
+    "capture missed data (drops, TCP gaps, packets cut short: the capture exited 1 too), 2 bad usage\n"
+    "or unreadable file.\n";
 
 struct filter {
     const char *ops;
@@ -348,6 +350,10 @@ static int stats(struct snap_reader *r, struct kt_err *err)
         snap_stats_problems(e, &p);
         printf("  verdict    %s%s\n", snap_stats_lossless(e) ? "lossless" : "NOT lossless: ", p.p ? p.p : "");
         kbuf_free(&p);
+        if (snap_stats_data_lost(e)) {
+            printf("  DATA LOST  bytes on the wire were missed (drops, TCP gaps or packets cut short)\n");
+            damaged = 1; /* exit 1, as the capture that wrote it did */
+        }
     } else {
         printf("  NO END RECORD: the snapshot was cut short (capture killed, or the file truncated); the %llu "
                "whole exchanges before the cut were read\n",

@@ -4,6 +4,7 @@ prints one payload a line.
 
     examples/boto3/consumer.py [STREAM]
 """
+import os
 import sys
 
 from producer import client
@@ -28,4 +29,9 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except BrokenPipeError:
+        # The reader went away (`| head`): stop quietly, as command-line tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(141)

@@ -6,6 +6,9 @@
 const { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand } = require("@aws-sdk/client-kinesis");
 const { client } = require("./client");
 
+// The reader went away (`| head`): stop quietly, as command-line tools do.
+process.stdout.on("error", (e) => { if (e.code === "EPIPE") process.exit(0); throw e; });
+
 async function main() {
   const stream = process.argv[2] || "orders";
   const k = client();

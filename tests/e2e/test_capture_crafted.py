@@ -344,6 +344,32 @@ class BadFiles(unittest.TestCase):
         self.assertIsNotNone(end)
         self.assertFalse(end["lossless"])
 
+    def test_empty_pcap_and_one_where_nothing_matches(self):
+        empty = os.path.join(self.tmp.name, "empty.pcap")
+        open(empty, "wb").close()
+        p = subprocess.run([kintape_bin(), "capture", "-r", empty, "-o", empty + ".snap"], capture_output=True,
+                           text=True, timeout=60)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("the file is empty (0 bytes), not a pcap file", p.stderr)
+        with open(empty, "wb") as f:
+            f.write(b"\xd4\xc3\xb2\xa1\x02\x00")
+        p = subprocess.run([kintape_bin(), "capture", "-r", empty, "-o", empty + ".snap"], capture_output=True,
+                           text=True, timeout=60)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("6 bytes, shorter than a pcap file header", p.stderr)
+        segs = []
+        for i in range(3):
+            c = Conn(cli=("10.0.0.7", 44100 + i), srv=("10.0.0.9", 8443))
+            segs += c.handshake() + c.c2s(request("ListStreams", "{}")) + c.s2c(response(200, "{}")) + c.close()
+        path = write_pcap(os.path.join(self.tmp.name, "other.pcap"), segs)
+        p = subprocess.run([kintape_bin(), "capture", "-r", path, "-o", path + ".snap"], capture_output=True,
+                           text=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("nothing in", p.stderr)
+        self.assertIn("port 4566))'; it holds 21 packets", p.stderr)
+        self.assertRegex(p.stderr, r"TCP ports seen most: 8443 \(\d+ packets\)")
+        self.assertIn("10.0.0.9", p.stderr)
+
     def test_not_a_pcap(self):
         path = os.path.join(self.tmp.name, "junk.pcap")
         with open(path, "wb") as f:

@@ -86,6 +86,18 @@ class SnapshotCommand(unittest.TestCase):
         self.assertIn("HTTP/1.1 200 OK", p.stdout)
         self.assertEqual(p.stdout.count("==="), 1)
 
+    def test_stats_exits_1_when_its_capture_lost_data(self):
+        golden = os.path.join(os.path.dirname(__file__), "..", "golden", "capture")
+        p = run("stats", os.path.join(golden, "gap.snap.jsonl"))
+        self.assertEqual(p.returncode, 1, p.stdout)
+        self.assertIn("NOT lossless: 1 TCP gap (300 bytes missing)", p.stdout)
+        self.assertIn("DATA LOST", p.stdout)
+        # An exchange the file ended inside is noted in the verdict, as capture notes it, not a failure.
+        p = run("stats", os.path.join(golden, "file-ends.snap.jsonl"))
+        self.assertEqual(p.returncode, 0, p.stdout)
+        self.assertIn("NOT lossless: 1 exchange incomplete", p.stdout)
+        self.assertNotIn("DATA LOST", p.stdout)
+
     def test_cut_snapshot(self):
         data = open(self.snap, "rb").read()
         lines = data.split(b"\n")

@@ -74,6 +74,19 @@ class Examples(EmulatorTestCase, unittest.TestCase):
         self.roundtrip("aws-cli", "js", "ex-cli-js", 10)
 
 
+    def test_consumers_stop_quietly_when_the_reader_goes(self):
+        run(self.emu, PRODUCERS["boto3"], "ex-pipe", "3000")
+        env = client_env({"KINESIS_ENDPOINT": self.emu.url, "NODE_NO_WARNINGS": "1"})
+        for name in ("boto3", "js", "aws-cli"):
+            cmd = " ".join(CONSUMERS[name]) + " ex-pipe | head -2"
+            p = subprocess.run(["bash", "-c", cmd], capture_output=True, text=True, env=env, timeout=300,
+                               cwd=EX)
+            self.assertEqual(len(p.stdout.splitlines()), 2, (name, p.stdout[-500:]))
+            self.assertNotIn("Traceback", p.stderr, name)
+            self.assertNotIn("EPIPE", p.stderr, name)
+            self.assertNotIn("Broken pipe", p.stderr, name)
+
+
 class ExamplesUnderThrottling(unittest.TestCase):
     """With KINESIS_ERROR_PROBABILITY, the producers' retries still deliver every record once."""
 

@@ -140,7 +140,7 @@ class BadInput(unittest.TestCase):
         p = extract(path, "-o", path + ".csv", expect_rc=(2,))
         self.assertIn(b"s.snap.jsonl:4: truncated JSON", p.stderr)
         p = extract(path, "-o", path + ".csv", "--skip-bad", expect_rc=(1,))
-        self.assertIn(b"1 problems skipped", p.stderr)
+        self.assertIn(b"1 problem skipped (--skip-bad)", p.stderr)
         _, rows = read_csv(path + ".csv")
         self.assertEqual(len(rows), 6)
 
@@ -176,6 +176,34 @@ class BadInput(unittest.TestCase):
         self.assertIn(b"no end record", p.stderr)
         _, rows = read_csv(path + ".csv")
         self.assertEqual(len(rows), 5)
+
+    def test_snapshot_cut_mid_line_gives_every_whole_line(self):
+        # A capture killed mid-write: the last line stops half-way, with no end record after it.
+        data = "\n".join(self.lines[:-1]) + "\n"
+        path = os.path.join(self.tmp.name, "cut.snap.jsonl")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(data[:len(data) - len(self.lines[-2]) // 2 - 1])
+        whole = len(self.lines) - 2  # header and whole exchanges before the cut one
+        p = extract(path, "-o", path + ".csv", expect_rc=(1,))
+        self.assertIn(f"cut.snap.jsonl:{whole + 1}: the file ends in the middle of this line".encode(), p.stderr)
+        self.assertIn(f"the records of the {whole} whole lines before it were written".encode(), p.stderr)
+        _, rows = read_csv(path + ".csv")
+        full = self.snap(self.lines[:-2] + [self.lines[-1]])  # the same exchanges, whole
+        extract(full, "-o", full + ".csv")
+        self.assertEqual(rows, read_csv(full + ".csv")[1])
+        self.assertTrue(rows)
+
+    def test_failure_leaves_an_existing_output_as_it_was(self):
+        keep = os.path.join(self.tmp.name, "keep.csv")
+        with open(keep, "w") as f:
+            f.write("precious\n")
+        zero = os.path.join(self.tmp.name, "zero.snap")
+        open(zero, "w").close()
+        p = extract(zero, "-o", keep, expect_rc=(2,))
+        self.assertIn(b"empty file", p.stderr)
+        self.assertIn(b"keep.csv was not written (a file there is as it was)", p.stderr)
+        self.assertEqual(open(keep).read(), "precious\n")
+        self.assertFalse(os.path.exists(keep + ".partial"))
 
     def test_capture_cut_mid_request_keeps_every_accepted_record(self):
         # Two whole PutRecords of 40 records, then a third cut by the end of the pcap (as Ctrl-C,

@@ -295,6 +295,11 @@ int main(void)
     expect_error("data,ts\nx,2026-11-24T10:00:00Z\n\"open,2026-11-24T10:00:00Z\n", "row 3");
     expect_error("data,ts\nab\"c,2026-11-24T10:00:00Z\n", "malformed CSV in row 2");
     expect_error("data,ts\n\"x\"y,2026-11-24T10:00:00Z\n", "malformed CSV in row 2");
+    /* In words about the file, not libcsv's "error parsing data while strict checking enabled". */
+    expect_error("data,ts\nab\"c,2026-11-24T10:00:00Z\n", "(line 2, column 3): a quote inside a field that does");
+    expect_error("data,ts\n\"x\"y,2026-11-24T10:00:00Z\n", "(line 2, column 4): text after the closing quote");
+    expect_error("data,ts\na,2026-11-24T10:00:00Z\n\"abc\nmore\n",
+                 "an unterminated quoted field: row 3, from line 3, has no closing quote");
     unlink(path);
     return ktest_done("test_csvin");
 }

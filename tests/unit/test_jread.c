@@ -91,6 +91,22 @@ int main(void)
         CHECK_INT(parse(bad[i]), -1);
     }
 
+    /* Bad UTF-8 says what is wrong with it; a character cut by the end of the text is truncated text. */
+    CHECK_INT(parse("{\"k\":\"ab\xe2\x82\"}"), -1);
+    CHECK_CONTAINS(err, "malformed JSON at byte 8: invalid UTF-8: byte 0xe2 starts a 3-byte character but byte "
+                        "0x22 after it does not continue one");
+    CHECK_INT(parse("{\"k\":\"ab\xe2\x82"), -1);
+    CHECK_CONTAINS(err, "truncated JSON: the text ends at byte 10 in the middle of a UTF-8 character: byte 0xe2 "
+                        "starts 3 bytes and only 1 follows");
+    CHECK_INT(parse("[\"\x80\"]"), -1);
+    CHECK_CONTAINS(err, "byte 0x80 continues a character that never started");
+    CHECK_INT(parse("[\"\xc0\xaf\"]"), -1);
+    CHECK_CONTAINS(err, "byte 0xc0 never appears in UTF-8 text");
+    CHECK_INT(parse("[\"\xed\xa0\x80\"]"), -1);
+    CHECK_CONTAINS(err, "a UTF-16 surrogate");
+    CHECK_INT(parse("[\"\xe0\x80\x80\"]"), -1);
+    CHECK_CONTAINS(err, "an overlong encoding");
+
     /* Nesting is bounded. */
     char deep[201];
     memset(deep, '[', 100);
