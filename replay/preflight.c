@@ -1,7 +1,6 @@
 /* preflight.c — the stream check and creation before a replay (see preflight.h). */
 #include "preflight.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -22,21 +21,6 @@ static const char *stream_status_of(struct jdoc *doc, struct kbuf *resp)
     const struct jnode *sum = jget(doc, jroot(doc), "StreamDescriptionSummary");
     const struct jnode *st = sum && sum->type == J_OBJ ? jget(doc, sum, "StreamStatus") : NULL;
     return st && st->type == J_STR ? jstr(doc, st) : "";
-}
-
-static void note(const struct replay_opts *o, enum replay_level level, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void note(const struct replay_opts *o, enum replay_level level, const char *fmt, ...)
-{
-    if (!o->hooks.message)
-        return;
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    o->hooks.message(o->hooks.ctx, level, msg);
 }
 
 int preflight(struct sender *s, const char *stream, const struct replay_opts *o, int *bad_input, struct kt_err *err)
@@ -91,7 +75,7 @@ int preflight(struct sender *s, const char *stream, const struct replay_opts *o,
                 kbuf_free(&cr);
                 break;
             }
-            note(o, REPLAY_NOTE, "created stream %s with %d shard%s", stream, o->shards, o->shards == 1 ? "" : "s");
+            replay_say(&o->hooks, REPLAY_NOTE, "created stream %s with %d shard%s", stream, o->shards, o->shards == 1 ? "" : "s");
             created = 1;
             kbuf_free(&cb);
             kbuf_free(&cr);
@@ -103,7 +87,7 @@ int preflight(struct sender *s, const char *stream, const struct replay_opts *o,
         } else if (answer_retryable(code, status) && tries < o->max_retries) {
             /* Throttled, or a server fault: tried again as a PutRecords call would be. */
             if (tries++ == 0)
-                note(o, REPLAY_WARN, "DescribeStreamSummary for %s got %s (HTTP %ld): trying again (up to %d times)",
+                replay_say(&o->hooks, REPLAY_WARN, "DescribeStreamSummary for %s got %s (HTTP %ld): trying again (up to %d times)",
                      stream, code, status, o->max_retries);
             int64_t wait = batcher_backoff_ns((uint32_t)tries, &rng);
             struct timespec ts = {wait / KT_NS_PER_SEC, wait % KT_NS_PER_SEC};

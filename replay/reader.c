@@ -86,20 +86,6 @@ int reader_has_stream(const struct reader *r)
     return csvin_has_stream(r->csv);
 }
 
-static void say(struct reader *r, enum replay_level level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void say(struct reader *r, enum replay_level level, const char *fmt, ...)
-{
-    if (!r->o->hooks.message)
-        return;
-    char msg[700];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    r->o->hooks.message(r->o->hooks.ctx, level, msg);
-}
-
 /* A row that cannot be sent: counted, and the first ones named. */
 static enum read_result invalid(struct reader *r, uint64_t row, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -113,7 +99,7 @@ static enum read_result invalid(struct reader *r, uint64_t row, const char *fmt,
         va_start(ap, fmt);
         vsnprintf(why, sizeof why, fmt, ap);
         va_end(ap);
-        say(r, REPLAY_WARN, "%s row %llu: not sent: %s", r->o->csv, (unsigned long long)row, why);
+        replay_say(&r->o->hooks, REPLAY_WARN, "%s row %llu: not sent: %s", r->o->csv, (unsigned long long)row, why);
     }
     return READ_SKIPPED;
 }
@@ -129,7 +115,7 @@ static enum read_result bad_row(struct reader *r, uint64_t row, struct kt_err *e
         return READ_BAD;
     r->st->invalid++;
     if (r->st->invalid <= NAMED_INVALID)
-        say(r, REPLAY_WARN, "%s; not sent (--skip-bad)", err->msg);
+        replay_say(&r->o->hooks, REPLAY_WARN, "%s; not sent (--skip-bad)", err->msg);
     (void)row;
     return READ_SKIPPED;
 }
@@ -189,10 +175,10 @@ enum read_result reader_next(struct reader *r, int64_t loop_offset_ns, struct ro
             return bad_row(r, row.row, err);
         }
         if (st->bad_times++ == 0)
-            say(r, REPLAY_WARN, "%s: sent all the same (only --respect-timing needs times); such rows are counted "
+            replay_say(&r->o->hooks, REPLAY_WARN, "%s: sent all the same (only --respect-timing needs times); such rows are counted "
                 "in the report", row.ts_error.msg);
     } else if (row.ts_no_offset && st->no_offset_times++ == 0) {
-        say(r, REPLAY_NOTE, "%s row %llu: the time has no offset (Z or +hh:mm): it and others like it are read as "
+        replay_say(&r->o->hooks, REPLAY_NOTE, "%s row %llu: the time has no offset (Z or +hh:mm): it and others like it are read as "
             "UTC", o->csv, (unsigned long long)row.row);
     }
     out->has_ts = row.has_ts;

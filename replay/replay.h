@@ -57,6 +57,10 @@ struct replay_hooks {
     const char *(*stop)(void *ctx);
 };
 
+/* Formats a message and hands it to h->message (nothing when there is none). */
+void replay_say(const struct replay_hooks *h, enum replay_level level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 struct replay_opts {
     const char *csv;
     struct csvin_opts csv_opts;  /* column names, time format */

@@ -12,7 +12,7 @@ something, in a quick pass (one run each, not fuzzing).
 End-to-end tests are the unittest modules in tests/e2e, run against --bin.
 With --san-bin, the unit tests of --san-unit and the e2e modules that test the
 emulator, capture, extractor and replay (test_emulator_*, test_capture_*,
-test_extract*, test_golden, test_replay) run again against the ASan/UBSan build.
+test_extract*, test_golden, test_replay*) run again against the ASan/UBSan build.
 """
 import argparse
 import os
@@ -134,7 +134,7 @@ def main():
         if args.only in (None, "e2e"):
             p, f = run_e2e(args.san_bin, "asan+ubsan e2e", ["test_emulator_*.py", "test_capture_*.py",
                                                             "test_extract*.py", "test_golden.py",
-                                                            "test_replay.py"], args.keyword)
+                                                            "test_replay*.py"], args.keyword)
             total_p += p
             total_f += f
     print(f"\n{total_p} passed, {total_f} failed ({time.time() - t0:.0f}s)")
