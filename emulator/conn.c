@@ -39,7 +39,9 @@ const struct conn_io conn_io_plain = {plain_read, plain_write};
 /* Brings the emulator's total of unsent answers up to date with this connection. */
 static void account(struct conn *c)
 {
-    size_t held = c->out.len - c->out_off + c->tail.len + c->extra;
+    size_t held = c->out.len - c->out_off + c->extra;
+    for (const struct conn_seg *g = c->segs; g; g = g->next)
+        held += g->b.len;
     if (held == c->counted)
         return;
     if (held > c->counted)
@@ -66,7 +68,13 @@ void conn_close(struct conn *c)
     if (c->proto)
         c->proto->free(c);
     kbuf_free(&c->out);
-    kbuf_free(&c->tail);
+    while (c->segs) {
+        struct conn_seg *g = c->segs;
+        c->segs = g->next;
+        kbuf_free(&g->b);
+        free(g);
+    }
+    c->last = NULL;
     c->extra = 0;
     c->out_off = 0;
     account(c);
@@ -145,9 +153,16 @@ void conn_yield(struct conn *c)
 
 void conn_out_take(struct conn *c, struct kbuf *body)
 {
-    if (body->len >= TAKE_MIN && !c->tail.len) {
-        c->tail = *body;
+    if (body->len >= TAKE_MIN) {
+        struct conn_seg *g = xmalloc(sizeof *g);
+        g->next = NULL;
+        g->b = *body;
         *body = (struct kbuf)KBUF_INIT;
+        if (c->last)
+            c->last->next = g;
+        else
+            c->segs = g;
+        c->last = g;
         return;
     }
     kbuf_append(conn_out(c), body->p, body->len);
@@ -160,13 +175,23 @@ int conn_flush(struct conn *c)
         return 0;
     for (;;) {
         if (c->out_off == c->out.len) {
-            if (!c->tail.len)
-                break;
-            /* `out` is written: the handed-over body is next. */
-            kbuf_free(&c->out);
-            c->out = c->tail;
-            c->tail = (struct kbuf)KBUF_INIT;
+            if (c->segs) {
+                /* `out` is written: the next handed-over body takes its place. */
+                struct conn_seg *g = c->segs;
+                c->segs = g->next;
+                if (!c->segs)
+                    c->last = NULL;
+                kbuf_free(&c->out);
+                c->out = g->b;
+                free(g);
+                c->out_off = 0;
+                continue;
+            }
+            kbuf_reset(&c->out);
             c->out_off = 0;
+            if (!c->held && c->proto && c->proto->more && c->proto->more(c))
+                continue;
+            break;
         }
         ssize_t n = c->io->write(c, c->out.p + c->out_off, c->out.len - c->out_off);
         if (n > 0) {
@@ -279,7 +304,7 @@ static void read_cb(evutil_socket_t fd, short what, void *arg)
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
             break;
         /* EOF or error: answer what is complete, then close. */
-        if ((c->out.len > c->out_off || c->tail.len) && !c->held) {
+        if ((c->out.len > c->out_off || c->segs) && !c->held) {
             c->close_after = 1;
             conn_set_reading(c, 0);
             break;
@@ -343,10 +368,19 @@ static void peer_text(int fd, char *out, size_t cap)
     }
 }
 
+struct conn *conn_find(struct worker *w, uint64_t id)
+{
+    for (size_t i = 0; i < w->nconns; i++)
+        if (w->conns[i]->id == id)
+            return w->conns[i];
+    return NULL;
+}
+
 struct conn *conn_new(struct worker *w, int fd, const struct conn_proto *proto)
 {
     struct conn *c = xcalloc(1, sizeof *c);
     c->w = w;
+    c->id = ++w->next_conn_id;
     c->fd = fd;
     c->io = &conn_io_plain;
     peer_text(fd, c->peer, sizeof c->peer);

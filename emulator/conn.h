@@ -39,6 +39,7 @@
 #define TOTAL_OUT_CAP ((size_t)256 << 20)   /* unsent answer bytes of all connections together */
 
 struct conn;
+struct pool_job;
 
 /* A protocol: its state hangs on conn->pstate. */
 struct conn_proto {
@@ -55,8 +56,22 @@ struct conn_proto {
     void (*resume)(struct conn *c);
     /* The deadline of conn_deadline passed. */
     void (*timeout)(struct conn *c);
+    /* A call the pool made for this connection is done (pool.h): answer it; the job stays the caller's. */
+    void (*answer)(struct conn *c, struct pool_job *job);
+    /*
+     * Optional: all output is written; the protocol may append more to `out`
+     * (HTTP/2 moves its frames in a little at a time rather than copying a
+     * whole answer in at once). Returns 1 when it did.
+     */
+    int (*more)(struct conn *c);
     /* Frees the state (the connection is closing, or switching protocols). */
     void (*free)(struct conn *c);
+};
+
+/* A large answer body handed over whole (conn_out_take), written after `out` and the segments before it. */
+struct conn_seg {
+    struct conn_seg *next;
+    struct kbuf b;
 };
 
 /* How bytes move: read/write return what the system calls do (-1 with errno, EAGAIN included). */
@@ -69,6 +84,7 @@ extern const struct conn_io conn_io_plain;
 
 struct conn {
     struct worker *w;
+    uint64_t id;               /* unique in its worker: a pool job finds its connection by it */
     int fd;
     char peer[64];             /* "127.0.0.1:40000", for messages */
     struct event *rev, *wev, *tev, *kev, *dev;
@@ -78,12 +94,13 @@ struct conn {
     uint64_t fed;              /* bytes the protocol has consumed */
     struct kbuf out;           /* bytes to write */
     size_t out_off;
-    struct kbuf tail;          /* written after `out`: a large answer's body, handed over (conn_out_take) */
+    struct conn_seg *segs, *last; /* written after `out`, in order: bodies handed over (conn_out_take) */
     size_t extra;              /* answer bytes the protocol holds outside `out` (HTTP/2 streams) */
     size_t counted;            /* what this connection adds to the emulator's total now */
     int held;                  /* output held by conn_hold */
     int blocked;               /* waiting for its answers to drain (conn_block) */
     int close_after;           /* close once `out` is written */
+    int waiting;               /* a call of it is out in the pool */
     int reading;
 };
 
@@ -95,19 +112,22 @@ struct conn {
  */
 struct conn *conn_new(struct worker *w, int fd, const struct conn_proto *proto);
 
+/* Worker w's connection with this id, or NULL when it has closed. */
+struct conn *conn_find(struct worker *w, uint64_t id);
+
 /* Closes and frees the connection now. */
 void conn_close(struct conn *c);
 
 /* Where the next bytes of output go (after everything queued so far). */
 static inline struct kbuf *conn_out(struct conn *c)
 {
-    return c->tail.len ? &c->tail : &c->out;
+    return c->last ? &c->last->b : &c->out;
 }
 
 /*
  * Queues all of *body as output after what is queued, taking its buffer
- * rather than copying when it is large and nothing is already behind `out`
- * (*body is left empty either way).
+ * rather than copying when it is large (*body is left empty either way):
+ * a worker never copies a large answer, however many wait to be sent.
  */
 void conn_out_take(struct conn *c, struct kbuf *body);
 

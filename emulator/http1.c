@@ -29,6 +29,7 @@
 #include "http1.h"
 #include "ktime.h"
 #include "mem.h"
+#include "pool.h"
 #include "route.h"
 #include "rw.h"
 
@@ -231,6 +232,27 @@ static int on_body(http_parser *p, const char *at, size_t n)
     return 0;
 }
 
+/*
+ * What an answer just queued means for the requests after it: none when
+ * the connection ends; none before a held answer (KINESIS_LATENCY) is
+ * sent; none while the unsent answers are over the caps. Returns 1 when
+ * parsing must stop (what follows waits in `pending`).
+ */
+static int after_answer(struct conn *c, int keep, int delay_ms)
+{
+    if (!keep)
+        return 1;
+    if (delay_ms > 0) {
+        conn_hold(c, delay_ms);
+        return 1;
+    }
+    if (conn_over_cap(c)) {
+        conn_block(c);
+        return 1;
+    }
+    return 0;
+}
+
 static int on_message_complete(http_parser *p)
 {
     struct h1 *h = h1_of(p);
@@ -252,29 +274,27 @@ static int on_message_complete(http_parser *p)
         req.hval[i] = h->have[i] ? h->hval[i].p : NULL;
         req.hlen[i] = h->hval[i].len;
     }
+    if (w->pool && route_is_heavy(&req)) {
+        /* A long call: the pool makes it; parsing waits for its answer (h1_answer), the worker does not. */
+        struct pool_job *j = pool_job_new(w, c->id, 0, &req);
+        j->keep = keep;
+        http_parser_pause(p, 1);
+        h->turn = 0;
+        c->waiting = 1;
+        pool_submit(w->pool, j);
+        return 0;
+    }
     struct http_response resp = {.body = &w->resp};
     kbuf_reset(&w->resp);
     route_serve(w, &req, &resp);
     respond(c, resp.status, resp.content_type, &w->resp, !keep);
     if (w->resp.cap > KEEP_BUFFER)
         kbuf_free(&w->resp);
-    /*
-     * Stop parsing when the connection ends here, when the answer is held,
-     * when the answers waiting to be sent are too many, or to let others
-     * have the worker; what follows waits in `pending`.
-     */
-    int over = keep && resp.delay_ms <= 0 && conn_over_cap(c);
-    if (!keep || resp.delay_ms > 0 || over || ++h->turn >= PIPELINE_TURN) {
+    if (after_answer(c, keep, resp.delay_ms) || ++h->turn >= PIPELINE_TURN) {
         http_parser_pause(p, 1);
-        h->turn = 0;
-        if (!keep)
-            ;
-        else if (resp.delay_ms > 0)
-            conn_hold(c, resp.delay_ms);
-        else if (over)
-            conn_block(c);
-        else
+        if (h->turn >= PIPELINE_TURN && !c->held && !c->blocked)
             conn_yield(c);
+        h->turn = 0;
     }
     return 0;
 }
@@ -382,8 +402,8 @@ static void h1_resume(struct conn *c)
     }
     if (conn_flush(c) != 0)
         return;
-    if (c->blocked)
-        return; /* flushing left it over the caps */
+    if (c->blocked || c->waiting)
+        return; /* flushing left it over the caps, or a call of it is still in the pool */
     http_parser_pause(&h->hp, 0);
     if (h->pending.len) {
         struct kbuf in = h->pending;
@@ -419,11 +439,24 @@ static void h1_timeout(struct conn *c)
     conn_flush(c);
 }
 
+/* The pool made the call this connection waits for: answer it, then go on as after any answer. */
+static void h1_answer(struct conn *c, struct pool_job *j)
+{
+    c->waiting = 0;
+    respond(c, j->resp.status, j->resp.content_type, &j->body, !j->keep);
+    if (after_answer(c, j->keep, j->resp.delay_ms)) {
+        conn_flush(c); /* unless held: a connection that waits still writes (and so learns its peer has gone) */
+        return;
+    }
+    h1_resume(c);
+}
+
 const struct conn_proto proto_http1 = {
     .name = "HTTP/1.1",
     .start = h1_start,
     .feed = h1_feed,
     .resume = h1_resume,
     .timeout = h1_timeout,
+    .answer = h1_answer,
     .free = h1_free,
 };

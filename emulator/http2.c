@@ -29,9 +29,11 @@
 #include "ktime.h"
 #include "log.h"
 #include "mem.h"
+#include "pool.h"
 #include "route.h"
 
 #define H2_MAX_STREAMS 128
+#define PUMP_AHEAD (256 * 1024) /* frames moved into the output ahead of the socket */
 #define H2_WINDOW (16 << 20)
 #define H2_CONN_WINDOW (64 << 20)
 #define MAX_HEADER_VALUE 16384
@@ -54,6 +56,7 @@ struct h2_stream {
     int64_t start_ms;          /* its first headers (monotonic), for the deadline */
     uint64_t declared;         /* its Content-Length */
     int queued;                /* waiting in the session's queue */
+    int waiting;               /* its call is out in the pool */
     int submitted;             /* its answer went to nghttp2 */
     struct h2_stream *qnext;
 };
@@ -65,7 +68,8 @@ struct h2_session {
     size_t buffered;           /* request body bytes held across open streams */
     size_t unsent;             /* answer bytes in streams, not yet handed to nghttp2 */
     int deadline_armed;        /* the connection's deadline is the earliest stream's */
-    struct h2_stream *q_head, *q_tail; /* whole requests waiting for the caps */
+    struct h2_stream *q_head, *q_tail; /* whole requests waiting for the caps, or for the long call out */
+    int heavy_out;             /* a long call of this session is out in the pool (one at a time) */
 };
 
 static void set_unsent(struct h2_session *s, size_t n)
@@ -115,18 +119,38 @@ static void stream_free(struct h2_stream *st)
     free(st);
 }
 
-/* Moves nghttp2's pending frames into the connection's output. */
+/*
+ * Moves nghttp2's pending frames into the connection's output, up to
+ * PUMP_AHEAD bytes unsent: the rest of a large answer stays in its stream
+ * until the socket takes what is there (h2_more), so a 14 MB answer is
+ * never copied whole, and a peer that does not read holds it once.
+ */
 static int pump(struct h2_session *s)
 {
-    for (;;) {
+    struct conn *c = s->c;
+    while (c->out.len - c->out_off < PUMP_AHEAD && !c->segs) {
         const uint8_t *data;
         ssize_t n = nghttp2_session_mem_send(s->ng, &data);
         if (n < 0)
             return -1;
         if (n == 0)
             return 0;
-        kbuf_append(conn_out(s->c), data, (size_t)n);
+        kbuf_append(conn_out(c), data, (size_t)n);
     }
+    return 0;
+}
+
+/* The output is written: the next frames. */
+static int h2_more(struct conn *c)
+{
+    struct h2_session *s = c->pstate;
+    if (!s || c->close_after)
+        return 0;
+    if (pump(s) != 0) {
+        c->close_after = 1;
+        return 0;
+    }
+    return c->out.len > c->out_off;
 }
 
 static ssize_t read_body(nghttp2_session *ng, int32_t id, uint8_t *buf, size_t len, uint32_t *flags,
@@ -177,6 +201,34 @@ static void held_cb(evutil_socket_t fd, short what, void *arg)
     conn_flush(c);
 }
 
+/* The stream's request as route.h has it. */
+static void stream_request(struct h2_stream *st, struct http_request *req)
+{
+    *req = (struct http_request){
+        .is_get = st->method.len == 3 && memcmp(st->method.p, "GET", 3) == 0,
+        .is_post = st->method.len == 4 && memcmp(st->method.p, "POST", 4) == 0,
+        .method = st->method.p ? st->method.p : "(none)",
+        .path = st->path.p ? st->path.p : "/",
+        .path_len = st->path.len,
+        .body = st->body.p,
+        .body_len = st->body.len,
+    };
+    for (int i = 0; i < H_COUNT; i++) {
+        req->hval[i] = st->have[i] ? st->hval[i].p : NULL;
+        req->hlen[i] = st->hval[i].len;
+    }
+}
+
+/* 1 when the stream must wait for the session's long call to come back first. */
+static int behind_heavy(struct h2_stream *st)
+{
+    if (!st->s->heavy_out || st->reject)
+        return 0;
+    struct http_request req;
+    stream_request(st, &req);
+    return route_is_heavy(&req);
+}
+
 static void answer(struct h2_stream *st)
 {
     struct worker *w = st->s->c->w;
@@ -209,18 +261,15 @@ static void answer(struct h2_stream *st)
         submit(st);
         return;
     }
-    struct http_request req = {
-        .is_get = st->method.len == 3 && memcmp(st->method.p, "GET", 3) == 0,
-        .is_post = st->method.len == 4 && memcmp(st->method.p, "POST", 4) == 0,
-        .method = st->method.p ? st->method.p : "(none)",
-        .path = st->path.p ? st->path.p : "/",
-        .path_len = st->path.len,
-        .body = st->body.p,
-        .body_len = st->body.len,
-    };
-    for (int i = 0; i < H_COUNT; i++) {
-        req.hval[i] = st->have[i] ? st->hval[i].p : NULL;
-        req.hlen[i] = st->hval[i].len;
+    struct http_request req;
+    stream_request(st, &req);
+    if (w->pool && route_is_heavy(&req)) {
+        /* A long call: the pool makes it (h2_answer takes the answer); the other streams go on. */
+        struct pool_job *j = pool_job_new(w, st->s->c->id, st->id, &req);
+        st->waiting = 1;
+        st->s->heavy_out = 1;
+        pool_submit(w->pool, j);
+        return;
     }
     route_serve(w, &req, &resp);
     st->status = resp.status;
@@ -345,10 +394,15 @@ static int on_frame_recv(nghttp2_session *ng, const nghttp2_frame *frame, void *
         struct h2_stream *st = nghttp2_session_get_stream_user_data(ng, frame->hd.stream_id);
         if (!st || st->answered || st->queued)
             return 0;
-        /* Over the caps (or behind others that are): it waits its turn, and the connection is not read. */
-        if (s->q_head || conn_over_cap(s->c)) {
+        /*
+         * Over the caps (or behind others that wait): it waits its turn, and
+         * the connection is not read while over. A second long call waits for
+         * the first to come back; the connection is read meanwhile.
+         */
+        if (s->q_head || conn_over_cap(s->c) || behind_heavy(st)) {
             enqueue(s, st);
-            conn_block(s->c);
+            if (conn_over_cap(s->c))
+                conn_block(s->c);
         } else {
             answer(st);
         }
@@ -429,15 +483,45 @@ static void h2_resume(struct conn *c)
     struct h2_session *s = c->pstate;
     if (c->blocked || c->close_after)
         return;
-    while (s->q_head && !conn_over_cap(c))
+    while (s->q_head && !conn_over_cap(c) && !behind_heavy(s->q_head))
         answer(dequeue(s));
     if (pump(s) != 0)
         c->close_after = 1;
-    if (s->q_head)
+    if (s->q_head && conn_over_cap(c))
         conn_block(c);
     else
         conn_set_reading(c, 1);
     conn_flush(c);
+}
+
+/* The pool made a stream's long call: its answer goes out, then the streams that waited for it. */
+static void h2_answer(struct conn *c, struct pool_job *j)
+{
+    struct h2_session *s = c->pstate;
+    s->heavy_out = 0;
+    struct h2_stream *st = nghttp2_session_get_stream_user_data(s->ng, j->stream);
+    if (st && st->waiting) { /* else the peer reset the stream meanwhile */
+        st->waiting = 0;
+        kbuf_free(&st->resp);
+        st->resp = j->body;
+        kbuf_init(&j->body);
+        st->status = j->resp.status;
+        st->content_type = j->resp.content_type;
+        if (j->resp.delay_ms > 0) {
+            st->timer = evtimer_new(c->w->base, held_cb, st);
+            struct timeval tv = {j->resp.delay_ms / 1000, (j->resp.delay_ms % 1000) * 1000};
+            evtimer_add(st->timer, &tv);
+        } else {
+            submit(st);
+        }
+    }
+    if (c->blocked) {
+        if (pump(s) != 0)
+            c->close_after = 1;
+        conn_flush(c);
+        return;
+    }
+    h2_resume(c);
 }
 
 /* Streams whose requests are late get a 408; the deadline moves to the next one still arriving. */
@@ -472,5 +556,7 @@ const struct conn_proto proto_http2 = {
     .feed = h2_feed,
     .resume = h2_resume,
     .timeout = h2_timeout,
+    .answer = h2_answer,
+    .more = h2_more,
     .free = h2_free,
 };

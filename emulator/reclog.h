@@ -12,11 +12,14 @@
  * An append may drop records older than the retention period it is given;
  * the trim horizon is the oldest index still readable.
  *
- * Locking is inside the log: any worker thread may call any function. A
- * read (reclog_seek ... reclog_done) holds the log's lock until it is done,
- * so the record views it hands out stay valid until reclog_done and appends
- * to that shard wait meanwhile: keep reads short (GetRecords is bounded by
- * its Limit and 10 MiB).
+ * Locking is inside the log: any thread may call any function, and a read
+ * (reclog_seek ... reclog_done) does not hold the log against appends,
+ * other reads or stats of that shard while it goes (the memory log takes
+ * its lock only to find the next chunk of records), so a 10 MiB GetRecords
+ * keeps nobody waiting. A record view is valid until the next peek (or
+ * next, or done) on its cursor. Records that arrive meanwhile may be read;
+ * records dropped meanwhile (retention) are skipped. Every seek needs its
+ * reclog_done.
  */
 #ifndef KT_RECLOG_H
 #define KT_RECLOG_H
@@ -24,7 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* One record as stored; the pointers are valid until reclog_done. */
+/* One record as stored; the pointers are valid until the cursor's next peek, next or done. */
 struct rec_view {
     uint64_t index;
     int64_t ts_ms;
@@ -80,7 +83,7 @@ static inline uint64_t reclog_append(struct reclog *log, const char *key, size_t
 
 /*
  * Starts a read at `index`, or at the trim horizon when index is older.
- * Takes the log's lock: end every read with reclog_done.
+ * End every read with reclog_done.
  */
 static inline void reclog_seek(struct reclog *log, struct reclog_cursor *c, uint64_t index, int64_t now_ms,
                                int64_t retention_ms)

@@ -14,7 +14,14 @@
  * one allocates rarely. Records past retention are dropped a chunk at a
  * time, when a new chunk is started.
  *
- * One mutex guards everything; a cursor holds it from seek to done.
+ * One mutex guards the chunk list and each chunk's count. A reader holds it
+ * only to find its place: it pins the chunk it reads (refs), notes how many
+ * of its records exist then, and reads those with the lock let go; records
+ * are written once, before the count that shows them is raised under the
+ * lock, and a chunk's offsets are sized when it is made, so nothing a
+ * reader looks at moves. A chunk dropped while pinned is freed by its last
+ * reader. So a 10,000-record GetRecords building a 14 MB answer keeps the
+ * shard's appends, its other readers and /health waiting for nothing.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -31,7 +38,9 @@
 struct chunk {
     uint64_t first;
     uint32_t count;
-    uint32_t cap_offs;
+    uint32_t cap_offs;         /* records it can take: its offsets never move */
+    uint32_t refs;             /* cursors reading it */
+    int dropped;               /* out of the list (retention): freed when refs falls to 0 */
     int64_t last_ts;
     size_t used, cap;
     uint32_t *offs;
@@ -87,7 +96,10 @@ static void drop_expired(struct memlog *m, int64_t cutoff_ms)
     while (drop + 1 < m->nchunks && m->chunks[drop]->last_ts < cutoff_ms) {
         struct chunk *c = m->chunks[drop];
         m->bytes -= c->used - (size_t)c->count * REC_HDR;
-        chunk_free(c);
+        if (c->refs)
+            c->dropped = 1; /* a reader has it: the reader frees it */
+        else
+            chunk_free(c);
         drop++;
     }
     if (drop) {
@@ -103,7 +115,8 @@ static struct chunk *new_chunk(struct memlog *m, size_t need)
     c->first = m->next;
     c->cap = KT_MAX(need, cap);
     c->data = xmalloc(c->cap);
-    c->cap_offs = 16;
+    /* A record takes at least REC_HDR + a 1-byte key: no more than that many fit. */
+    c->cap_offs = (uint32_t)KT_MIN((size_t)CHUNK_RECORDS, c->cap / (REC_HDR + 1) + 1);
     c->offs = xmalloc(c->cap_offs * sizeof *c->offs);
     if (m->nchunks == m->capchunks) {
         m->capchunks = m->capchunks ? m->capchunks * 2 : 8;
@@ -120,13 +133,9 @@ static uint64_t mem_append(struct reclog *log, const char *key, size_t klen, con
     size_t need = REC_HDR + klen + dlen;
     pthread_mutex_lock(&m->mu);
     struct chunk *c = m->nchunks ? m->chunks[m->nchunks - 1] : NULL;
-    if (!c || c->count == CHUNK_RECORDS || c->used + need > c->cap) {
+    if (!c || c->count == c->cap_offs || c->used + need > c->cap) {
         drop_expired(m, now_ms - retention_ms);
         c = new_chunk(m, need);
-    }
-    if (c->count == c->cap_offs) {
-        c->cap_offs *= 2;
-        c->offs = xrealloc(c->offs, c->cap_offs * sizeof *c->offs);
     }
     int64_t ts = now_ms > m->last_ts ? now_ms : m->last_ts;
     uint32_t dl = (uint32_t)dlen;
@@ -205,36 +214,76 @@ static uint64_t mem_trim_horizon(struct reclog *log, int64_t now_ms, int64_t ret
     return mem_index_at(log, now_ms - retention_ms);
 }
 
-/* Cursor state: u[0] the chunk, u[1] the slot in it. */
+/*
+ * Cursor state: u[0] the pinned chunk (or 0), u[1] the index of the next
+ * record, u[2] the end (exclusive) of the records of the chunk known to
+ * exist, which are read without the lock.
+ */
+static struct chunk *cur_chunk(const struct reclog_cursor *cur)
+{
+    return (struct chunk *)(uintptr_t)cur->u[0];
+}
+
+/* Lets go of the cursor's chunk (lock held). */
+static void unpin(struct reclog_cursor *cur)
+{
+    struct chunk *c = cur_chunk(cur);
+    if (!c)
+        return;
+    if (--c->refs == 0 && c->dropped)
+        chunk_free(c);
+    cur->u[0] = 0;
+}
+
+/* Pins the chunk holding u[1] and notes what of it exists (lock held); past the end, none. */
+static void find(struct memlog *m, struct reclog_cursor *cur)
+{
+    /* Records may have been dropped since: the oldest left is next. */
+    if (m->nchunks && cur->u[1] < m->chunks[0]->first)
+        cur->u[1] = m->chunks[0]->first;
+    size_t ci = chunk_of(m, cur->u[1]);
+    if (ci == m->nchunks)
+        return;
+    struct chunk *c = m->chunks[ci];
+    c->refs++;
+    cur->u[0] = (uintptr_t)c;
+    cur->u[2] = c->first + c->count;
+}
+
 static void mem_seek(struct reclog *log, struct reclog_cursor *cur, uint64_t index, int64_t now_ms,
                      int64_t retention_ms)
 {
     struct memlog *m = ml(log);
     pthread_mutex_lock(&m->mu);
     uint64_t horizon = index_at_locked(m, now_ms - retention_ms);
-    if (index < horizon)
-        index = horizon;
-    if (m->nchunks && index < m->chunks[0]->first)
-        index = m->chunks[0]->first;
     cur->log = log;
-    size_t ci = chunk_of(m, index);
-    cur->u[0] = ci;
-    cur->u[1] = ci < m->nchunks ? index - m->chunks[ci]->first : 0;
+    cur->u[0] = 0;
+    cur->u[1] = index < horizon ? horizon : index;
+    cur->u[2] = 0;
+    find(m, cur);
+    pthread_mutex_unlock(&m->mu);
 }
 
 static int mem_peek(struct reclog_cursor *cur, struct rec_view *out)
 {
-    struct memlog *m = ml(cur->log);
-    while (cur->u[0] < m->nchunks) {
-        const struct chunk *c = m->chunks[cur->u[0]];
-        if (cur->u[1] < c->count) {
-            rec_read(c, (uint32_t)cur->u[1], out);
-            return 1;
+    struct chunk *c = cur_chunk(cur);
+    if (!c || cur->u[1] >= cur->u[2]) {
+        /* What this chunk held is read: more of it, or the next one. */
+        struct memlog *m = ml(cur->log);
+        pthread_mutex_lock(&m->mu);
+        if (c && !c->dropped && cur->u[1] < c->first + c->count) {
+            cur->u[2] = c->first + c->count;
+        } else {
+            unpin(cur);
+            find(m, cur);
         }
-        cur->u[0]++;
-        cur->u[1] = 0;
+        pthread_mutex_unlock(&m->mu);
+        c = cur_chunk(cur);
+        if (!c || cur->u[1] >= cur->u[2])
+            return 0;
     }
-    return 0;
+    rec_read(c, (uint32_t)(cur->u[1] - c->first), out);
+    return 1;
 }
 
 static void mem_skip(struct reclog_cursor *cur)
@@ -244,7 +293,12 @@ static void mem_skip(struct reclog_cursor *cur)
 
 static void mem_done(struct reclog_cursor *cur)
 {
-    pthread_mutex_unlock(&ml(cur->log)->mu);
+    if (!cur_chunk(cur))
+        return;
+    struct memlog *m = ml(cur->log);
+    pthread_mutex_lock(&m->mu);
+    unpin(cur);
+    pthread_mutex_unlock(&m->mu);
 }
 
 static void mem_stat(struct reclog *log, struct reclog_stat *st)

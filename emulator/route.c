@@ -76,6 +76,21 @@ void route_serve(struct worker *w, struct http_request *req, struct http_respons
         route_error(resp, 405, "MethodNotAllowedException", msg);
         return;
     }
+    route_api(&w->api, req, resp);
+}
+
+int route_is_heavy(const struct http_request *req)
+{
+    static const char op[] = ".GetRecords";
+    size_t n = sizeof op - 1, tl = req->hlen[H_TARGET];
+    return req->is_post && req->hval[H_TARGET] && tl > n && memcmp(req->hval[H_TARGET] + tl - n, op, n) == 0;
+}
+
+void route_api(struct api_ctx *ctx, const struct http_request *req, struct http_response *resp)
+{
+    resp->status = 200;
+    resp->delay_ms = 0;
+    resp->content_type = "application/x-amz-json-1.1";
     struct api_req areq = {
         .target = req->hval[H_TARGET],
         .target_len = req->hlen[H_TARGET],
@@ -88,7 +103,7 @@ void route_serve(struct worker *w, struct http_request *req, struct http_respons
         .body_len = req->body_len,
     };
     struct api_resp aresp = {.body = resp->body};
-    api_handle(&w->api, &areq, &aresp);
+    api_handle(ctx, &areq, &aresp);
     resp->status = aresp.status;
     resp->content_type = aresp.content_type;
     resp->delay_ms = aresp.delay_ms;

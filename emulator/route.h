@@ -52,4 +52,10 @@ void route_serve(struct worker *w, struct http_request *req, struct http_respons
 /* An error of the HTTP layer itself (413, malformed request...): status and a JSON error body. */
 void route_error(struct http_response *resp, int status, const char *type, const char *msg);
 
+/* POST / with the Kinesis API: the call answered into resp, with ctx's API state (any thread). */
+void route_api(struct api_ctx *ctx, const struct http_request *req, struct http_response *resp);
+
+/* 1 for a call whose answer may take long to build (GetRecords): made by the pool (pool.h). */
+int route_is_heavy(const struct http_request *req);
+
 #endif

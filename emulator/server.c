@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -20,6 +21,7 @@
 #include "ktime.h"
 #include "log.h"
 #include "mem.h"
+#include "pool.h"
 #include "rng.h"
 #include "sniff.h"
 #include "worker.h"
@@ -29,6 +31,8 @@ struct server {
     struct event_base *base;
     struct worker *workers;
     int nworkers, started;     /* threads created */
+    int inited;                /* workers set up (worker_init called) */
+    struct pool *pool;
     unsigned next;             /* the worker the next connection goes to */
     int listen_fd;
     int stop_fd[2];            /* server_stop writes here */
@@ -55,9 +59,30 @@ static void worker_pipe_cb(evutil_socket_t fd, short what, void *arg)
     }
 }
 
+/* Calls the pool made for this worker's connections: each to its connection, if still open. */
+static void worker_done_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct worker *w = arg;
+    uint64_t n;
+    ssize_t rc = read(fd, &n, sizeof n);
+    (void)rc;
+    struct pool_job *j = pool_take_done(w);
+    while (j) {
+        struct pool_job *next = j->next;
+        struct conn *c = conn_find(w, j->conn_id);
+        if (c && c->proto && c->proto->answer)
+            c->proto->answer(c, j);
+        pool_job_free(j);
+        j = next;
+    }
+}
+
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
+    char name[16];
+    snprintf(name, sizeof name, "kt-worker-%d", w->index);
+    pthread_setname_np(pthread_self(), name); /* as top -H and perf show it */
     event_base_dispatch(w->base);
     while (w->nconns)
         conn_close(w->conns[0]);
@@ -68,6 +93,7 @@ static int worker_init(struct worker *w, struct emu *emu, int index, struct kt_e
 {
     w->index = index;
     w->emu = emu;
+    pthread_mutex_init(&w->done_mu, NULL);
     w->rng = kt_rand_seed((uint64_t)index);
     api_ctx_init(&w->api, emu, kt_rand_seed((uint64_t)index + 1000));
     w->base = event_base_new();
@@ -80,11 +106,27 @@ static int worker_init(struct worker *w, struct emu *emu, int index, struct kt_e
         kt_err_set(err, "cannot start worker %d: cannot watch its pipe", index);
         return -1;
     }
+    w->done_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    w->done_ev = w->done_fd >= 0 ? event_new(w->base, w->done_fd, EV_READ | EV_PERSIST, worker_done_cb, w) : NULL;
+    if (!w->done_ev || event_add(w->done_ev, NULL) != 0) {
+        kt_err_set(err, "cannot start worker %d: cannot watch the pool's answers: %s", index, strerror(errno));
+        return -1;
+    }
     return 0;
 }
 
 static void worker_free(struct worker *w)
 {
+    /* Answers the pool made after the worker stopped. */
+    for (struct pool_job *j = pool_take_done(w), *next; j; j = next) {
+        next = j->next;
+        pool_job_free(j);
+    }
+    if (w->done_ev)
+        event_free(w->done_ev);
+    if (w->done_fd >= 0)
+        close(w->done_fd);
+    pthread_mutex_destroy(&w->done_mu);
     if (w->pipe_ev)
         event_free(w->pipe_ev);
     if (w->base)
@@ -237,11 +279,20 @@ struct server *server_new(struct emu *emu, struct kt_err *err)
     if (s->nworkers < 1)
         s->nworkers = 1;
     s->workers = xcalloc((size_t)s->nworkers, sizeof *s->workers);
-    for (int i = 0; i < s->nworkers; i++)
+    for (int i = 0; i < s->nworkers; i++) {
         s->workers[i].pipe_fd[0] = s->workers[i].pipe_fd[1] = -1;
-    for (int i = 0; i < s->nworkers; i++)
+        s->workers[i].done_fd = -1;
+    }
+    for (int i = 0; i < s->nworkers; i++) {
+        s->inited++;
         if (worker_init(&s->workers[i], emu, i, err) != 0)
             goto fail;
+    }
+    s->pool = pool_new(emu, s->nworkers, err);
+    if (!s->pool)
+        goto fail;
+    for (int i = 0; i < s->nworkers; i++)
+        s->workers[i].pool = s->pool;
     s->base = event_base_new();
     if (!s->base || pipe2(s->stop_fd, O_CLOEXEC | O_NONBLOCK) != 0) {
         kt_err_set(err, "cannot set up the acceptor: %s", s->base ? strerror(errno) : "no event base");
@@ -304,7 +355,8 @@ void server_free(struct server *s)
     }
     for (int i = 0; i < s->started; i++)
         pthread_join(s->workers[i].tid, NULL);
-    for (int i = 0; s->workers && i < s->nworkers; i++)
+    pool_free(s->pool); /* its threads may still post to the workers: they stop first */
+    for (int i = 0; s->workers && i < s->inited; i++)
         worker_free(&s->workers[i]);
     free(s->workers);
     if (s->listen_ev)

@@ -15,6 +15,8 @@
 #include "buf.h"
 
 struct conn;
+struct pool;
+struct pool_job;
 
 struct worker {
     pthread_t tid;
@@ -32,7 +34,15 @@ struct worker {
     size_t nconns, capconns;
     int64_t log_sec;           /* conn_log's rate limit: this second's count */
     unsigned log_count, log_suppressed;
+    uint64_t next_conn_id;
+    struct pool *pool;         /* makes the long calls (pool.h); NULL: all calls here */
+    /* Jobs the pool made, for this worker's connections (pool.c posts them, the worker takes them). */
+    pthread_mutex_t done_mu;
+    struct pool_job *done_head, *done_tail;
+    int done_fd;               /* an eventfd the pool signals */
+    struct event *done_ev;
 };
+
 
 /* "Tue, 24 Nov 2026 22:02:46 GMT", cached per second. */
 const char *worker_http_date(struct worker *w);

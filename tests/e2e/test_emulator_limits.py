@@ -84,16 +84,12 @@ class NeverReadAnswers(unittest.TestCase):
         pid = self.emu.proc.pid
         base = rss_mib(pid)
         socks = [self.attack_http1() for _ in range(4)] + [self.attack_http2()]
-        worst_rss, first_ms, worst_ms, samples = base, None, 0.0, 0
+        worst_rss, worst_ms, samples = base, 0.0, 0
         t_end = time.monotonic() + 4
         while time.monotonic() < t_end:
+            # From the first moment: the attackers' first answers (14 MB each) are being made meanwhile.
             ms, _ = health_ms(self.emu)
-            if first_ms is None:
-                # This one waits while each attacker's first answer (14 MB, up to 30 ms of work on a cold
-                # machine, five of them on two workers) is made: the one answer a connection always gets.
-                first_ms = ms
-            else:
-                worst_ms = max(worst_ms, ms)
+            worst_ms = max(worst_ms, ms)
             worst_rss = max(worst_rss, rss_mib(pid))
             samples += 1
             time.sleep(0.02)
@@ -101,7 +97,6 @@ class NeverReadAnswers(unittest.TestCase):
         if not sanitized():  # ASan's own memory and pace are not the emulator's
             # Caps: 8 MiB of unsent answers a connection (plus the one being written), 256 MiB in all.
             self.assertLess(worst_rss - base, 250, f"resident MiB grew from {base:.0f} to {worst_rss:.0f}")
-            self.assertLess(first_ms, 500, f"the first /health took {first_ms:.1f} ms")
             self.assertLess(worst_ms, 50, f"/health took {worst_ms:.1f} ms at worst over {samples} calls")
         # The clients go away: so does their queued work, and the memory it held.
         for s in socks:
@@ -182,14 +177,26 @@ class SlowAndTooMany(unittest.TestCase):
             self.assertTrue(closed_by_peer(s, timeout=6))
 
     def test_connections_past_the_limit_get_503(self):
-        # Connections of other tests gone first (the emulator may see their ends late under ASan).
-        deadline = time.monotonic() + 10
-        while json.loads(call(self.emu, None, "", method="GET", path="/health").body)["connections"] > 1:
-            self.assertLess(time.monotonic(), deadline, "connections of earlier tests did not close")
-            time.sleep(0.05)
-        held = [connect(self.emu) for _ in range(8)]
+        # Eight connections the emulator has taken, each proved by an answer on it: a connection
+        # of an earlier call that the emulator has not seen close yet may still hold a place, and
+        # then one of these is refused: it is dropped and opened again.
+        held = []
+        deadline = time.monotonic() + 15
         try:
-            time.sleep(0.3)
+            while len(held) < 8:
+                self.assertLess(time.monotonic(), deadline, "the emulator did not take 8 connections")
+                s = connect(self.emu)
+                try:
+                    s.sendall(request_bytes(None, "", method="GET", path="/health"))
+                    status = read_response(s)[0].status
+                except ConnectionResetError:  # refused before it read the request
+                    status = 503
+                if status == 200:
+                    held.append(s)
+                else:
+                    self.assertEqual(status, 503)
+                    s.close()
+                    time.sleep(0.05)
             with connect(self.emu) as s:
                 s.settimeout(5)
                 r, _ = read_response(s)
@@ -199,9 +206,16 @@ class SlowAndTooMany(unittest.TestCase):
         finally:
             for s in held:
                 s.close()
-        time.sleep(0.3)
-        r = call(self.emu, "ListStreams", "{}")
-        self.assertEqual(r.status, 200)
+        deadline = time.monotonic() + 10  # served again once the emulator has seen them close
+        while True:
+            try:
+                status = call(self.emu, "ListStreams", "{}").status
+            except ConnectionResetError:
+                status = 503
+            if status != 503 or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        self.assertEqual(status, 200)
         self.assertGreaterEqual(json.loads(call(self.emu, None, "", method="GET", path="/health").body)
                                 ["connections_refused"], 1)
         self.assertIn("connection refused with 503", self.emu.stderr())
