@@ -70,15 +70,21 @@ void pool_job_free(struct pool_job *j)
     free(j);
 }
 
-void pool_post_done(struct worker *w, struct pool_job *j)
+/* Appends j to the queue head..tail (its lock held). */
+static void push(struct pool_job **head, struct pool_job **tail, struct pool_job *j)
 {
     j->next = NULL;
-    pthread_mutex_lock(&w->done_mu);
-    if (w->done_tail)
-        w->done_tail->next = j;
+    if (*tail)
+        (*tail)->next = j;
     else
-        w->done_head = j;
-    w->done_tail = j;
+        *head = j;
+    *tail = j;
+}
+
+void pool_post_done(struct worker *w, struct pool_job *j)
+{
+    pthread_mutex_lock(&w->done_mu);
+    push(&w->done_head, &w->done_tail, j);
     pthread_mutex_unlock(&w->done_mu);
     uint64_t one = 1;
     ssize_t rc = write(w->done_fd, &one, sizeof one);
@@ -180,13 +186,8 @@ struct pool *pool_new(struct emu *emu, int n, struct kt_err *err)
 
 void pool_submit(struct pool *p, struct pool_job *j)
 {
-    j->next = NULL;
     pthread_mutex_lock(&p->mu);
-    if (p->tail)
-        p->tail->next = j;
-    else
-        p->head = j;
-    p->tail = j;
+    push(&p->head, &p->tail, j);
     pthread_cond_signal(&p->cv);
     pthread_mutex_unlock(&p->mu);
 }
