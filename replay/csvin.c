@@ -8,6 +8,7 @@
 #include "csvin.h"
 
 #include <csv.h>
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -470,11 +471,41 @@ static int read_header(struct csvin *c, struct kt_err *err)
         const char *s = field(r, i, &n);
         kbuf_appendf(&found, "%s'%.*s'", i ? ", " : "", (int)(n > 40 ? 40 : n), s);
     }
+    /* A mapping that would read this file: by the columns' names where they tell, else the first two. */
+    static const char *const hints[2][6] = {{"data", "payload", "message", "body", "value", "record"},
+                                            {"time", "ts", "date", NULL}};
+    static const char *const roles[] = {"data", "ts"};
+    int pick[2] = {-1, -1};
+    for (int role = 0; role < 2; role++)
+        for (int h = 0; h < 6 && hints[role][h] && pick[role] < 0; h++)
+            for (int i = 0; i < r->nf && pick[role] < 0; i++) {
+                size_t n;
+                const char *s = field(r, i, &n);
+                if (i != pick[0] && memmem(s, n, hints[role][h], strlen(hints[role][h])))
+                    pick[role] = i;
+            }
+    for (int role = 0; role < 2; role++)
+        for (int i = 0; i < r->nf && pick[role] < 0; i++)
+            if (i != pick[0] && i != pick[1])
+                pick[role] = i;
+    struct kbuf eg = KBUF_INIT;
+    for (int role = 0; role < 2; role++) {
+        if (pick[role] < 0)
+            continue;
+        size_t n;
+        const char *s = field(r, pick[role], &n);
+        int plain = n > 0 && n <= 40;
+        for (size_t k = 0; k < n && plain; k++)
+            plain = isalnum((unsigned char)s[k]) || s[k] == '_' || s[k] == '-' || s[k] == '.';
+        if (plain)
+            kbuf_appendf(&eg, "%s--column %s=%.*s", eg.len ? " " : "", roles[role], (int)n, s);
+    }
     kt_err_set(err, "%s: no usable payload column: the header has neither data nor data_base64 (found %s), and "
                     "the first row is not a payload,time pair; name your columns with --column ROLE=NAME "
-                    "(e.g. --column data=message --column ts=time)",
-               c->path, found.p ? found.p : "nothing");
+                    "(e.g. %s)",
+               c->path, found.p ? found.p : "nothing", eg.len ? eg.p : "--column data=message --column ts=time");
     kbuf_free(&found);
+    kbuf_free(&eg);
     return -1;
 }
 

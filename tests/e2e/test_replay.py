@@ -252,6 +252,10 @@ class ReplayDelivery(TempDirCase):
             self.assertAlmostEqual(rep["schedule_s"], 0.5, places=3)
             got = read_stream(emu, "own")
             self.assertEqual([(g[2], g[3].decode()) for g in got], [(f"u{i % 2}", f"m{i}") for i in range(6)])
+            # Without a mapping: the error names the columns and the --column flags that would read them.
+            p, _ = replay(path, "--stream", "own", endpoint=emu.url, expect_rc=(2,))
+            self.assertIn("found 'id', 'message', 'time', 'user'", p.stderr)
+            self.assertIn("(e.g. --column data=message --column ts=time)", p.stderr)
             p, _ = replay(path, "--stream", "own", "--column", "data=msg", endpoint=emu.url, expect_rc=(2,))
             self.assertIn("the header has no column 'msg' (--column data=msg)", p.stderr)
             p, _ = replay(path, "--stream", "own", "--column", "data=message", "--column", "ts=time",
