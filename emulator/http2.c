@@ -201,6 +201,20 @@ static void held_cb(evutil_socket_t fd, short what, void *arg)
     conn_flush(c);
 }
 
+/* The stream's answer (its body already in st->resp) goes out now, or after delay_ms (KINESIS_LATENCY). */
+static void reply(struct h2_stream *st, const struct http_response *resp)
+{
+    st->status = resp->status;
+    st->content_type = resp->content_type;
+    if (resp->delay_ms > 0) {
+        st->timer = evtimer_new(st->s->c->w->base, held_cb, st);
+        struct timeval tv = {resp->delay_ms / 1000, (resp->delay_ms % 1000) * 1000};
+        evtimer_add(st->timer, &tv);
+        return;
+    }
+    submit(st);
+}
+
 /* The stream's request as route.h has it. */
 static void stream_request(struct h2_stream *st, struct http_request *req)
 {
@@ -241,9 +255,7 @@ static void answer(struct h2_stream *st)
                  "%zu bytes a second after that",
                  w->emu->cfg.request_timeout_s, MIN_BODY_RATE);
         route_error(&resp, 408, "RequestTimeoutException", msg);
-        st->status = resp.status;
-        st->content_type = resp.content_type;
-        submit(st);
+        reply(st, &resp);
         return;
     }
     if (st->reject) {
@@ -256,9 +268,7 @@ static void answer(struct h2_stream *st)
         route_error(&resp, st->reject,
                     st->reject == 413 ? "RequestEntityTooLargeException" : "RequestHeaderFieldsTooLargeException",
                     msg);
-        st->status = resp.status;
-        st->content_type = resp.content_type;
-        submit(st);
+        reply(st, &resp);
         return;
     }
     struct http_request req;
@@ -272,15 +282,7 @@ static void answer(struct h2_stream *st)
         return;
     }
     route_serve(w, &req, &resp);
-    st->status = resp.status;
-    st->content_type = resp.content_type;
-    if (resp.delay_ms > 0) {
-        st->timer = evtimer_new(w->base, held_cb, st);
-        struct timeval tv = {resp.delay_ms / 1000, (resp.delay_ms % 1000) * 1000};
-        evtimer_add(st->timer, &tv);
-        return;
-    }
-    submit(st);
+    reply(st, &resp);
 }
 
 static int on_begin_headers(nghttp2_session *ng, const nghttp2_frame *frame, void *user)
@@ -505,15 +507,7 @@ static void h2_answer(struct conn *c, struct pool_job *j)
         kbuf_free(&st->resp);
         st->resp = j->body;
         kbuf_init(&j->body);
-        st->status = j->resp.status;
-        st->content_type = j->resp.content_type;
-        if (j->resp.delay_ms > 0) {
-            st->timer = evtimer_new(c->w->base, held_cb, st);
-            struct timeval tv = {j->resp.delay_ms / 1000, (j->resp.delay_ms % 1000) * 1000};
-            evtimer_add(st->timer, &tv);
-        } else {
-            submit(st);
-        }
+        reply(st, &j->resp);
     }
     if (c->blocked) {
         if (pump(s) != 0)

@@ -43,7 +43,6 @@ struct worker {
     struct event *done_ev;
 };
 
-
 /* "Tue, 24 Nov 2026 22:02:46 GMT", cached per second. */
 const char *worker_http_date(struct worker *w);
 /* A request id in UUID form; out needs 37 bytes. */
