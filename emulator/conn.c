@@ -34,7 +34,7 @@ static ssize_t plain_write(struct conn *c, const void *buf, size_t n)
     return send(c->fd, buf, n, MSG_NOSIGNAL);
 }
 
-const struct conn_io conn_io_plain = {plain_read, plain_write};
+const struct conn_io conn_io_plain = {.read = plain_read, .write = plain_write};
 
 /* Brings the emulator's total of unsent answers up to date with this connection. */
 static void account(struct conn *c)
@@ -64,6 +64,8 @@ void conn_close(struct conn *c)
     for (size_t i = 0; i < sizeof evs / sizeof evs[0]; i++)
         if (evs[i])
             event_free(evs[i]);
+    if (c->io && c->io->close)
+        c->io->close(c);
     close(c->fd);
     if (c->proto)
         c->proto->free(c);
@@ -90,6 +92,8 @@ void conn_set_reading(struct conn *c, int on)
     if (on) {
         struct timeval tv = {c->w->emu->cfg.idle_timeout_s, 0};
         event_add(c->rev, &tv);
+        if (c->io->pending && c->io->pending(c))
+            event_active(c->rev, EV_READ, 0); /* bytes the io holds: the socket will not say so */
     } else {
         event_del(c->rev);
     }
@@ -295,7 +299,7 @@ static void read_cb(evutil_socket_t fd, short what, void *arg)
                 c->close_after = 1;
                 conn_set_reading(c, 0);
             }
-            if ((size_t)n < sizeof buf)
+            if ((size_t)n < sizeof buf && !c->io->read_all)
                 break;
             continue;
         }
@@ -312,6 +316,8 @@ static void read_cb(evutil_socket_t fd, short what, void *arg)
         conn_close(c);
         return;
     }
+    if (c->reading && !c->close_after && c->io->pending && c->io->pending(c))
+        event_active(c->rev, EV_READ, 0);
     conn_flush(c);
 }
 
@@ -320,6 +326,12 @@ static void write_cb(evutil_socket_t fd, short what, void *arg)
     struct conn *c = arg;
     if (what & EV_TIMEOUT) {
         conn_close(c);
+        return;
+    }
+    if (c->io_wants_write) {
+        /* The io (a handshake) could not write: now it can, and reading goes on. */
+        c->io_wants_write = 0;
+        read_cb(fd, EV_READ, c);
         return;
     }
     conn_flush(c);
@@ -376,13 +388,13 @@ struct conn *conn_find(struct worker *w, uint64_t id)
     return NULL;
 }
 
-struct conn *conn_new(struct worker *w, int fd, const struct conn_proto *proto)
+struct conn *conn_new(struct worker *w, int fd, const struct conn_io *io, const struct conn_proto *proto)
 {
     struct conn *c = xcalloc(1, sizeof *c);
     c->w = w;
     c->id = ++w->next_conn_id;
     c->fd = fd;
-    c->io = &conn_io_plain;
+    c->io = io;
     peer_text(fd, c->peer, sizeof c->peer);
     c->rev = event_new(w->base, fd, EV_READ | EV_PERSIST, read_cb, c);
     c->wev = event_new(w->base, fd, EV_WRITE, write_cb, c);

@@ -2,7 +2,7 @@
  * conn.h — an emulator connection: its socket, its output and the protocol
  * spoken on it.
  *
- *   socket ─▶ conn_io (plain; TLS fits here) ─▶ conn ─▶ conn_proto (sniff, HTTP/1.1, HTTP/2)
+ *   socket ─▶ conn_io (plain, or TLS: tls.h) ─▶ conn ─▶ conn_proto (sniff, HTTP/1.1, HTTP/2)
  *
  * Two tables of functions make the seams, as Redis's ConnectionType and
  * wrk's struct sock do: a conn_io moves bytes to and from the peer, a
@@ -74,10 +74,20 @@ struct conn_seg {
     struct kbuf b;
 };
 
-/* How bytes move: read/write return what the system calls do (-1 with errno, EAGAIN included). */
+/*
+ * How bytes move: read/write return what the system calls do (-1 with
+ * errno, EAGAIN included). An io may replace itself on the connection
+ * (c->io) inside read, as TLS detection does on the first byte.
+ */
 struct conn_io {
     ssize_t (*read)(struct conn *c, void *buf, size_t n);
     ssize_t (*write)(struct conn *c, const void *buf, size_t n);
+    /* A short read does not mean the socket is drained (TLS reads one record at a time). */
+    int read_all;
+    /* Optional: 1 when bytes already taken from the socket wait inside the io. */
+    int (*pending)(struct conn *c);
+    /* Optional: frees the io's state (c->iostate); the socket is still open. */
+    void (*close)(struct conn *c);
 };
 
 extern const struct conn_io conn_io_plain;
@@ -89,6 +99,9 @@ struct conn {
     char peer[64];             /* "127.0.0.1:40000", for messages */
     struct event *rev, *wev, *tev, *kev, *dev;
     const struct conn_io *io;
+    void *iostate;             /* the io's */
+    const char *alpn;          /* over TLS: "h2", "http/1.1" or "" (none agreed); NULL when plain */
+    int io_wants_write;        /* the io waits for the socket to take bytes before it can read (a handshake) */
     const struct conn_proto *proto;
     void *pstate;              /* the protocol's */
     uint64_t fed;              /* bytes the protocol has consumed */
@@ -105,12 +118,12 @@ struct conn {
 };
 
 /*
- * Takes over socket fd (non-blocking) for worker w, speaking `proto` from
- * the first byte. The connection is counted in emu->connections by the
+ * Takes over socket fd (non-blocking) for worker w, moving bytes with `io`
+ * and speaking `proto` from the first byte. The connection is counted in emu->connections by the
  * caller and uncounted by conn_close. Returns NULL (fd closed) when the
  * protocol cannot start.
  */
-struct conn *conn_new(struct worker *w, int fd, const struct conn_proto *proto);
+struct conn *conn_new(struct worker *w, int fd, const struct conn_io *io, const struct conn_proto *proto);
 
 /* Worker w's connection with this id, or NULL when it has closed. */
 struct conn *conn_find(struct worker *w, uint64_t id);

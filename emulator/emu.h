@@ -12,6 +12,7 @@
 
 #include "store.h"
 
+struct ssl_ctx_st;
 struct emu_config {
     char host[256];
     int port;
@@ -32,6 +33,10 @@ struct emu_config {
     int max_connections;
     const char *initialize_streams; /* KINESIS_INITIALIZE_STREAMS */
     int quiet;
+    int no_tls;                 /* --no-tls: the port speaks plain HTTP only */
+    const char *tls_cert;       /* --tls-cert, --tls-key: PEM files; NULL: a self-signed certificate */
+    const char *tls_key;
+    const char *tls_dir;        /* --tls-dir: where the self-signed one is kept (and reused); NULL: a temp dir */
 };
 
 void emu_config_defaults(struct emu_config *cfg);
@@ -46,6 +51,10 @@ struct emu {
     atomic_size_t out_held;     /* unsent answer bytes of all connections (conn.c's caps) */
     atomic_uint_fast64_t refused; /* connections refused at --max-connections */
     atomic_uint_fast64_t timeouts; /* requests that did not arrive whole in time (408) */
+    struct ssl_ctx_st *tls;     /* TLS on the port (tls.h); NULL with --no-tls */
+    atomic_uint_fast64_t tls_handshakes; /* completed */
+    atomic_uint_fast64_t tls_failures;   /* handshakes that failed or did not complete in time */
+    atomic_uint_fast64_t tls_alpn_h2;    /* ... of them agreed on HTTP/2 by ALPN */
     int64_t started_ms;
     const char *version;
 };

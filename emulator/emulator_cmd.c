@@ -18,14 +18,15 @@
 #include "ktime.h"
 #include "log.h"
 #include "server.h"
+#include "tls.h"
 #include "version.h"
 
 static const char usage[] =
     "usage: kintape emulator [options]\n"
     "\n"
-    "Runs a Kinesis Data Streams API server (the JSON 1.1 protocol over HTTP/1.1, and HTTP/2 with\n"
-    "prior knowledge, on one port) that the AWS CLI, boto3 and the AWS SDKs use unchanged with\n"
-    "--endpoint-url http://HOST:PORT.\n"
+    "Runs a Kinesis Data Streams API server that the AWS CLI, boto3 and the AWS SDKs use unchanged\n"
+    "with --endpoint-url http://HOST:PORT or https://HOST:PORT: one port speaks HTTP/1.1, HTTP/2 with\n"
+    "prior knowledge and TLS (ALPN h2 or http/1.1), told apart by the first bytes.\n"
     "\n"
     "options:\n"
     "  --host ADDR              address to listen on (default 127.0.0.1)\n"
@@ -46,6 +47,12 @@ static const char usage[] =
     "  --request-timeout SEC    a request's headers must arrive within SEC of its first byte, its body\n"
     "                           within SEC more and a second per 16 KiB; else HTTP 408 (default 10)\n"
     "  --max-connections N      concurrent connections (default 10000); more get HTTP 503\n"
+    "  --tls-cert FILE          PEM certificate (chain) to serve over TLS, with --tls-key FILE (its key)\n"
+    "  --tls-key FILE\n"
+    "  --tls-dir DIR            without --tls-cert: keep the self-signed certificate made for localhost,\n"
+    "                           127.0.0.1 and ::1 in DIR (cert.pem, key.pem 0600) and reuse it at the next\n"
+    "                           start (default: a new one in a temp dir, removed at exit)\n"
+    "  --no-tls                 plain HTTP only\n"
     "  --quiet                  print only errors\n"
     "  --verbose                also print each connection's protocol errors\n"
     "  -h, --help               this help\n"
@@ -56,6 +63,8 @@ static const char usage[] =
     "  KINESIS_ERROR_PROBABILITY=0.1 KINESIS_LATENCY=20 kintape emulator --port 4567\n"
     "\n"
     "  aws --endpoint-url http://127.0.0.1:4566 kinesis create-stream --stream-name orders --shard-count 2\n"
+    "  AWS_CA_BUNDLE=/tmp/kintape-tls-XXXXXX/cert.pem aws --endpoint-url https://127.0.0.1:4566 kinesis list-streams\n"
+    "      (the certificate's path is printed at start)\n"
     "\n"
     "GET /health answers a JSON status.\n";
 
@@ -125,7 +134,8 @@ int emulator_main(int argc, char **argv)
 {
     enum {
         O_HOST = 1000, O_PORT, O_ACCOUNT, O_REGION, O_ERRP, O_LATENCY, O_SHARDS, O_INIT, O_CREATE, O_DELETE,
-        O_WORKERS, O_MAXBODY, O_IDLE, O_MAXCONN, O_QUIET, O_VERBOSE, O_REQTIMEOUT
+        O_WORKERS, O_MAXBODY, O_IDLE, O_MAXCONN, O_QUIET, O_VERBOSE, O_REQTIMEOUT, O_TLSCERT, O_TLSKEY, O_TLSDIR,
+        O_NOTLS
     };
     static const struct option opts[] = {
         {"host", required_argument, NULL, O_HOST},
@@ -143,6 +153,10 @@ int emulator_main(int argc, char **argv)
         {"idle-timeout", required_argument, NULL, O_IDLE},
         {"request-timeout", required_argument, NULL, O_REQTIMEOUT},
         {"max-connections", required_argument, NULL, O_MAXCONN},
+        {"tls-cert", required_argument, NULL, O_TLSCERT},
+        {"tls-key", required_argument, NULL, O_TLSKEY},
+        {"tls-dir", required_argument, NULL, O_TLSDIR},
+        {"no-tls", no_argument, NULL, O_NOTLS},
         {"quiet", no_argument, NULL, O_QUIET},
         {"verbose", no_argument, NULL, O_VERBOSE},
         {"help", no_argument, NULL, 'h'},
@@ -221,6 +235,18 @@ int emulator_main(int argc, char **argv)
             bad = kt_arg_int("--max-connections", optarg, "a count", 1, 1000000, &v, &err);
             cfg->max_connections = (int)v;
             break;
+        case O_TLSCERT:
+            cfg->tls_cert = optarg;
+            break;
+        case O_TLSKEY:
+            cfg->tls_key = optarg;
+            break;
+        case O_TLSDIR:
+            cfg->tls_dir = optarg;
+            break;
+        case O_NOTLS:
+            cfg->no_tls = 1;
+            break;
         case O_QUIET:
             cfg->quiet = 1;
             break;
@@ -255,9 +281,21 @@ int emulator_main(int argc, char **argv)
         store_free(&emu.store);
         return 2;
     }
+    if (cfg->no_tls && (cfg->tls_cert || cfg->tls_key || cfg->tls_dir)) {
+        fprintf(stderr, "kintape emulator: --no-tls cannot go with --tls-cert, --tls-key or --tls-dir\n");
+        store_free(&emu.store);
+        return 2;
+    }
+    struct tls_setup tls;
+    if (tls_init(&emu, &tls, &err) != 0) {
+        fprintf(stderr, "kintape emulator: %s\n", err.msg);
+        store_free(&emu.store);
+        return 2;
+    }
     struct server *s = server_new(&emu, &err);
     if (!s) {
         fprintf(stderr, "kintape emulator: %s\n", err.msg);
+        tls_free(&emu, &tls);
         store_free(&emu.store);
         return 1;
     }
@@ -268,13 +306,24 @@ int emulator_main(int argc, char **argv)
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    printf("kintape emulator listening on http://%s (%d workers)\n", server_address(s), server_workers(s));
+    if (emu.tls)
+        printf("kintape emulator listening on http://%s and https://%s (%d workers)\n", server_address(s),
+               server_address(s), server_workers(s));
+    else
+        printf("kintape emulator listening on http://%s (%d workers)\n", server_address(s), server_workers(s));
+    if (tls.generated)
+        printf("TLS certificate (self-signed%s, for localhost, 127.0.0.1 and ::1): %s\n"
+               "  trust it with AWS_CA_BUNDLE=%s (AWS CLI, boto3) or NODE_EXTRA_CA_CERTS=%s (Node.js)\n",
+               tls.reused ? ", kept from an earlier start" : "", tls.cert_path, tls.cert_path, tls.cert_path);
+    else if (emu.tls)
+        printf("TLS certificate: %s\n", tls.cert_path);
     fflush(stdout);
     server_run(s);
     if (stop_signal)
         kt_log(KT_LOG_INFO, "%s received, shutting down", stop_signal == SIGINT ? "SIGINT" : "SIGTERM");
     running = NULL;
     server_free(s);
+    tls_free(&emu, &tls);
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
     store_free(&emu.store);

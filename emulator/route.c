@@ -42,12 +42,16 @@ static void health(struct worker *w, struct kbuf *b)
                  "{\"status\":\"running\",\"service\":\"kinesis\",\"version\":\"%s\",\"uptime_seconds\":%lld,"
                  "\"streams\":%llu,\"shards\":%llu,\"records\":%llu,\"bytes\":%llu,\"requests\":%llu,"
                  "\"connections\":%d,\"connections_refused\":%llu,\"requests_timed_out\":%llu,"
-                 "\"unsent_bytes\":%zu}",
+                 "\"unsent_bytes\":%zu,\"tls\":{\"enabled\":%s,\"handshakes\":%llu,\"failures\":%llu,"
+                 "\"alpn_h2\":%llu}}",
                  emu->version, (long long)((now - emu->started_ms) / 1000), (unsigned long long)streams,
                  (unsigned long long)shards, (unsigned long long)records, (unsigned long long)bytes,
                  (unsigned long long)atomic_load(&emu->requests), atomic_load(&emu->connections),
                  (unsigned long long)atomic_load(&emu->refused), (unsigned long long)atomic_load(&emu->timeouts),
-                 (size_t)atomic_load(&emu->out_held));
+                 (size_t)atomic_load(&emu->out_held), emu->tls ? "true" : "false",
+                 (unsigned long long)atomic_load(&emu->tls_handshakes),
+                 (unsigned long long)atomic_load(&emu->tls_failures),
+                 (unsigned long long)atomic_load(&emu->tls_alpn_h2));
 }
 
 static int path_is(const struct http_request *req, const char *path)

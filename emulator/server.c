@@ -24,6 +24,7 @@
 #include "pool.h"
 #include "rng.h"
 #include "sniff.h"
+#include "tls.h"
 #include "worker.h"
 
 struct server {
@@ -55,7 +56,7 @@ static void worker_pipe_cb(evutil_socket_t fd, short what, void *arg)
             event_base_loopbreak(w->base);
             return;
         }
-        conn_new(w, fds[i], &proto_sniff);
+        conn_new(w, fds[i], w->emu->tls ? &tls_io_detect : &conn_io_plain, &proto_sniff);
     }
 }
 

@@ -4,8 +4,8 @@
  * One acceptor (the thread that calls server_run) hands each connection to
  * a worker round-robin through a pipe; each worker runs its own libevent
  * loop and owns its connections (conn.c) and API scratch state, so workers
- * share nothing but the emulator. Every connection starts with protocol
- * detection (sniff.c).
+ * share nothing but the emulator. Every connection starts with TLS
+ * detection (tls.h, unless --no-tls) and protocol detection (sniff.c).
  *
  * The front end (emulator_cmd.c) owns the terminal and the signals: it
  * prints where the server listens and calls server_stop from its handlers.

@@ -4,7 +4,8 @@
  * The HTTP/2 client connection preface ("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n",
  * RFC 9113 section 3.4) selects HTTP/2 with prior knowledge; any byte that
  * cannot begin it selects HTTP/1.1. While the bytes so far are a prefix of
- * the preface, they are kept and nothing is decided.
+ * the preface, they are kept and nothing is decided. Over TLS the handshake
+ * has decided already (tls.h): ALPN h2 is HTTP/2, anything else HTTP/1.1.
  */
 #include "sniff.h"
 
@@ -40,7 +41,9 @@ static int sniff_feed(struct conn *c, const char *data, size_t n)
     size_t want = sizeof preface - 1;
     size_t have = seen->len < want ? seen->len : want;
     const struct conn_proto *p;
-    if (memcmp(seen->p, preface, have) != 0)
+    if (c->alpn)
+        p = strcmp(c->alpn, "h2") == 0 ? &proto_http2 : &proto_http1;
+    else if (memcmp(seen->p, preface, have) != 0)
         p = &proto_http1;
     else if (have == want)
         p = &proto_http2;

@@ -73,6 +73,21 @@ class Emulator:
             raise RuntimeError(f"emulator did not start: {line!r} {self.stderr()}")
         self.port = int(m.group(1))
         self.url = f"http://127.0.0.1:{self.port}"
+        self.https_url = f"https://127.0.0.1:{self.port}" if "https://" in line else None
+        self.cert = None
+        if self.https_url:
+            # The next line names the certificate served (a self-signed one unless --tls-cert gave it).
+            cert_line = self.proc.stdout.readline()
+            m = re.search(r"^TLS certificate.*: (\S+)$", cert_line.strip())
+            if not m:
+                self.proc.kill()
+                raise RuntimeError(f"emulator did not name its certificate: {cert_line!r}")
+            self.cert = m.group(1)
+            self.start_lines = line + cert_line
+            if "self-signed" in cert_line:
+                self.start_lines += self.proc.stdout.readline()  # how to trust it
+        else:
+            self.start_lines = line
 
     def stderr(self):
         with open(self.errfile.name, encoding="utf-8", errors="replace") as f:
@@ -137,13 +152,14 @@ def aws(emu, *args, input_text=None, timeout=120, region="us-east-1"):
     return proc.returncode, out, proc.stderr
 
 
-def boto3_client(emu, region="us-east-1", **config):
+def boto3_client(emu, region="us-east-1", url=None, verify=None, key="test", secret="test", token=None,
+                 **config):
     import boto3
     from botocore.config import Config
-    session = boto3.session.Session(aws_access_key_id="test", aws_secret_access_key="test",
-                                    region_name=region)
+    session = boto3.session.Session(aws_access_key_id=key, aws_secret_access_key=secret,
+                                    aws_session_token=token, region_name=region)
     cfg = Config(retries={"max_attempts": 1, "mode": "standard"}, **config)
-    return session.client("kinesis", endpoint_url=emu.url, config=cfg)
+    return session.client("kinesis", endpoint_url=url or emu.url, config=cfg, verify=verify)
 
 
 AUTH = ("AWS4-HMAC-SHA256 Credential=test/20261124/us-east-1/kinesis/aws4_request, "

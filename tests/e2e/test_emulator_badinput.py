@@ -145,7 +145,7 @@ class BadInput(EmulatorTestCase, unittest.TestCase):
         self.assertGreaterEqual(h["streams"], 1)
 
     def test_malformed_request_line_closes(self):
-        for junk in (b"HELLO\r\n\r\n", b"POST / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n", b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03",
+        for junk in (b"HELLO\r\n\r\n", b"POST / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n",
                      b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n",
                      b"POST / HTTP/1.1\r\nBad Header Without Colon\r\n\r\n"):
             with connect(self.emu) as s:
