@@ -10,7 +10,6 @@
 #include "utf8.h"
 
 /* Requests never need more; a body of tiny values must not cost 16x its size. */
-#define JREAD_MAX_NODES 200000
 
 struct parser {
     struct jdoc *d;
@@ -36,7 +35,7 @@ void jdoc_free(struct jdoc *d)
 const char *jtype_name(enum jtype t)
 {
     static const char *names[] = {"null", "a boolean", "a boolean", "a number", "a string", "an array",
-                                  "an object"};
+                                  "an object", "a byte string"};
     return names[t];
 }
 
@@ -67,6 +66,7 @@ static int push(struct parser *p, enum jtype t, size_t *idx)
     struct jnode *n = &d->nodes[d->n];
     n->type = (uint8_t)t;
     n->is_int = 0;
+    n->epoch_ms = 0;
     n->start = (uint32_t)p->pos;
     n->len = 0;
     n->next = 0;

@@ -21,13 +21,15 @@
 
 #include "errbuf.h"
 
-enum jtype { J_NULL, J_FALSE, J_TRUE, J_NUM, J_STR, J_ARR, J_OBJ };
+/* J_BYTES (raw bytes, not text) is never made from JSON: the emulator's CBOR reader builds the same tree. */
+enum jtype { J_NULL, J_FALSE, J_TRUE, J_NUM, J_STR, J_ARR, J_OBJ, J_BYTES };
 
 struct jnode {
     uint8_t type;
     uint8_t is_int;     /* J_NUM without fraction or exponent */
+    uint8_t epoch_ms;   /* J_NUM that is a timestamp in epoch milliseconds (CBOR tag 1, as the AWS SDKs send it) */
     uint32_t start;     /* offset of the text: string content, number digits */
-    uint32_t len;       /* string bytes (unescaped), number characters, or children of ARR/OBJ */
+    uint32_t len;       /* string or byte string bytes (unescaped), number characters, or children of ARR/OBJ */
     uint32_t next;      /* index of the node after this subtree */
 };
 
@@ -40,6 +42,7 @@ struct jdoc {
 };
 
 #define JREAD_MAX_DEPTH 64
+#define JREAD_MAX_NODES 200000  /* values in one document (a 500-record PutRecords has about 2,000) */
 
 void jdoc_init(struct jdoc *d);
 void jdoc_free(struct jdoc *d);

@@ -6,7 +6,9 @@
  * Follows the Amazon Kinesis Data Streams API Reference ("Common Errors",
  * "Common Parameters") and the AWS JSON 1.1 protocol: POST / with
  * X-Amz-Target: Kinesis_20131202.<Operation>; errors are
- * {"__type": "<Exception>", "message": "..."}.
+ * {"__type": "<Exception>", "message": "..."}. A request whose
+ * Content-Type is application/x-amz-cbor-1.1 is read and answered in CBOR
+ * (the AWS SDKs for Java), errors included: same operations, same checks.
  */
 #include "api.h"
 
@@ -25,6 +27,7 @@
 #include "sigv4.h"
 
 #define TARGET_PREFIX "Kinesis_20131202."
+#define CBOR_TYPE_PREFIX "application/x-amz-cbor"
 
 enum op_lock { LOCK_NONE, LOCK_READ, LOCK_WRITE };
 
@@ -83,12 +86,14 @@ void api_ctx_init(struct api_ctx *ctx, struct emu *emu, uint64_t seed)
     ctx->emu = emu;
     ctx->rng = seed ? seed : 0x9e3779b97f4a7c15ULL;
     kbuf_init(&ctx->scratch);
+    kbuf_init(&ctx->cbor_text);
     jdoc_init(&ctx->doc);
 }
 
 void api_ctx_free(struct api_ctx *ctx)
 {
     kbuf_free(&ctx->scratch);
+    kbuf_free(&ctx->cbor_text);
     jdoc_free(&ctx->doc);
 }
 
@@ -100,18 +105,25 @@ static const struct op_def *find_op(const char *name, size_t n)
     return NULL;
 }
 
-static void fail(struct api_resp *resp, int status, const char *type, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+static void fail(struct api_resp *resp, int cbor, int status, const char *type, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 
-static void fail(struct api_resp *resp, int status, const char *type, const char *fmt, ...)
+/* The error answer, in the request's encoding (a CBOR client parses CBOR errors). */
+static void fail(struct api_resp *resp, int cbor, int status, const char *type, const char *fmt, ...)
 {
     char msg[1024];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    struct rw w;
+    if (cbor)
+        rw_cbor_init(&w, resp->body);
+    else
+        rw_json_init(&w, resp->body);
+    rw_error(&w, type, msg);
     resp->status = status;
-    rw_json_error(resp->body, type, msg);
+    resp->content_type = rw_content_type(&w);
 }
 
 static int has_prefix(const char *s, size_t n, const char *prefix)
@@ -127,13 +139,14 @@ void api_handle(struct api_ctx *ctx, const struct api_req *req, struct api_resp 
     resp->content_type = "application/x-amz-json-1.1";
     resp->delay_ms = emu->cfg.latency_ms;
     atomic_fetch_add_explicit(&emu->requests, 1, memory_order_relaxed);
+    int cbor = req->content_type && has_prefix(req->content_type, req->content_type_len, CBOR_TYPE_PREFIX);
 
     if (!req->target || !has_prefix(req->target, req->target_len, TARGET_PREFIX)) {
         if (!req->target)
-            fail(resp, 400, "UnknownOperationException",
+            fail(resp, cbor, 400, "UnknownOperationException",
                  "Missing X-Amz-Target header: expected " TARGET_PREFIX "<Operation>");
         else
-            fail(resp, 400, "UnknownOperationException",
+            fail(resp, cbor, 400, "UnknownOperationException",
                  "Unknown X-Amz-Target '%.*s': expected " TARGET_PREFIX "<Operation>",
                  (int)KT_MIN(req->target_len, 200), req->target);
         goto done;
@@ -142,29 +155,22 @@ void api_handle(struct api_ctx *ctx, const struct api_req *req, struct api_resp 
     size_t oplen = req->target_len - strlen(TARGET_PREFIX);
     const struct op_def *op = find_op(opname, oplen);
     if (!op) {
-        fail(resp, 400, "UnknownOperationException", "Operation '%.*s' is not a Kinesis Data Streams operation",
+        fail(resp, cbor, 400, "UnknownOperationException", "Operation '%.*s' is not a Kinesis Data Streams operation",
              (int)KT_MIN(oplen, 200), opname);
         goto done;
     }
-    if (req->content_type && has_prefix(req->content_type, req->content_type_len, "application/x-amz-cbor")) {
-        fail(resp, 400, "SerializationException",
-             "The CBOR protocol (application/x-amz-cbor-1.1) is not implemented yet by the kintape "
-             "emulator; use the JSON protocol (application/x-amz-json-1.1)");
-        goto done;
-    }
-
     struct sigv4_auth auth;
     struct kt_err autherr;
     if (!req->auth) {
-        fail(resp, 400, "MissingAuthenticationTokenException", "Missing Authentication Token");
+        fail(resp, cbor, 400, "MissingAuthenticationTokenException", "Missing Authentication Token");
         goto done;
     }
     if (sigv4_parse_authorization(req->auth, req->auth_len, &auth, &autherr) != 0) {
-        fail(resp, 400, "IncompleteSignatureException", "%s", autherr.msg);
+        fail(resp, cbor, 400, "IncompleteSignatureException", "%s", autherr.msg);
         goto done;
     }
     if (!req->has_date) {
-        fail(resp, 400, "IncompleteSignatureException",
+        fail(resp, cbor, 400, "IncompleteSignatureException",
              "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. "
              "Authorization=%.*s",
              (int)KT_MIN(req->auth_len, 200), req->auth);
@@ -172,32 +178,36 @@ void api_handle(struct api_ctx *ctx, const struct api_req *req, struct api_resp 
     }
 
     if (!op->fn) {
-        fail(resp, 501, "NotImplementedException",
+        fail(resp, cbor, 501, "NotImplementedException",
              "Operation %s is not implemented yet by the kintape emulator", op->name);
         goto done;
     }
 
-    /* An empty body stands for {}, as the SDKs treat operations without input. */
+    /* An empty body stands for {} (CBOR: an empty map), as the SDKs treat operations without input. */
     char empty[] = "{}";
-    char *body = req->body_len ? req->body : empty;
-    size_t body_len = req->body_len ? req->body_len : 2;
+    static const uint8_t empty_map[] = {0xa0};
     struct reqin in;
-    struct kt_err jerr;
-    if (reqin_parse_json(&in, &ctx->doc, body, body_len, &jerr) != 0) {
-        fail(resp, 400, "SerializationException", "%s", jerr.msg);
+    struct kt_err derr;
+    int rc = cbor ? reqin_parse_cbor(&in, &ctx->doc, &ctx->cbor_text,
+                                     req->body_len ? (const uint8_t *)req->body : empty_map,
+                                     req->body_len ? req->body_len : 1, &derr)
+                  : reqin_parse_json(&in, &ctx->doc, req->body_len ? req->body : empty,
+                                     req->body_len ? req->body_len : 2, &derr);
+    if (rc != 0) {
+        fail(resp, cbor, 400, "SerializationException", "%s", derr.msg);
         goto done;
     }
     const struct in_val *root = in_root(&in);
     if (in_type(&in, root) != IN_MAP) {
-        fail(resp, 400, "SerializationException", "The request body must be a JSON object, not %s",
-             in_type_name(&in, root));
+        fail(resp, cbor, 400, "SerializationException", "The request body must be a %s, not %s",
+             cbor ? "CBOR map" : "JSON object", in_type_name(&in, root));
         goto done;
     }
 
     struct kbuf msg = KBUF_INIT;
     enum schema_result r = schema_check(op->shape, &in, root, &msg);
     if (r != SCHEMA_OK) {
-        fail(resp, 400, r == SCHEMA_SERIALIZATION ? "SerializationException" : "ValidationException", "%s",
+        fail(resp, cbor, 400, r == SCHEMA_SERIALIZATION ? "SerializationException" : "ValidationException", "%s",
              msg.p);
         kbuf_free(&msg);
         goto done;
@@ -205,7 +215,10 @@ void api_handle(struct api_ctx *ctx, const struct api_req *req, struct api_resp 
     kbuf_free(&msg);
 
     struct rw w;
-    rw_json_init(&w, resp->body);
+    if (cbor)
+        rw_cbor_init(&w, resp->body);
+    else
+        rw_json_init(&w, resp->body);
     struct op_call call = {
         .emu = emu,
         .in = &in,

@@ -24,6 +24,7 @@ struct api_ctx {
     struct emu *emu;
     uint64_t rng;
     struct kbuf scratch;
+    struct kbuf cbor_text;     /* strings and numbers of a CBOR request (reqin_parse_cbor) */
     struct jdoc doc;
 };
 

@@ -53,6 +53,13 @@ const char *op_member_str(struct op_call *c, const struct in_val *m, const char 
 int op_timestamp_ms(struct op_call *c, const struct in_val *v, int64_t *ms)
 {
     enum in_type t = in_type(c->in, v);
+    if (t == IN_NUM && in_num_is_epoch_ms(c->in, v)) {
+        double ms_in = in_num(c->in, v);
+        if (!(ms_in > -1e15 && ms_in < 1e15))
+            return -1;
+        *ms = (int64_t)ms_in;
+        return 0;
+    }
     if (t == IN_NUM) {
         double sec = in_num(c->in, v);
         if (!(sec > -1e12 && sec < 1e12))

@@ -6,6 +6,8 @@
  */
 #include "reqin.h"
 
+#include <string.h>
+
 #include "b64.h"
 
 static const struct jnode *node(const struct in_val *v)
@@ -39,6 +41,7 @@ enum in_type in_type(const struct reqin *in, const struct in_val *v)
     case J_STR: return IN_STR;
     case J_ARR: return IN_LIST;
     case J_OBJ: return IN_MAP;
+    case J_BYTES: return IN_BYTES;
     default: return IN_NULL;
     }
 }
@@ -87,6 +90,12 @@ const char *in_num_text(const struct reqin *in, const struct in_val *v, size_t *
     return in->doc->text + node(v)->start;
 }
 
+int in_num_is_epoch_ms(const struct reqin *in, const struct in_val *v)
+{
+    (void)in;
+    return node(v)->type == J_NUM && node(v)->epoch_ms;
+}
+
 int in_bool(const struct reqin *in, const struct in_val *v)
 {
     (void)in;
@@ -118,11 +127,13 @@ const struct in_val *in_value(const struct reqin *in, const struct in_val *key)
 int in_is_blob(const struct reqin *in, const struct in_val *v)
 {
     (void)in;
-    return node(v)->type == J_STR;
+    return node(v)->type == J_STR || node(v)->type == J_BYTES;
 }
 
 size_t in_blob_len(const struct reqin *in, const struct in_val *v)
 {
+    if (node(v)->type == J_BYTES)
+        return node(v)->len;
     const char *s = jstr(in->doc, node(v));
     size_t n = node(v)->len;
     size_t pad = 0;
@@ -135,10 +146,17 @@ size_t in_blob_len(const struct reqin *in, const struct in_val *v)
 size_t in_blob_room(const struct reqin *in, const struct in_val *v)
 {
     (void)in;
+    if (node(v)->type == J_BYTES)
+        return node(v)->len;
     return b64_decoded_max(node(v)->len);
 }
 
 int in_blob(const struct reqin *in, const struct in_val *v, uint8_t *dst, size_t *len, size_t *bad)
 {
+    if (node(v)->type == J_BYTES) {
+        memcpy(dst, jstr(in->doc, node(v)), node(v)->len);
+        *len = node(v)->len;
+        return 0;
+    }
     return b64_decode(dst, jstr(in->doc, node(v)), node(v)->len, len, bad);
 }

@@ -2,12 +2,13 @@
  * reqin.h — the request reader: how operations and the schema read a
  * request's input without knowing its encoding.
  *
- * A body is decoded into a tree of values (JSON today, by common/jread.c;
- * a CBOR decoder builds the same tree), and everything above reads that
+ * A body is decoded into a tree of values (JSON by common/jread.c, CBOR by
+ * reqin_cbor.c into the same tree), and everything above reads that
  * tree through these accessors only: a value is an opaque `struct in_val`,
  * looked at by type, string, integer, blob or by walking a list's elements
  * and a map's entries. Blobs hide their encoding: a JSON blob is base64
- * text, decoded by in_blob; a binary format hands over the bytes.
+ * text, decoded by in_blob; a CBOR blob is a byte string (or base64 text,
+ * as in JSON). A CBOR byte string is IN_BYTES: no string member takes one.
  *
  * Every pointer returned points into the decoded body and stays valid as
  * long as it does (until the next request on the same worker).
@@ -18,10 +19,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
 #include "errbuf.h"
 #include "jread.h"
 
-enum in_type { IN_NULL, IN_BOOL, IN_NUM, IN_STR, IN_LIST, IN_MAP };
+enum in_type { IN_NULL, IN_BOOL, IN_NUM, IN_STR, IN_LIST, IN_MAP, IN_BYTES };
 
 struct in_val;
 
@@ -31,6 +33,14 @@ struct reqin {
 
 /* Decodes a JSON body in place (the text is modified). 0, or -1 with err set. */
 int reqin_parse_json(struct reqin *in, struct jdoc *doc, char *text, size_t len, struct kt_err *err);
+
+/*
+ * Decodes a CBOR body (RFC 8949) into doc; its strings and numbers are
+ * copied into arena, which must outlive the tree. 0, or -1 with err set
+ * (the message names the byte offset).
+ */
+int reqin_parse_cbor(struct reqin *in, struct jdoc *doc, struct kbuf *arena, const uint8_t *body, size_t len,
+                     struct kt_err *err);
 
 /* The top-level value. */
 const struct in_val *in_root(const struct reqin *in);
@@ -53,6 +63,8 @@ int in_is_int(const struct reqin *in, const struct in_val *v);
 double in_num(const struct reqin *in, const struct in_val *v);
 /* A number as it was written (for messages), and its length. */
 const char *in_num_text(const struct reqin *in, const struct in_val *v, size_t *len);
+/* 1 when the number v is a timestamp in epoch milliseconds (CBOR tag 1), not seconds. */
+int in_num_is_epoch_ms(const struct reqin *in, const struct in_val *v);
 /* 1 when v is true, 0 when false or not a boolean. */
 int in_bool(const struct reqin *in, const struct in_val *v);
 
@@ -65,7 +77,7 @@ const struct in_val *in_next(const struct reqin *in, const struct in_val *c, con
 /* The value of a map entry, given its key. */
 const struct in_val *in_value(const struct reqin *in, const struct in_val *key);
 
-/* 1 when v can hold a blob (base64 text in JSON). */
+/* 1 when v can hold a blob (base64 text, or a CBOR byte string). */
 int in_is_blob(const struct reqin *in, const struct in_val *v);
 /* A blob's length in bytes, without decoding it (exact when it is well formed). */
 size_t in_blob_len(const struct reqin *in, const struct in_val *v);

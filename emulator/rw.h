@@ -3,17 +3,18 @@
  * knowing the encoding.
  *
  * An operation describes its answer as a tree of calls (maps, lists, keys,
- * values); the writer's implementation turns them into bytes. JSON
- * (application/x-amz-json-1.1, rw_json.c) is the one there is; CBOR
- * (application/x-amz-cbor-1.1) is a second table of the same calls, as
+ * values); the writer's implementation turns them into bytes: JSON
+ * (application/x-amz-json-1.1, rw_json.c) or CBOR
+ * (application/x-amz-cbor-1.1, rw_cbor.c), two tables of the same calls, as
  * Redis's reply layer writes RESP2 or RESP3 from the same addReply* calls.
  *
  *   rw_map(w);  rw_key(w, "ShardId");  rw_str(w, id, n);  rw_end(w);
  *
  * Members are separated and lists closed by the implementation; a map's or
  * list's size is not needed up front. Blobs are raw bytes (JSON writes them
- * base64); timestamps are epoch milliseconds (JSON writes seconds with
- * three decimals, as AWS does).
+ * base64, CBOR as byte strings); timestamps are epoch milliseconds (JSON
+ * writes seconds with three decimals, as AWS does; CBOR tag 1 and integer
+ * milliseconds, as the AWS SDKs for Java read them).
  */
 #ifndef KT_RW_H
 #define KT_RW_H
@@ -54,6 +55,8 @@ struct rw {
 
 /* Starts writing into out (emptied) with the JSON encoding. */
 void rw_json_init(struct rw *w, struct kbuf *out);
+/* ... with the CBOR encoding. */
+void rw_cbor_init(struct rw *w, struct kbuf *out);
 
 /* The Content-Type of what w writes. */
 static inline const char *rw_content_type(const struct rw *w)
