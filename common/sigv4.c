@@ -131,6 +131,10 @@ int sigv4_parse_authorization(const char *h, size_t n, struct sigv4_auth *out, s
         kt_err_set(err, "The Signature is longer than 128 characters.");
         return -1;
     }
+    if (copy_field(out->signed_headers, sizeof out->signed_headers, signed_h, signed_n)) {
+        kt_err_set(err, "SignedHeaders is longer than %zu characters.", sizeof out->signed_headers - 1);
+        return -1;
+    }
     return 0;
 }
 
@@ -178,12 +182,12 @@ static int by_name(const void *a, const void *b)
     return strcmp(((const struct hdr_sorted *)a)->name, ((const struct hdr_sorted *)b)->name);
 }
 
-/* A header value as SigV4 canonicalises it: trimmed, inner runs of spaces made one. */
-static void append_trimmed(struct kbuf *b, const char *v)
+void sigv4_canonical_value(struct kbuf *b, const char *v, size_t n)
 {
-    while (*v == ' ' || *v == '\t')
+    while (n && (*v == ' ' || *v == '\t')) {
         v++;
-    size_t n = strlen(v);
+        n--;
+    }
     while (n && (v[n - 1] == ' ' || v[n - 1] == '\t'))
         n--;
     int space = 0;
@@ -197,6 +201,33 @@ static void append_trimmed(struct kbuf *b, const char *v)
         space = 0;
         kbuf_putc(b, v[i]);
     }
+}
+
+void sigv4_signature(const char *creq, size_t creq_len, const char *amz_date, const char *region,
+                     const char *service, const char *secret_key, char *sighex, struct kbuf *sts_out)
+{
+    char chash[65];
+    sigv4_sha256_hex(creq, creq_len, chash);
+    /* Task 2: the string to sign. */
+    char day[9];
+    memcpy(day, amz_date, 8);
+    day[8] = '\0';
+    struct kbuf sts = KBUF_INIT;
+    kbuf_appendf(&sts, "AWS4-HMAC-SHA256\n%s\n%s/%s/%s/aws4_request\n%s", amz_date, day, region, service, chash);
+    /* Task 3: the signing key and the signature. */
+    unsigned char k1[32], k2[32], k3[32], k4[32], sig[32];
+    struct kbuf secret = KBUF_INIT;
+    kbuf_appendf(&secret, "AWS4%s", secret_key);
+    hmac(secret.p, secret.len, day, 8, k1);
+    hmac(k1, 32, region, strlen(region), k2);
+    hmac(k2, 32, service, strlen(service), k3);
+    hmac(k3, 32, "aws4_request", 12, k4);
+    hmac(k4, 32, sts.p, sts.len, sig);
+    to_hex(sig, 32, sighex);
+    if (sts_out)
+        kbuf_append(sts_out, sts.p, sts.len);
+    kbuf_free(&sts);
+    kbuf_free(&secret);
 }
 
 int sigv4_sign(const struct sigv4_request *rq, char *out, size_t out_len, char *creq_hash)
@@ -217,41 +248,20 @@ int sigv4_sign(const struct sigv4_request *rq, char *out, size_t out_len, char *
     kbuf_appendf(&c, "%s\n%s\n%s\n", rq->method, rq->path, rq->query ? rq->query : "");
     for (size_t i = 0; i < n; i++) {
         kbuf_appendf(&c, "%s:", hs[i].name);
-        append_trimmed(&c, hs[i].value);
+        sigv4_canonical_value(&c, hs[i].value, strlen(hs[i].value));
         kbuf_putc(&c, '\n');
         kbuf_appendf(&signed_names, "%s%s", i ? ";" : "", hs[i].name);
     }
     kbuf_appendf(&c, "\n%s\n%s", signed_names.p ? signed_names.p : "", rq->payload_sha256);
-    char chash[65];
-    sigv4_sha256_hex(c.p, c.len, chash);
     if (creq_hash)
-        memcpy(creq_hash, chash, 65);
-
-    /* Task 2: the string to sign. */
-    char day[9];
+        sigv4_sha256_hex(c.p, c.len, creq_hash);
+    char sighex[65], day[9];
+    sigv4_signature(c.p, c.len, rq->amz_date, rq->region, rq->service, rq->secret_key, sighex, NULL);
     memcpy(day, rq->amz_date, 8);
     day[8] = '\0';
-    struct kbuf sts = KBUF_INIT;
-    kbuf_appendf(&sts, "AWS4-HMAC-SHA256\n%s\n%s/%s/%s/aws4_request\n%s", rq->amz_date, day, rq->region,
-                 rq->service, chash);
-
-    /* Task 3: the signing key and the signature. */
-    unsigned char k1[32], k2[32], k3[32], k4[32], sig[32];
-    struct kbuf secret = KBUF_INIT;
-    kbuf_appendf(&secret, "AWS4%s", rq->secret_key);
-    hmac(secret.p, secret.len, day, 8, k1);
-    hmac(k1, 32, rq->region, strlen(rq->region), k2);
-    hmac(k2, 32, rq->service, strlen(rq->service), k3);
-    hmac(k3, 32, "aws4_request", 12, k4);
-    hmac(k4, 32, sts.p, sts.len, sig);
-    char sighex[65];
-    to_hex(sig, 32, sighex);
-
     int w = snprintf(out, out_len, "AWS4-HMAC-SHA256 Credential=%s/%s/%s/%s/aws4_request, SignedHeaders=%s, Signature=%s",
                      rq->access_key, day, rq->region, rq->service, signed_names.p ? signed_names.p : "", sighex);
     kbuf_free(&c);
     kbuf_free(&signed_names);
-    kbuf_free(&sts);
-    kbuf_free(&secret);
     return w < 0 || (size_t)w >= out_len ? -1 : 0;
 }

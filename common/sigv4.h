@@ -6,7 +6,8 @@
  *   Authorization: AWS4-HMAC-SHA256 Credential=AKID/20261124/us-east-1/kinesis/aws4_request,
  *                  SignedHeaders=content-type;host;x-amz-date, Signature=<64 hex digits>
  *
- * The emulator reads region and access key from the credential scope; the
+ * The emulator reads region and access key from the credential scope, and
+ * with --verify-signatures recomputes the signature (emulator/auth.c); the
  * replay client signs its requests (see replay/).
  */
 #ifndef KT_SIGV4_H
@@ -14,6 +15,7 @@
 
 #include <stddef.h>
 
+#include "buf.h"
 #include "errbuf.h"
 
 struct sigv4_auth {
@@ -22,6 +24,7 @@ struct sigv4_auth {
     char region[64];
     char service[64];
     char signature[129];
+    char signed_headers[2048]; /* "content-type;host;x-amz-date", as sent */
 };
 
 /* A header to sign: any case, value as sent. */
@@ -52,6 +55,17 @@ struct sigv4_request {
  * Returns 0, or -1 when out is too small.
  */
 int sigv4_sign(const struct sigv4_request *rq, char *out, size_t out_len, char *creq_hash);
+
+/*
+ * The signature (64 hex digits and a NUL into sighex) of a canonical
+ * request given as its text, for the date, scope and secret; the string
+ * to sign is appended to sts_out when it is not NULL.
+ */
+void sigv4_signature(const char *creq, size_t creq_len, const char *amz_date, const char *region,
+                     const char *service, const char *secret_key, char *sighex, struct kbuf *sts_out);
+
+/* Appends a header value as the canonical request has it: trimmed, inner runs of blanks made one space. */
+void sigv4_canonical_value(struct kbuf *b, const char *v, size_t n);
 
 /* SHA-256 of data as 64 lowercase hex digits and a NUL. */
 void sigv4_sha256_hex(const void *data, size_t n, char *hex);

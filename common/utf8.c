@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "buf.h"
+
 size_t utf8_seq(const unsigned char *s, size_t n)
 {
     unsigned char c = s[0];
@@ -95,4 +97,34 @@ size_t utf8_utf16_len(const char *s, size_t n)
             units += (c >= 0xf0) ? 2 : 1;
     }
     return units;
+}
+
+size_t utf8_valid_prefix(const char *s, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < n) {
+        if (u[i] < 0x80) {
+            i++;
+            continue;
+        }
+        size_t k = utf8_seq(u + i, n - i);
+        if (!k)
+            return i;
+        i += k;
+    }
+    return n;
+}
+
+void utf8_repair(struct kbuf *b, const char *s, size_t n)
+{
+    while (n) {
+        size_t ok = utf8_valid_prefix(s, n);
+        kbuf_append(b, s, ok);
+        if (ok == n)
+            return;
+        kbuf_append(b, "\xef\xbf\xbd", 3);
+        s += ok + 1;
+        n -= ok + 1;
+    }
 }

@@ -20,6 +20,13 @@ int utf8_problem(const unsigned char *s, size_t n, char *out, size_t cap);
 /* 1 when s[0..n) is valid UTF-8 with no NUL byte, else 0. */
 int utf8_valid_text(const uint8_t *s, size_t n);
 
+/* The length of the longest valid UTF-8 prefix of s[0..n) (NUL bytes allowed): n when it is all valid. */
+size_t utf8_valid_prefix(const char *s, size_t n);
+
+/* Appends s[0..n) to b with every byte that is not part of valid UTF-8 replaced by U+FFFD. */
+struct kbuf;
+void utf8_repair(struct kbuf *b, const char *s, size_t n);
+
 /* UTF-16 code units of the UTF-8 text s[0..n): how AWS counts a string's length. */
 size_t utf8_utf16_len(const char *s, size_t n);
 

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "args.h"
+#include "auth.h"
 #include "ktime.h"
 #include "mem.h"
 #include "ops.h"
@@ -109,13 +110,8 @@ static void fail(struct api_resp *resp, int cbor, int status, const char *type, 
     __attribute__((format(printf, 5, 6)));
 
 /* The error answer, in the request's encoding (a CBOR client parses CBOR errors). */
-static void fail(struct api_resp *resp, int cbor, int status, const char *type, const char *fmt, ...)
+static void fail_text(struct api_resp *resp, int cbor, int status, const char *type, const char *msg)
 {
-    char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
     struct rw w;
     if (cbor)
         rw_cbor_init(&w, resp->body);
@@ -124,6 +120,16 @@ static void fail(struct api_resp *resp, int cbor, int status, const char *type, 
     rw_error(&w, type, msg);
     resp->status = status;
     resp->content_type = rw_content_type(&w);
+}
+
+static void fail(struct api_resp *resp, int cbor, int status, const char *type, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    fail_text(resp, cbor, status, type, msg);
 }
 
 static int has_prefix(const char *s, size_t n, const char *prefix)
@@ -175,6 +181,28 @@ void api_handle(struct api_ctx *ctx, const struct api_req *req, struct api_resp 
              "Authorization=%.*s",
              (int)KT_MIN(req->auth_len, 200), req->auth);
         goto done;
+    }
+
+    if (emu->cfg.verify_signatures) {
+        struct auth_input ai = {
+            .method = req->method ? req->method : "POST",
+            .path = req->path ? req->path : "/",
+            .path_len = req->path ? req->path_len : 1,
+            .hblock = req->hblock,
+            .hblock_len = req->hblock_len,
+            .body = req->body,
+            .body_len = req->body_len,
+            .auth = &auth,
+        };
+        const char *type = NULL;
+        struct kbuf m = KBUF_INIT;
+        if (auth_verify(emu->cfg.keys, &ai, kt_now_ms() / 1000, &type, &m) != 0) {
+            fail_text(resp, cbor, 400, type, m.p ? m.p : "");
+            kbuf_free(&m);
+            atomic_fetch_add_explicit(&emu->auth_failures, 1, memory_order_relaxed);
+            goto done;
+        }
+        kbuf_free(&m);
     }
 
     if (!op->fn) {

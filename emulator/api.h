@@ -32,6 +32,11 @@ void api_ctx_init(struct api_ctx *ctx, struct emu *emu, uint64_t seed);
 void api_ctx_free(struct api_ctx *ctx);
 
 struct api_req {
+    const char *method;        /* "POST"; with path and hblock, what a signature check needs */
+    const char *path;
+    size_t path_len;
+    const char *hblock;        /* every header (route.h), with --verify-signatures; else NULL */
+    size_t hblock_len;
     const char *target;
     size_t target_len;
     const char *auth;          /* Authorization header, or NULL */

@@ -13,6 +13,7 @@
 #include "store.h"
 
 struct ssl_ctx_st;
+struct authkeys;
 struct emu_config {
     char host[256];
     int port;
@@ -37,6 +38,8 @@ struct emu_config {
     const char *tls_cert;       /* --tls-cert, --tls-key: PEM files; NULL: a self-signed certificate */
     const char *tls_key;
     const char *tls_dir;        /* --tls-dir: where the self-signed one is kept (and reused); NULL: a temp dir */
+    int verify_signatures;      /* --verify-signatures: every request's SigV4 signature is checked (auth.h) */
+    const struct authkeys *keys; /* ... against these credentials */
 };
 
 void emu_config_defaults(struct emu_config *cfg);
@@ -55,6 +58,7 @@ struct emu {
     atomic_uint_fast64_t tls_handshakes; /* completed */
     atomic_uint_fast64_t tls_failures;   /* handshakes that failed or did not complete in time */
     atomic_uint_fast64_t tls_alpn_h2;    /* ... of them agreed on HTTP/2 by ALPN */
+    atomic_uint_fast64_t auth_failures;  /* requests refused by --verify-signatures */
     int64_t started_ms;
     const char *version;
 };

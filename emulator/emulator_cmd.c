@@ -14,6 +14,7 @@
 
 #include "api.h"
 #include "args.h"
+#include "authkeys.h"
 #include "iterator.h"
 #include "ktime.h"
 #include "log.h"
@@ -53,6 +54,13 @@ static const char usage[] =
     "                           127.0.0.1 and ::1 in DIR (cert.pem, key.pem 0600) and reuse it at the next\n"
     "                           start (default: a new one in a temp dir, removed at exit)\n"
     "  --no-tls                 plain HTTP only\n"
+    "  --verify-signatures      check every request's SigV4 signature against the credentials below;\n"
+    "                           wrong ones get AWS's errors  [KINESIS_VERIFY_SIGNATURES=1]\n"
+    "  --credentials FILE       credentials in the ~/.aws/credentials format: every profile's access key\n"
+    "                           id, secret and session token (repeatable)\n"
+    "  --access-key ID          one access key id, with --secret-key KEY (and --session-token TOKEN for\n"
+    "  --secret-key KEY         a temporary key)\n"
+    "  --session-token TOKEN\n"
     "  --quiet                  print only errors\n"
     "  --verbose                also print each connection's protocol errors\n"
     "  -h, --help               this help\n"
@@ -61,6 +69,7 @@ static const char usage[] =
     "  kintape emulator\n"
     "  kintape emulator --port 0 --initialize-streams orders:4,clicks:2:eu-west-1\n"
     "  KINESIS_ERROR_PROBABILITY=0.1 KINESIS_LATENCY=20 kintape emulator --port 4567\n"
+    "  kintape emulator --verify-signatures --credentials ~/.aws/credentials\n"
     "\n"
     "  aws --endpoint-url http://127.0.0.1:4566 kinesis create-stream --stream-name orders --shard-count 2\n"
     "  AWS_CA_BUNDLE=/tmp/kintape-tls-XXXXXX/cert.pem aws --endpoint-url https://127.0.0.1:4566 kinesis list-streams\n"
@@ -120,6 +129,35 @@ int emulator_config_from_env(struct emu_config *cfg, struct kt_err *err)
     return 0;
 }
 
+/* The credentials of --verify-signatures: from the flags, checked to go together. */
+static int check_keys(struct emu_config *cfg, struct authkeys *keys, const char *akid, const char *secret,
+                      const char *token, int ncredfiles, struct kt_err *err)
+{
+    if (akid || secret || token) {
+        if (!akid || !secret) {
+            kt_err_set(err, "--access-key and --secret-key go together (and --session-token needs both)");
+            return -1;
+        }
+        if (authkeys_add(keys, akid, secret, token, "--access-key", err) != 0)
+            return -1;
+    }
+    const char *v = getenv("KINESIS_VERIFY_SIGNATURES");
+    if (v && *v && strcmp(v, "0") != 0 && strcasecmp(v, "false") != 0)
+        cfg->verify_signatures = 1;
+    if (cfg->verify_signatures && keys->n == 0) {
+        kt_err_set(err, "--verify-signatures needs credentials to check against: --credentials FILE (the "
+                        "~/.aws/credentials format) or --access-key ID --secret-key KEY");
+        return -1;
+    }
+    if (!cfg->verify_signatures && (keys->n || ncredfiles)) {
+        kt_err_set(err, "--credentials, --access-key and --secret-key are for --verify-signatures (or "
+                        "KINESIS_VERIFY_SIGNATURES=1); without it every well-formed signature is accepted");
+        return -1;
+    }
+    cfg->keys = keys;
+    return 0;
+}
+
 static struct server *running;
 static volatile sig_atomic_t stop_signal;
 
@@ -135,7 +173,7 @@ int emulator_main(int argc, char **argv)
     enum {
         O_HOST = 1000, O_PORT, O_ACCOUNT, O_REGION, O_ERRP, O_LATENCY, O_SHARDS, O_INIT, O_CREATE, O_DELETE,
         O_WORKERS, O_MAXBODY, O_IDLE, O_MAXCONN, O_QUIET, O_VERBOSE, O_REQTIMEOUT, O_TLSCERT, O_TLSKEY, O_TLSDIR,
-        O_NOTLS
+        O_NOTLS, O_VERIFY, O_CREDS, O_AKID, O_SECRET, O_TOKEN
     };
     static const struct option opts[] = {
         {"host", required_argument, NULL, O_HOST},
@@ -157,14 +195,22 @@ int emulator_main(int argc, char **argv)
         {"tls-key", required_argument, NULL, O_TLSKEY},
         {"tls-dir", required_argument, NULL, O_TLSDIR},
         {"no-tls", no_argument, NULL, O_NOTLS},
+        {"verify-signatures", no_argument, NULL, O_VERIFY},
+        {"credentials", required_argument, NULL, O_CREDS},
+        {"access-key", required_argument, NULL, O_AKID},
+        {"secret-key", required_argument, NULL, O_SECRET},
+        {"session-token", required_argument, NULL, O_TOKEN},
         {"quiet", no_argument, NULL, O_QUIET},
         {"verbose", no_argument, NULL, O_VERBOSE},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     static struct emu emu;
+    static struct authkeys keys;
     struct emu_config *cfg = &emu.cfg;
     struct kt_err err;
+    const char *akid = NULL, *secret = NULL, *token = NULL;
+    int ncredfiles = 0;
     emu_config_defaults(cfg);
     kt_log_setup("kintape emulator", KT_LOG_INFO);
     if (emulator_config_from_env(cfg, &err) != 0) {
@@ -247,6 +293,22 @@ int emulator_main(int argc, char **argv)
         case O_NOTLS:
             cfg->no_tls = 1;
             break;
+        case O_VERIFY:
+            cfg->verify_signatures = 1;
+            break;
+        case O_CREDS:
+            bad = authkeys_load(&keys, optarg, &err);
+            ncredfiles++;
+            break;
+        case O_AKID:
+            akid = optarg;
+            break;
+        case O_SECRET:
+            secret = optarg;
+            break;
+        case O_TOKEN:
+            token = optarg;
+            break;
         case O_QUIET:
             cfg->quiet = 1;
             break;
@@ -262,11 +324,18 @@ int emulator_main(int argc, char **argv)
         }
         if (bad) {
             fprintf(stderr, "kintape emulator: %s\n", err.msg);
+            authkeys_free(&keys);
             return 2;
         }
     }
+    if (check_keys(cfg, &keys, akid, secret, token, ncredfiles, &err) != 0) {
+        fprintf(stderr, "kintape emulator: %s\n", err.msg);
+        authkeys_free(&keys);
+        return 2;
+    }
     if (optind < argc) {
         fprintf(stderr, "kintape emulator: unexpected argument '%s'\n%s", argv[optind], usage);
+        authkeys_free(&keys);
         return 2;
     }
     if (cfg->quiet)
@@ -279,17 +348,20 @@ int emulator_main(int argc, char **argv)
     if (cfg->initialize_streams && api_initialize_streams(&emu, cfg->initialize_streams, &err) != 0) {
         fprintf(stderr, "kintape emulator: --initialize-streams / KINESIS_INITIALIZE_STREAMS: %s\n", err.msg);
         store_free(&emu.store);
+        authkeys_free(&keys);
         return 2;
     }
     if (cfg->no_tls && (cfg->tls_cert || cfg->tls_key || cfg->tls_dir)) {
         fprintf(stderr, "kintape emulator: --no-tls cannot go with --tls-cert, --tls-key or --tls-dir\n");
         store_free(&emu.store);
+        authkeys_free(&keys);
         return 2;
     }
     struct tls_setup tls;
     if (tls_init(&emu, &tls, &err) != 0) {
         fprintf(stderr, "kintape emulator: %s\n", err.msg);
         store_free(&emu.store);
+        authkeys_free(&keys);
         return 2;
     }
     struct server *s = server_new(&emu, &err);
@@ -297,6 +369,7 @@ int emulator_main(int argc, char **argv)
         fprintf(stderr, "kintape emulator: %s\n", err.msg);
         tls_free(&emu, &tls);
         store_free(&emu.store);
+        authkeys_free(&keys);
         return 1;
     }
     signal(SIGPIPE, SIG_IGN);
@@ -317,6 +390,8 @@ int emulator_main(int argc, char **argv)
                tls.reused ? ", kept from an earlier start" : "", tls.cert_path, tls.cert_path, tls.cert_path);
     else if (emu.tls)
         printf("TLS certificate: %s\n", tls.cert_path);
+    if (cfg->verify_signatures)
+        printf("SigV4 signatures are verified, against %zu access key%s\n", keys.n, keys.n == 1 ? "" : "s");
     fflush(stdout);
     server_run(s);
     if (stop_signal)
@@ -327,5 +402,6 @@ int emulator_main(int argc, char **argv)
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
     store_free(&emu.store);
+    authkeys_free(&keys);
     return 0;
 }

@@ -51,6 +51,8 @@ struct h1 {
     int hname_long;
     enum hdr cur;
     int in_value;
+    struct kbuf hblock;        /* every header, with --verify-signatures (route.h) */
+    int hb_state;              /* 0: between headers, 1: in a name, 2: in a value */
     int reject;                /* status of a request refused before its body (413...), or 0 */
     int in_request;            /* a request has begun and is not whole yet */
     int64_t body_start_ms;     /* when its headers were whole (chunked bodies' deadline) */
@@ -126,6 +128,30 @@ static void reset_request(struct h1 *h)
     h->cur = H_NONE;
     h->in_value = 0;
     h->reject = 0;
+    kbuf_reset(&h->hblock);
+    h->hb_state = 0;
+}
+
+/* Keeps every header's bytes in h->hblock when signatures are verified: a name's pieces, then its value's. */
+static void keep_header(struct h1 *h, int value, const char *at, size_t n)
+{
+    if (!h->c->w->emu->cfg.verify_signatures)
+        return;
+    int want = value ? 2 : 1;
+    if (h->hb_state != want) {
+        if (h->hb_state == 1 || h->hb_state == 2)
+            kbuf_putc(&h->hblock, '\0'); /* the name, or the value before this name, ends */
+        h->hb_state = want;
+    }
+    if (value) {
+        kbuf_append(&h->hblock, at, n);
+        return;
+    }
+    kbuf_reserve(&h->hblock, n);
+    for (size_t i = 0; i < n; i++)
+        h->hblock.p[h->hblock.len + i] = (char)(at[i] >= 'A' && at[i] <= 'Z' ? at[i] - 'A' + 'a' : at[i]);
+    h->hblock.len += n;
+    h->hblock.p[h->hblock.len] = '\0';
 }
 
 static int64_t request_timeout_ms(const struct h1 *h)
@@ -156,6 +182,7 @@ static int on_url(http_parser *p, const char *at, size_t n)
 static int on_header_field(http_parser *p, const char *at, size_t n)
 {
     struct h1 *h = h1_of(p);
+    keep_header(h, 0, at, n);
     if (h->in_value) {
         h->in_value = 0;
         h->hname_len = 0;
@@ -173,6 +200,7 @@ static int on_header_field(http_parser *p, const char *at, size_t n)
 static int on_header_value(http_parser *p, const char *at, size_t n)
 {
     struct h1 *h = h1_of(p);
+    keep_header(h, 1, at, n);
     if (!h->in_value) {
         h->in_value = 1;
         h->cur = h->hname_long ? H_NONE : hdr_lookup(h->hname, h->hname_len);
@@ -197,6 +225,11 @@ static int on_headers_complete(http_parser *p)
     struct h1 *h = h1_of(p);
     struct conn *c = h->c;
     size_t max = c->w->emu->cfg.max_body;
+    if (h->hb_state == 1)
+        kbuf_putc(&h->hblock, '\0'); /* a name without a value: an empty one */
+    if (h->hb_state)
+        kbuf_putc(&h->hblock, '\0');
+    h->hb_state = 0;
     if (p->http_major != 1) {
         h->reject = 505;
         return -1;
@@ -269,6 +302,8 @@ static int on_message_complete(http_parser *p)
         .path_len = h->url.len,
         .body = h->body.p,
         .body_len = h->body.len,
+        .hblock = h->hblock.len ? h->hblock.p : NULL,
+        .hblock_len = h->hblock.len,
     };
     for (int i = 0; i < H_COUNT; i++) {
         req.hval[i] = h->have[i] ? h->hval[i].p : NULL;
@@ -327,6 +362,7 @@ static void h1_free(struct conn *c)
         return;
     kbuf_free(&h->url);
     kbuf_free(&h->body);
+    kbuf_free(&h->hblock);
     for (int i = 0; i < H_COUNT; i++)
         kbuf_free(&h->hval[i]);
     kbuf_free(&h->pending);

@@ -37,6 +37,7 @@
 #define H2_WINDOW (16 << 20)
 #define H2_CONN_WINDOW (64 << 20)
 #define MAX_HEADER_VALUE 16384
+#define MAX_HEADER_BLOCK 65536       /* all of a request's headers, kept to check its signature */
 
 struct h2_stream {
     struct h2_session *s;
@@ -45,6 +46,7 @@ struct h2_stream {
     struct kbuf method, path;
     struct kbuf hval[H_COUNT];
     int have[H_COUNT];
+    struct kbuf hblock;        /* every header, with --verify-signatures (route.h) */
     struct kbuf body;
     int reject;                /* 413 or 431, or 0 */
     int answered;
@@ -113,6 +115,7 @@ static void stream_free(struct h2_stream *st)
     kbuf_free(&st->path);
     for (int i = 0; i < H_COUNT; i++)
         kbuf_free(&st->hval[i]);
+    kbuf_free(&st->hblock);
     st->s->buffered -= st->body.len;
     kbuf_free(&st->body);
     kbuf_free(&st->resp);
@@ -226,6 +229,8 @@ static void stream_request(struct h2_stream *st, struct http_request *req)
         .path_len = st->path.len,
         .body = st->body.p,
         .body_len = st->body.len,
+        .hblock = st->hblock.len ? st->hblock.p : NULL,
+        .hblock_len = st->hblock.len,
     };
     for (int i = 0; i < H_COUNT; i++) {
         req->hval[i] = st->have[i] ? st->hval[i].p : NULL;
@@ -317,6 +322,17 @@ static int on_header(nghttp2_session *ng, const nghttp2_frame *frame, const uint
     if (valuelen > MAX_HEADER_VALUE) {
         st->reject = 431;
         return 0;
+    }
+    if (s->c->w->emu->cfg.verify_signatures) {
+        if (st->hblock.len + namelen + valuelen > MAX_HEADER_BLOCK) {
+            st->reject = 431;
+            return 0;
+        }
+        /* nghttp2 has checked the name is lower case and neither holds a NUL. */
+        kbuf_append(&st->hblock, name, namelen);
+        kbuf_putc(&st->hblock, '\0');
+        kbuf_append(&st->hblock, value, valuelen);
+        kbuf_putc(&st->hblock, '\0');
     }
     if (namelen == 7 && memcmp(n, ":method", 7) == 0) {
         kbuf_append(&st->method, value, valuelen);

@@ -38,7 +38,7 @@ struct pool_job *pool_job_new(struct worker *w, uint64_t conn_id, int32_t stream
     j->stream = stream;
     j->req = *req;
     /* The body and header values, each with a NUL, in one buffer; the views are set once it stops moving. */
-    size_t off[H_COUNT + 2];
+    size_t off[H_COUNT + 3];
     off[0] = j->copy.len;
     kbuf_append(&j->copy, req->body ? req->body : "", req->body_len);
     kbuf_putc(&j->copy, '\0');
@@ -52,7 +52,10 @@ struct pool_job *pool_job_new(struct worker *w, uint64_t conn_id, int32_t stream
             kbuf_putc(&j->copy, '\0');
         }
     }
+    off[H_COUNT + 2] = j->copy.len;
+    kbuf_append(&j->copy, req->hblock ? req->hblock : "", req->hblock_len);
     j->req.body = j->copy.p + off[0];
+    j->req.hblock = req->hblock ? j->copy.p + off[H_COUNT + 2] : NULL;
     j->req.path = j->copy.p + off[1];
     for (int i = 0; i < H_COUNT; i++)
         j->req.hval[i] = req->hval[i] ? j->copy.p + off[i + 2] : NULL;

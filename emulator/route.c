@@ -43,7 +43,7 @@ static void health(struct worker *w, struct kbuf *b)
                  "\"streams\":%llu,\"shards\":%llu,\"records\":%llu,\"bytes\":%llu,\"requests\":%llu,"
                  "\"connections\":%d,\"connections_refused\":%llu,\"requests_timed_out\":%llu,"
                  "\"unsent_bytes\":%zu,\"tls\":{\"enabled\":%s,\"handshakes\":%llu,\"failures\":%llu,"
-                 "\"alpn_h2\":%llu}}",
+                 "\"alpn_h2\":%llu},\"signatures\":{\"verified\":%s,\"refused\":%llu}}",
                  emu->version, (long long)((now - emu->started_ms) / 1000), (unsigned long long)streams,
                  (unsigned long long)shards, (unsigned long long)records, (unsigned long long)bytes,
                  (unsigned long long)atomic_load(&emu->requests), atomic_load(&emu->connections),
@@ -51,7 +51,8 @@ static void health(struct worker *w, struct kbuf *b)
                  (size_t)atomic_load(&emu->out_held), emu->tls ? "true" : "false",
                  (unsigned long long)atomic_load(&emu->tls_handshakes),
                  (unsigned long long)atomic_load(&emu->tls_failures),
-                 (unsigned long long)atomic_load(&emu->tls_alpn_h2));
+                 (unsigned long long)atomic_load(&emu->tls_alpn_h2), emu->cfg.verify_signatures ? "true" : "false",
+                 (unsigned long long)atomic_load(&emu->auth_failures));
 }
 
 static int path_is(const struct http_request *req, const char *path)
@@ -96,6 +97,11 @@ void route_api(struct api_ctx *ctx, const struct http_request *req, struct http_
     resp->delay_ms = 0;
     resp->content_type = "application/x-amz-json-1.1";
     struct api_req areq = {
+        .method = req->method,
+        .path = req->path,
+        .path_len = req->path_len,
+        .hblock = req->hblock,
+        .hblock_len = req->hblock_len,
         .target = req->hval[H_TARGET],
         .target_len = req->hlen[H_TARGET],
         .auth = req->hval[H_AUTH],

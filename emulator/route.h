@@ -35,6 +35,13 @@ struct http_request {
     size_t path_len;
     const char *hval[H_COUNT]; /* NULL when absent */
     size_t hlen[H_COUNT];
+    /*
+     * With --verify-signatures, every header as "name\0value\0" pairs, names
+     * in lower case (HTTP/2's :authority among them), for the canonical
+     * request; NULL otherwise.
+     */
+    const char *hblock;
+    size_t hblock_len;
     char *body;                /* the API decodes it in place */
     size_t body_len;
 };

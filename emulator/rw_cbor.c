@@ -10,6 +10,7 @@
 #include <cbor.h>
 
 #include "rw.h"
+#include "utf8.h"
 
 #define HEAD_MAX 9 /* the longest item head: a byte and 8 bytes of argument */
 
@@ -43,8 +44,16 @@ static void c_end(struct rw *w)
         w->depth--;
 }
 
+/* A text string; bytes that are not UTF-8 (an echoed header, say) become U+FFFD: CBOR text must be UTF-8. */
 static void c_text(struct rw *w, const char *s, size_t n)
 {
+    if (utf8_valid_prefix(s, n) != n) {
+        struct kbuf fixed = KBUF_INIT;
+        utf8_repair(&fixed, s, n);
+        c_text(w, fixed.p, fixed.len);
+        kbuf_free(&fixed);
+        return;
+    }
     PUT(w, cbor_encode_string_start(n, at_, HEAD_MAX));
     kbuf_append(w->out, s, n);
 }

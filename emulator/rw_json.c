@@ -8,6 +8,7 @@
 #include <math.h>
 
 #include "jsonw.h"
+#include "utf8.h"
 
 /* Separates a value (or a key) from the member before it, unless it follows its key. */
 static void sep(struct rw *w)
@@ -74,9 +75,17 @@ static void j_key(struct rw *w, const char *k, size_t n)
     w->after_key = 1;
 }
 
+/* A string; bytes that are not UTF-8 (an echoed header, say) become U+FFFD: JSON text must be UTF-8. */
 static void j_str(struct rw *w, const char *s, size_t n)
 {
     sep(w);
+    if (utf8_valid_prefix(s, n) != n) {
+        struct kbuf fixed = KBUF_INIT;
+        utf8_repair(&fixed, s, n);
+        jw_str(w->out, fixed.p, fixed.len);
+        kbuf_free(&fixed);
+        return;
+    }
     jw_str(w->out, s, n);
 }
 

@@ -1,6 +1,8 @@
 /* creds.c — credentials and region from flags, environment and ~/.aws (see creds.h). */
 #include "creds.h"
 
+#include "ini.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,57 +46,27 @@ int creds_endpoint_is_local(const char *url)
            strncmp(host, "127.", 4) == 0;
 }
 
-/*
- * Looks up `key` in section `section` of an INI file (AWS style). Returns 1
- * with the value in out, 0 when absent or the file is missing.
- */
+struct ini_want {
+    const char *section, *key;
+    char *out;
+    size_t cap;
+};
+
+static int ini_match(void *arg, const char *section, const char *key, const char *value, int line)
+{
+    struct ini_want *w = arg;
+    (void)line;
+    if (strcmp(section, w->section) != 0 || strcmp(key, w->key) != 0)
+        return 0;
+    copy(w->out, w->cap, value);
+    return 1;
+}
+
+/* Looks up `key` in section `section` of an INI file (AWS style): 1 with the value in out, 0 when absent. */
 static int ini_get(const char *path, const char *section, const char *key, char *out, size_t cap)
 {
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return 0;
-    char line[8192];
-    int in = 0, found = 0;
-    while (!found && fgets(line, sizeof line, f)) {
-        char *s = line;
-        while (*s == ' ' || *s == '\t')
-            s++;
-        s[strcspn(s, "\r\n")] = '\0';
-        if (*s == '#' || *s == ';' || !*s)
-            continue;
-        if (*s == '[') {
-            char *e = strchr(s, ']');
-            if (e) {
-                *e = '\0';
-                char *name = s + 1;
-                while (*name == ' ')
-                    name++;
-                in = strcmp(name, section) == 0;
-            }
-            continue;
-        }
-        if (!in)
-            continue;
-        char *eq = strchr(s, '=');
-        if (!eq)
-            continue;
-        char *k = s, *v = eq + 1;
-        char *ke = eq;
-        while (ke > k && (ke[-1] == ' ' || ke[-1] == '\t'))
-            ke--;
-        *ke = '\0';
-        while (*v == ' ' || *v == '\t')
-            v++;
-        size_t vl = strlen(v);
-        while (vl && (v[vl - 1] == ' ' || v[vl - 1] == '\t'))
-            v[--vl] = '\0';
-        if (strcmp(k, key) == 0) {
-            copy(out, cap, v);
-            found = 1;
-        }
-    }
-    fclose(f);
-    return found;
+    struct ini_want w = {section, key, out, cap};
+    return ini_each(path, ini_match, &w) == 1;
 }
 
 static void aws_file(char *out, size_t cap, const char *env_name, const char *leaf)

@@ -61,6 +61,18 @@ class BadInput(EmulatorTestCase, unittest.TestCase):
         self.assertError(call(self.emu, "Kinesis_20131202.Frobnicate", "{}"), 400, "UnknownOperationException")
         self.assertError(call(self.emu, "DynamoDB_20120810.ListTables", "{}"), 400, "UnknownOperationException")
 
+    def test_error_messages_are_utf8_whatever_was_echoed(self):
+        # An operation name that is not UTF-8 is echoed in the message: as U+FFFD, so the answer stays JSON.
+        with connect(self.emu) as s:
+            s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: Kinesis_20131202.\xe3reateStream\r\n"
+                      b"X-Amz-Date: 20261124T000000Z\r\nAuthorization: " + AUTH.encode() +
+                      b"\r\nContent-Length: 2\r\n\r\n{}")
+            r, _ = read_response(s)
+        self.assertEqual(r.status, 400)
+        body = json.loads(r.body.decode("utf-8"))  # strict: fails on bytes that are not UTF-8
+        self.assertEqual(body["__type"], "UnknownOperationException")
+        self.assertIn("\ufffdreateStream", body["message"])
+
     def test_not_implemented_operation(self):
         b = self.assertError(call(self.emu, "UpdateShardCount",
                                   '{"StreamName":"bad","TargetShardCount":4,"ScalingType":"UNIFORM_SCALING"}'),
