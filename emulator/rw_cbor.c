@@ -88,14 +88,21 @@ static void c_timestamp_ms(struct rw *w, int64_t ms)
     c_i64(w, ms);
 }
 
+/* The emulator's own text (rw.h: printable ASCII): no check needed. */
+static void c_ascii(struct rw *w, const char *s, size_t n)
+{
+    PUT(w, cbor_encode_string_start(n, at_, HEAD_MAX));
+    kbuf_append(w->out, s, n);
+}
+
 static const struct rw_ops cbor_ops = {
     .content_type = "application/x-amz-cbor-1.1",
     .map = c_map,
     .list = c_list,
     .end = c_end,
-    .key = c_text,
+    .key = c_ascii,
     .str = c_text,
-    .ascii = c_text,
+    .ascii = c_ascii,
     .i64 = c_i64,
     .num = c_num,
     .boolean = c_bool,

@@ -8,6 +8,9 @@ the kintape emulator, kinesalite and kinesis-mock (npm `kinesalite`,
 `kinesis-local`, installed into tests/bench/.node and pinned to 127.0.0.1 by a
 preload). Prints records/s, latency percentiles and kintape's ratio to each,
 and the emulator's resident memory against the payload bytes it holds.
+
+emulator-wire (wire.py): the same load over TLS, as CBOR and with
+--verify-signatures, each beside plain HTTP/1.1 JSON in the same round.
 """
 import argparse
 import base64
@@ -50,9 +53,9 @@ wrk.method = "POST"
 local f = io.open(os.getenv("BENCH_BODY"), "rb")
 wrk.body = f:read("*all")
 f:close()
-wrk.headers["Content-Type"] = "application/x-amz-json-1.1"
+wrk.headers["Content-Type"] = os.getenv("BENCH_CTYPE") or "application/x-amz-json-1.1"
 wrk.headers["X-Amz-Target"] = "Kinesis_20131202.PutRecords"
-wrk.headers["X-Amz-Date"] = "20261124T000000Z"
+wrk.headers["X-Amz-Date"] = os.getenv("BENCH_DATE") or "20261124T000000Z"
 wrk.headers["Authorization"] = os.getenv("BENCH_AUTH")
 done = function(summary, latency, requests)
   for _, p in ipairs({50, 90, 99, 99.9}) do
@@ -152,11 +155,13 @@ def stop(proc):
             proc.wait()
 
 
-def run_wrk(port, seconds, threads, conns, lua, body_file):
+def run_wrk(port, seconds, threads, conns, lua, body_file, extra_env=None):
+    """wrk against port (or a URL); extra_env overrides the Lua script's BENCH_* settings."""
     env = dict(os.environ, BENCH_BODY=body_file, BENCH_AUTH=AUTH)
+    env.update(extra_env or {})
+    url = port if isinstance(port, str) else f"http://127.0.0.1:{port}/"
     p = subprocess.run(["wrk", f"-t{threads}", f"-c{conns}", f"-d{seconds}s", "--timeout", "30s", "-s", lua,
-                        f"http://127.0.0.1:{port}/"], capture_output=True, text=True, env=env,
-                       timeout=seconds + 120)
+                        url], capture_output=True, text=True, env=env, timeout=seconds + 120)
     out = p.stdout
     m = re.search(r"Requests/sec:\s+([\d.]+)", out)
     res = {"rps": float(m.group(1)) if m else 0.0, "pct": {}, "non2xx": 0, "errors": ""}
@@ -427,8 +432,8 @@ def main():
     ap.add_argument("--connections", type=int, default=16)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--only", help="comma-separated servers: kintape,kinesalite,kinesis-mock")
-    ap.add_argument("--parts", default="emulator,capture,replay",
-                    help="benchmarks to run: emulator,capture,replay")
+    ap.add_argument("--parts", default="emulator,wire,capture,replay",
+                    help="benchmarks to run: emulator,wire,capture,replay")
     ap.add_argument("--replay-records", type=int, default=1000000)
     ap.add_argument("--timed-seconds", type=int, default=int(os.environ.get("BENCH_TIMED_SECONDS", "60")))
     args = ap.parse_args()
@@ -437,6 +442,9 @@ def main():
         sys.exit("bench: wrk is not installed (apt-get install wrk)")
     with tempfile.TemporaryDirectory(prefix="kintape-bench-") as tmp:
         results, records, lua, body_file = bench_emulators(args, tmp)
+        if "wire" in args.parts:
+            import wire
+            wire.bench_wire(args, tmp, records, sys.modules[__name__], run_wrk)
         if "capture" in args.parts:
             bench_capture(args, tmp, records, lua, body_file)
         if "replay" in args.parts:
