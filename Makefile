@@ -111,7 +111,7 @@ $(VARIANT)/tools/%: tests/tools/%.c $(LIB) | deps-build
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $< $(LIB) $(LDFLAGS_ALL) $(LDLIBS_ALL) -o $@
 
-$(VARIANT)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(LIB) | deps-build
+$(VARIANT)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c tests/fuzz/api_call.h $(LIB) | deps-build
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $< tests/fuzz/replay.c $(LIB) $(LDFLAGS_ALL) $(LDLIBS_ALL) -o $@
 

@@ -118,16 +118,17 @@ static int tag_char_ok(unsigned char ch)
 {
     /* Unicode letters, digits, white space, _ . / = + - % @ (non-ASCII bytes are letters). */
     return ch >= 0x80 || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-           ch == ' ' || ch == '\t' || strchr("_./=+-%@:", ch) != NULL;
+           ch == ' ' || ch == '\t' || (ch != 0 && strchr("_./=+-%@:", ch) != NULL);
 }
 
-static int tags_valid(struct op_call *c, const char *key, const char *value)
+/* Every byte of key and value, NUL bytes included (JSON's \u0000, CBOR's text), is a tag character. */
+static int tags_valid(struct op_call *c, const char *key, size_t klen, const char *value, size_t vlen)
 {
-    for (const char *p = key; *p; p++)
-        if (!tag_char_ok((unsigned char)*p))
+    for (size_t i = 0; i < klen; i++)
+        if (!tag_char_ok((unsigned char)key[i]))
             goto bad;
-    for (const char *p = value; p && *p; p++)
-        if (!tag_char_ok((unsigned char)*p))
+    for (size_t i = 0; value && i < vlen; i++)
+        if (!tag_char_ok((unsigned char)value[i]))
             goto bad;
     return 1;
 bad:
@@ -140,9 +141,12 @@ bad:
 static int tag_map_valid(struct op_call *c, const struct in_val *tags)
 {
     const struct reqin *in = c->in;
-    for (const struct in_val *k = in_first(in, tags); k; k = in_next(in, tags, k))
-        if (!tags_valid(c, in_str(in, k, NULL), in_str(in, in_value(in, k), NULL)))
+    for (const struct in_val *k = in_first(in, tags); k; k = in_next(in, tags, k)) {
+        size_t kl = 0, vl = 0;
+        const char *key = in_str(in, k, &kl), *value = in_str(in, in_value(in, k), &vl);
+        if (!tags_valid(c, key, kl, value, vl))
             return 0;
+    }
     return 1;
 }
 
@@ -483,9 +487,12 @@ int op_remove_tags(struct op_call *c)
         return -1;
     const struct reqin *in = c->in;
     const struct in_val *keys = op_get(c, "TagKeys");
-    for (const struct in_val *k = in_first(in, keys); k; k = in_next(in, keys, k))
-        if (!tags_valid(c, in_str(in, k, NULL), NULL))
+    for (const struct in_val *k = in_first(in, keys); k; k = in_next(in, keys, k)) {
+        size_t kl = 0;
+        const char *key = in_str(in, k, &kl);
+        if (!tags_valid(c, key, kl, NULL, 0))
             return -1;
+    }
     for (const struct in_val *k = in_first(in, keys); k; k = in_next(in, keys, k)) {
         size_t kl;
         const char *key = in_str(in, k, &kl);

@@ -189,23 +189,14 @@ static void cb_f8(void *c, double v) { on_double(c, v); }
 
 static int text_ok(struct cdec *x, const unsigned char *s, size_t n)
 {
-    size_t i = 0;
-    while (i < n) {
-        if (s[i] < 0x80) {
-            i++;
-            continue;
-        }
-        size_t k = utf8_seq(s + i, n - i);
-        if (!k) {
-            char why[100];
-            utf8_problem(s + i, n - i, why, sizeof why);
-            snprintf(x->msg, sizeof x->msg, "a text string that is not UTF-8 (%s)", why);
-            bad(x, x->msg);
-            return 0;
-        }
-        i += k;
-    }
-    return 1;
+    size_t ok = utf8_valid_prefix((const char *)s, n);
+    if (ok == n)
+        return 1;
+    char why[100];
+    utf8_problem(s + ok, n - ok, why, sizeof why);
+    snprintf(x->msg, sizeof x->msg, "a text string that is not UTF-8 (%s)", why);
+    bad(x, x->msg);
+    return 0;
 }
 
 /* A definite string, or one chunk of a chunked one. */

@@ -265,12 +265,14 @@ struct shard *stream_shard_for(struct stream *s, u128 h)
 
 /* ------------------------------------------------------------------ tags */
 
+/* Orders a stored key (NUL-terminated) against key b of blen bytes. */
 static int tag_cmp(const char *a, const char *b, size_t blen)
 {
-    int c = strncmp(a, b, blen);
+    size_t alen = strlen(a);
+    int c = memcmp(a, b, alen < blen ? alen : blen);
     if (c)
         return c;
-    return a[blen] ? 1 : 0;
+    return alen < blen ? -1 : alen > blen;
 }
 
 void stream_tag_set(struct stream *s, const char *key, size_t klen, const char *value, size_t vlen)

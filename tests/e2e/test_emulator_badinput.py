@@ -73,6 +73,16 @@ class BadInput(EmulatorTestCase, unittest.TestCase):
         self.assertEqual(body["__type"], "UnknownOperationException")
         self.assertIn("\ufffdreateStream", body["message"])
 
+    def test_tag_with_a_nul_byte_is_refused(self):
+        # "\u0000" unescapes to a NUL byte: not a tag character (it was stored cut short, and read past).
+        for op, body in (("AddTagsToStream", '{"StreamName":"bad","Tags":{"a\\u0000b":"v"}}'),
+                         ("AddTagsToStream", '{"StreamName":"bad","Tags":{"k":"v\\u0000"}}'),
+                         ("RemoveTagsFromStream", '{"StreamName":"bad","TagKeys":["x\\u0000"]}')):
+            b = self.assertError(call(self.emu, op, body), 400, "InvalidArgumentException")
+            self.assertIn("invalid characters", b["message"])
+        r = call(self.emu, "ListTagsForStream", '{"StreamName":"bad"}')
+        self.assertEqual(r.json()["Tags"], [])
+
     def test_not_implemented_operation(self):
         b = self.assertError(call(self.emu, "UpdateShardCount",
                                   '{"StreamName":"bad","TargetShardCount":4,"ScalingType":"UNIFORM_SCALING"}'),
