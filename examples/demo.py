@@ -53,6 +53,9 @@ class Demo:
         self.emu = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
         line = self.emu.stdout.readline()
         print(line.rstrip(), flush=True)
+        if "https://" in line:  # then where its certificate is, and how to trust it
+            for _ in range(2):
+                print(self.emu.stdout.readline().rstrip(), flush=True)
         m = re.search(r"http://(127\.0\.0\.1:\d+)", line)
         if not m:
             sys.exit("demo: the emulator did not start")

@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError
 
 from .kt import Emulator, EmulatorTestCase, boto3_client, client_env, connect, kintape_bin, read_response
 from .test_emulator_cbor import DEBIAN_PYTHON, cbor_calls
-from .test_emulator_examples import PRODUCERS, npm_install
+from .test_emulator_examples import CONSUMERS, PRODUCERS, npm_install
 from .test_replay import replay, write_csv
 
 KEY, SECRET = "AKIDKINTAPETEST", "kintape-secret/+=key"
@@ -219,6 +219,12 @@ class Verifying(EmulatorTestCase, unittest.TestCase):
                 if ok:
                     self.assertEqual(p.returncode, 0, p.stderr[-2000:])
                     self.assertIn("put 40 records", p.stdout)
+                    # The consumer's GetRecords over HTTP/2 are made on the pool, with the headers copied.
+                    cmd = CONSUMERS["js"]
+                    p = subprocess.run([*cmd, "sig-js"], capture_output=True, text=True, env=env, timeout=300,
+                                       cwd=os.path.dirname(cmd[-1]))
+                    self.assertEqual(p.returncode, 0, p.stderr[-2000:])
+                    self.assertIn("read", p.stderr)
                 else:
                     self.assertNotEqual(p.returncode, 0)
                     self.assertIn("InvalidSignatureException", p.stdout + p.stderr)
