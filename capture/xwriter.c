@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "jcbor.h"
 #include "jread.h"
 #include "mem.h"
 
@@ -16,6 +17,8 @@ struct xwriter {
     int failed;                /* a write failed; the error is in err */
     struct kt_err err;
     struct xw_counts n;
+    struct jdoc cbor;          /* a CBOR request body, decoded to find its stream */
+    struct kbuf cbor_text;
 };
 
 struct xwriter *xw_new(struct snap_writer *w, int64_t reorder_ns)
@@ -23,6 +26,7 @@ struct xwriter *xw_new(struct snap_writer *w, int64_t reorder_ns)
     struct xwriter *xw = xcalloc(1, sizeof *xw);
     xw->w = w;
     xw->reorder_ns = reorder_ns;
+    jdoc_init(&xw->cbor);
     return xw;
 }
 
@@ -49,6 +53,8 @@ void xw_free(struct xwriter *xw)
         unlist(xw, it);
         it->release(it, it->ctx);
     }
+    jdoc_free(&xw->cbor);
+    kbuf_free(&xw->cbor_text);
     free(xw);
 }
 
@@ -79,8 +85,25 @@ static const char *header_value(const struct snap_msg *m, const char *name, size
     return found;
 }
 
-void xw_decode_kinesis(const struct snap_msg *req, const char **op, size_t *op_len, const char **stream,
-                       size_t *stream_len)
+/* StreamName, or the name in StreamARN, of a request body in CBOR (decoded into xw's scratch); 1 when found. */
+static int cbor_stream(struct xwriter *xw, const struct snap_msg *req, const char **stream, size_t *len)
+{
+    struct kt_err err;
+    if (jdoc_parse_cbor(&xw->cbor, &xw->cbor_text, req->body, req->body_len, &err) != 0)
+        return 0;
+    const struct jnode *root = jroot(&xw->cbor);
+    const struct jnode *n = jget(&xw->cbor, root, "StreamName");
+    if (!n || n->type != J_STR)
+        n = jget(&xw->cbor, root, "StreamARN");
+    if (!n || n->type != J_STR)
+        return 0;
+    *stream = jstr(&xw->cbor, n);
+    *len = n->len;
+    return 1;
+}
+
+void xw_decode_kinesis(struct xwriter *xw, const struct snap_msg *req, const char **op, size_t *op_len,
+                       const char **stream, size_t *stream_len)
 {
     *op = *stream = NULL;
     *op_len = *stream_len = 0;
@@ -97,6 +120,24 @@ void xw_decode_kinesis(const struct snap_msg *req, const char **op, size_t *op_l
     size_t vl;
     if (!body || !blen)
         return;
+    size_t cl;
+    const char *ctype = header_value(req, "Content-Type", &cl);
+    if (jcbor_content_type(ctype, cl)) {
+        if (!cbor_stream(xw, req, &v, &vl))
+            return;
+        *stream = v;
+        *stream_len = vl;
+        if (vl > 8 && memcmp(v, "arn:", 4) == 0) {
+            for (size_t i = 0; i + 8 <= vl; i++) {
+                if (memcmp(v + i, ":stream/", 8) == 0) {
+                    *stream = v + i + 8;
+                    *stream_len = vl - i - 8;
+                    break;
+                }
+            }
+        }
+        return;
+    }
     if (jscan_top_string(body, blen, "StreamName", &v, &vl) == 1) {
         *stream = v;
         *stream_len = vl;
@@ -116,7 +157,7 @@ static void write_and_release(struct xwriter *xw, struct xitem *it)
 {
     unlist(xw, it);
     struct snap_exchange *x = &it->x;
-    xw_decode_kinesis(&x->req, &x->operation, &x->operation_len, &x->stream, &x->stream_len);
+    xw_decode_kinesis(xw, &x->req, &x->operation, &x->operation_len, &x->stream, &x->stream_len);
     if (!xw->failed && snap_writer_add(xw->w, x, &xw->err) != 0)
         xw->failed = 1;
     xw->n.exchanges++;

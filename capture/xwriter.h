@@ -64,10 +64,11 @@ void xw_counts(const struct xwriter *xw, struct xw_counts *out);
 
 /*
  * The operation ("PutRecords", from X-Amz-Target "Kinesis_20131202.PutRecords")
- * and the stream (StreamName, or the name in StreamARN) of a request, as
- * views into it; each NULL when absent.
+ * and the stream (StreamName, or the name in StreamARN) of a request, in
+ * JSON or CBOR, as views into it (or, for CBOR, into xw's scratch, good
+ * until the next call); each NULL when absent.
  */
-void xw_decode_kinesis(const struct snap_msg *req, const char **op, size_t *op_len, const char **stream,
-                       size_t *stream_len);
+void xw_decode_kinesis(struct xwriter *xw, const struct snap_msg *req, const char **op, size_t *op_len,
+                       const char **stream, size_t *stream_len);
 
 #endif

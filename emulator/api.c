@@ -19,6 +19,7 @@
 
 #include "args.h"
 #include "auth.h"
+#include "jcbor.h"
 #include "ktime.h"
 #include "mem.h"
 #include "ops.h"
@@ -28,7 +29,6 @@
 #include "sigv4.h"
 
 #define TARGET_PREFIX "Kinesis_20131202."
-#define CBOR_TYPE_PREFIX "application/x-amz-cbor"
 
 enum op_lock { LOCK_NONE, LOCK_READ, LOCK_WRITE };
 
@@ -145,7 +145,7 @@ void api_handle(struct api_ctx *ctx, const struct api_req *req, struct api_resp 
     resp->content_type = "application/x-amz-json-1.1";
     resp->delay_ms = emu->cfg.latency_ms;
     atomic_fetch_add_explicit(&emu->requests, 1, memory_order_relaxed);
-    int cbor = req->content_type && has_prefix(req->content_type, req->content_type_len, CBOR_TYPE_PREFIX);
+    int cbor = jcbor_content_type(req->content_type, req->content_type_len);
 
     if (!req->target || !has_prefix(req->target, req->target_len, TARGET_PREFIX)) {
         if (!req->target)

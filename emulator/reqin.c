@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "b64.h"
+#include "jcbor.h"
 
 static const struct jnode *node(const struct in_val *v)
 {
@@ -18,6 +19,13 @@ static const struct jnode *node(const struct in_val *v)
 static const struct in_val *val(const struct jnode *n)
 {
     return (const struct in_val *)n;
+}
+
+int reqin_parse_cbor(struct reqin *in, struct jdoc *doc, struct kbuf *arena, const uint8_t *body, size_t len,
+                     struct kt_err *err)
+{
+    in->doc = doc;
+    return jdoc_parse_cbor(doc, arena, body, len, err);
 }
 
 int reqin_parse_json(struct reqin *in, struct jdoc *doc, char *text, size_t len, struct kt_err *err)

@@ -3,7 +3,7 @@
  * request's input without knowing its encoding.
  *
  * A body is decoded into a tree of values (JSON by common/jread.c, CBOR by
- * reqin_cbor.c into the same tree), and everything above reads that
+ * common/jcbor.c into the same tree), and everything above reads that
  * tree through these accessors only: a value is an opaque `struct in_val`,
  * looked at by type, string, integer, blob or by walking a list's elements
  * and a map's entries. Blobs hide their encoding: a JSON blob is base64

@@ -31,6 +31,7 @@
 #include "mem.h"
 #include "args.h"
 #include "outfile.h"
+#include "kpl.h"
 #include "puts.h"
 #include "simd.h"
 #include "snap.h"
@@ -55,6 +56,8 @@ struct pass {
     struct kt_err *err;
     struct puts puts;
     struct kbuf scratch;
+    struct kbuf b64;           /* a payload re-encoded (raw CBOR data, KPL user records) */
+    struct kpl kpl;
     int stop;                  /* 1: binary payload met (LOOK, RAW_TRY); -1: failed */
 };
 
@@ -188,7 +191,49 @@ static int selected(struct pass *p, const struct snap_rec *rec)
     return 1;
 }
 
-/* Writes (or in LOOK mode, checks) one record. Returns -1 to stop the pass. */
+/* One row: the payload (bytes), its time and key, where it went. Returns -1 to stop the pass. */
+static int row(struct pass *p, const struct snap_rec *rec, const struct put_rec *pr, const char *ts,
+               const uint8_t *data, size_t n, const char *key, size_t klen, const char *ehk, size_t ehklen)
+{
+    int text = p->mode == PASS_BASE64 || utf8_valid_text(data, n);
+    if (!text) {
+        if (p->mode == PASS_LOOK || p->mode == PASS_RAW_TRY) {
+            p->stop = 1;
+            return -1;
+        }
+        p->stop = -1;
+        kt_err_set(p->err, "%s:%llu: record %zu is binary (not UTF-8 text): write it with --encoding base64",
+                   p->r->path, (unsigned long long)p->r->line, pr->index + 1);
+        return -1;
+    }
+    if (p->mode == PASS_LOOK)
+        return 0;
+    struct out *o = p->out;
+    if (p->mode == PASS_BASE64) {
+        kbuf_reset(&p->b64);
+        kbuf_reserve(&p->b64, b64_encoded_len(n) + 1);
+        p->b64.len = b64_encode(p->b64.p, data, n);
+        field(o, p->b64.p, p->b64.len);
+    } else {
+        field(o, (const char *)data, n);
+    }
+    cfield(o, ts);
+    field(o, key, klen);
+    field(o, ehk ? ehk : "", ehk ? ehklen : 0);
+    cfield(o, rec->stream);
+    cfield(o, pr->shard);
+    cfield(o, pr->seq);
+    if (p->o->all_attempts)
+        cfield(o, pr->error);
+    p->st->records_written++;
+    if (end_row(o, p->err) != 0) {
+        p->stop = -1;
+        return -1;
+    }
+    return 0;
+}
+
+/* Writes (or in LOOK mode, checks) one Kinesis record: a row, or one a user record of a KPL aggregate. */
 static int record(struct pass *p, const struct snap_rec *rec, const struct put_rec *pr, const char *ts)
 {
     struct extract_stats *st = p->st;
@@ -205,44 +250,34 @@ static int record(struct pass *p, const struct snap_rec *rec, const struct put_r
         return 0;
     }
     /* The payload: decoded always, so invalid base64 is caught whatever the output encoding. */
-    kbuf_reset(&p->scratch);
-    kbuf_reserve(&p->scratch, b64_decoded_max(pr->data_len));
-    size_t n, bad_at;
-    if (b64_decode((uint8_t *)p->scratch.p, pr->data, pr->data_len, &n, &bad_at) != 0) {
-        st->records_bad++;
-        return bad(p, "record %zu: Data is not valid base64 (character %zu)", pr->index + 1, bad_at + 1);
-    }
-    int text = p->mode == PASS_BASE64 || utf8_valid_text((const uint8_t *)p->scratch.p, n);
-    if (!text) {
-        if (p->mode == PASS_LOOK || p->mode == PASS_RAW_TRY) {
-            p->stop = 1;
-            return -1;
+    const uint8_t *data = (const uint8_t *)pr->data;
+    size_t n = pr->data_len;
+    if (!pr->data_raw) {
+        kbuf_reset(&p->scratch);
+        kbuf_reserve(&p->scratch, b64_decoded_max(pr->data_len));
+        size_t bad_at;
+        if (b64_decode((uint8_t *)p->scratch.p, pr->data, pr->data_len, &n, &bad_at) != 0) {
+            st->records_bad++;
+            return bad(p, "record %zu: Data is not valid base64 (character %zu)", pr->index + 1, bad_at + 1);
         }
-        p->stop = -1;
-        kt_err_set(p->err, "%s:%llu: record %zu is binary (not UTF-8 text): write it with --encoding base64",
-                   p->r->path, (unsigned long long)p->r->line, pr->index + 1);
-        return -1;
+        data = (const uint8_t *)p->scratch.p;
     }
-    if (p->mode == PASS_LOOK)
-        return 0;
-    struct out *o = p->out;
-    if (p->mode == PASS_BASE64)
-        field(o, pr->data, pr->data_len);
-    else
-        field(o, p->scratch.p, n);
-    cfield(o, ts);
-    field(o, pr->key, pr->key_len);
-    field(o, pr->ehk ? pr->ehk : "", pr->ehk ? pr->ehk_len : 0);
-    cfield(o, rec->stream);
-    cfield(o, pr->shard);
-    cfield(o, pr->seq);
-    if (p->o->all_attempts)
-        cfield(o, pr->error);
-    st->records_written++;
-    if (end_row(o, p->err) != 0) {
-        p->stop = -1;
-        return -1;
+    const char *why;
+    enum kpl_kind kind = p->o->no_deaggregate ? KPL_PLAIN : kpl_open(&p->kpl, data, n, &why);
+    if (kind != KPL_AGGREGATE) {
+        if (kind == KPL_CORRUPT && p->mode != PASS_LOOK)
+            st->kpl_corrupt++; /* kept as it is, as the KCL does */
+        return row(p, rec, pr, ts, data, n, pr->key, pr->key_len, pr->ehk, pr->ehk_len);
     }
+    if (p->mode != PASS_LOOK) {
+        st->kpl_aggregates++;
+        st->kpl_user_records += p->kpl.records;
+    }
+    struct kpl_rec u;
+    while (kpl_next(&p->kpl, &u))
+        if (row(p, rec, pr, ts, u.data.p, u.data.n, (const char *)u.key.p, u.key.n,
+                u.ehk.p ? (const char *)u.ehk.p : pr->ehk, u.ehk.p ? u.ehk.n : pr->ehk_len) != 0)
+            return -1;
     return 0;
 }
 
@@ -325,6 +360,7 @@ static int run_pass(const char *in, struct out *out, const struct extract_opts *
     if (!p.r)
         return -1;
     puts_init(&p.puts);
+    kpl_init(&p.kpl);
     if (out)
         header(out, o, mode == PASS_BASE64 ? ENC_BASE64 : ENC_RAW);
     struct snap_rec rec;
@@ -364,7 +400,9 @@ static int run_pass(const char *in, struct out *out, const struct extract_opts *
     st->cut = !p.r->end.present;
     snap_reader_close(p.r);
     puts_free(&p.puts);
+    kpl_free(&p.kpl);
     kbuf_free(&p.scratch);
+    kbuf_free(&p.b64);
     if (p.stop < 0)
         return -1;
     if (p.stop > 0)

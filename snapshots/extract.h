@@ -39,6 +39,7 @@ struct extract_opts {
     enum extract_encoding encoding;
     int all_attempts;
     int skip_bad;
+    int no_deaggregate;        /* KPL aggregates are written as the Kinesis records they are */
     const char *ops;           /* comma-separated operations, or NULL */
     const char *stream;
     int64_t since_ns, until_ns;
@@ -57,6 +58,8 @@ struct extract_stats {
     uint64_t exchanges_incomplete; /* PutRecord(s) the capture cut before its request was whole: skipped */
     uint64_t exchanges_refused;    /* PutRecord(s) whose unreadable request the server refused: skipped */
     uint64_t bad_lines;        /* skipped with skip_bad */
+    uint64_t kpl_aggregates, kpl_user_records; /* KPL aggregates unpacked, and the user records in them */
+    uint64_t kpl_corrupt;      /* records with the KPL magic whose checksum or protobuf is wrong: kept as they are */
     int partial_kept;          /* the run failed: what it wrote is in OUT.partial */
     uint64_t bytes_written;
     enum extract_encoding encoding;  /* the one used */

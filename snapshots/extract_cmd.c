@@ -36,6 +36,8 @@ static const char usage[] =
     "                           .http.request.headers[2][1] .client[\"ip\"]\n"
     "  --encoding raw|base64    force the payload column's encoding\n"
     "  --all-attempts           also records the server did not accept, with an error_code column\n"
+    "  --no-deaggregate         write KPL-aggregated records as the Kinesis records they are (by default\n"
+    "                           each is unpacked into its user records, with their partition keys)\n"
     "  --skip-bad               skip lines and records that cannot be read (counted) instead of stopping\n"
     "  -q, --quiet              no summary on stderr\n"
     "\n"
@@ -72,7 +74,7 @@ static int parse_time(const char *flag, const char *s, int64_t *ns)
 
 int extract_main(int argc, char **argv)
 {
-    enum { O_OP = 1000, O_STREAM, O_SINCE, O_UNTIL, O_FILTER, O_PATH, O_ENCODING, O_ALL, O_SKIP };
+    enum { O_OP = 1000, O_STREAM, O_SINCE, O_UNTIL, O_FILTER, O_PATH, O_ENCODING, O_ALL, O_SKIP, O_NODEAGG };
     static const struct option opts[] = {
         {"output", required_argument, NULL, 'o'},
         {"op", required_argument, NULL, O_OP},
@@ -83,6 +85,7 @@ int extract_main(int argc, char **argv)
         {"path", required_argument, NULL, O_PATH},
         {"encoding", required_argument, NULL, O_ENCODING},
         {"all-attempts", no_argument, NULL, O_ALL},
+        {"no-deaggregate", no_argument, NULL, O_NODEAGG},
         {"skip-bad", no_argument, NULL, O_SKIP},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
@@ -136,6 +139,7 @@ int extract_main(int argc, char **argv)
             }
             break;
         case O_ALL: o.all_attempts = 1; break;
+        case O_NODEAGG: o.no_deaggregate = 1; break;
         case O_SKIP: o.skip_bad = 1; break;
         case 'h':
             fputs(usage, stdout);
@@ -202,7 +206,16 @@ int extract_main(int argc, char **argv)
                     "kintape extract: skipped: %llu put requests the capture cut before they were whole, %llu "
                     "unreadable ones the server refused\n",
                     (unsigned long long)st.exchanges_incomplete, (unsigned long long)st.exchanges_refused);
+        if (st.kpl_aggregates)
+            fprintf(stderr, "kintape extract: %llu KPL-aggregated records unpacked into %llu user records "
+                            "(--no-deaggregate keeps them whole)\n",
+                    (unsigned long long)st.kpl_aggregates, (unsigned long long)st.kpl_user_records);
     }
+    if (st.kpl_corrupt)
+        fprintf(stderr, "kintape extract: warning: %llu record%s with the KPL magic but a bad checksum or protobuf "
+                        "written as %s (as the KCL hands them over)\n",
+                (unsigned long long)st.kpl_corrupt, st.kpl_corrupt == 1 ? "" : "s",
+                st.kpl_corrupt == 1 ? "it is" : "they are");
     rc = 0;
     if (st.bad_lines) {
         fprintf(stderr, "kintape extract: %llu problem%s skipped (--skip-bad)\n", (unsigned long long)st.bad_lines,

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "jcbor.h"
+
 void puts_init(struct puts *p)
 {
     memset(p, 0, sizeof *p);
@@ -15,6 +17,8 @@ void puts_free(struct puts *p)
 {
     jdoc_free(&p->req);
     jdoc_free(&p->resp);
+    kbuf_free(&p->req_text);
+    kbuf_free(&p->resp_text);
 }
 
 int puts_is_put(const char *op)
@@ -22,16 +26,24 @@ int puts_is_put(const char *op)
     return op && (strcmp(op, "PutRecords") == 0 || strcmp(op, "PutRecord") == 0);
 }
 
-/* Decodes a message's body into doc. 0; -1 when the body cannot be had (err set); -2 when it is not a JSON object. */
-static int parse_body(struct snap_reader *r, struct jdoc *doc, const struct jnode *msg, struct kt_err *err)
+/*
+ * Decodes a message's body into doc (CBOR into text). 0; -1 when the body
+ * cannot be had (err set); -2 when it is not a JSON object or CBOR map.
+ */
+static int parse_body(struct snap_reader *r, struct jdoc *doc, struct kbuf *text, const struct jnode *msg,
+                      struct kt_err *err)
 {
     const uint8_t *body;
     size_t len;
+    const char *ctype = snap_header(r, msg, "content-type");
     if (snap_body(r, msg, &body, &len, err) != 0)
         return -1;
     struct kt_err jerr;
-    /* The body lives in the reader's line (or scratch) buffer, which we may change. */
-    if (jdoc_parse(doc, (char *)body, len, &jerr, NULL) != 0 || jroot(doc)->type != J_OBJ)
+    int rc = jcbor_content_type(ctype, ctype ? strlen(ctype) : 0)
+                 ? jdoc_parse_cbor(doc, text, body, len, &jerr)
+                 /* The body lives in the reader's line (or scratch) buffer, which we may change. */
+                 : jdoc_parse(doc, (char *)body, len, &jerr, NULL);
+    if (rc != 0 || jroot(doc)->type != J_OBJ)
         return -2;
     return 0;
 }
@@ -56,7 +68,7 @@ enum puts_status puts_decode(struct puts *p, struct snap_reader *r, const struct
     p->whole[0] = '\0';
     p->batch = strcmp(rec->operation, "PutRecords") == 0;
     struct kt_err berr;
-    int rc = parse_body(r, &p->req, rec->req, &berr);
+    int rc = parse_body(r, &p->req, &p->req_text, rec->req, &berr);
     const struct jnode *root = rc == 0 ? jroot(&p->req) : NULL;
     p->list = p->batch ? jget(&p->req, root, "Records") : root;
     if (rc != 0 || (p->batch && (!p->list || p->list->type != J_ARR))) {
@@ -68,7 +80,8 @@ enum puts_status puts_decode(struct puts *p, struct snap_reader *r, const struct
         if (rc == -1)
             kt_err_set(err, "request body: %s", berr.msg);
         else if (rc == -2)
-            kt_err_set(err, "the request body is not a JSON object, so not a %s request", rec->operation);
+            kt_err_set(err, "the request body is not a JSON object or CBOR map, so not a %s request",
+                       rec->operation);
         else
             kt_err_set(err, "the PutRecords request has no Records array");
         return PUTS_BAD;
@@ -77,7 +90,7 @@ enum puts_status puts_decode(struct puts *p, struct snap_reader *r, const struct
     if (!rec->resp)
         return PUTS_OK;
     /* The response: per-record results, or one error for all. */
-    int r2 = parse_body(r, &p->resp, rec->resp, &berr);
+    int r2 = parse_body(r, &p->resp, &p->resp_text, rec->resp, &berr);
     if (r2 == -1) {
         kt_err_set(err, "response body: %s", berr.msg);
         return PUTS_BAD;
@@ -138,11 +151,16 @@ int puts_next(struct puts *p, struct put_rec *out)
         out->bad = "is not an object";
         return 1;
     }
-    out->data = str_member(&p->req, r, "Data", &out->data_len);
+    const struct jnode *data = jget(&p->req, r, "Data");
+    if (data && (data->type == J_STR || data->type == J_BYTES)) {
+        out->data = jstr(&p->req, data);
+        out->data_len = data->len;
+        out->data_raw = data->type == J_BYTES;
+    }
     out->key = str_member(&p->req, r, "PartitionKey", &out->key_len);
     out->ehk = str_member(&p->req, r, "ExplicitHashKey", &out->ehk_len);
     if (!out->data)
-        out->bad = "has no Data string";
+        out->bad = "has no Data string or byte string";
     else if (!out->key)
         out->bad = "has no PartitionKey string";
     return 1;

@@ -5,7 +5,9 @@
  * Follows the Kinesis API Reference for PutRecord and PutRecords: Records[i]
  * of a PutRecords response answers Records[i] of its request, with
  * SequenceNumber and ShardId, or ErrorCode and ErrorMessage; any other
- * answer than 200 refuses every record. Used by the extractor (one CSV row a
+ * answer than 200 refuses every record. Bodies are JSON, or CBOR when
+ * their Content-Type is application/x-amz-cbor-1.1 (the AWS SDKs for Java;
+ * Data is then a byte string). Used by the extractor (one CSV row a
  * record) and `kintape snapshot stats` (records put and failed), so both
  * count the same records from the same decoded bodies.
  */
@@ -14,6 +16,7 @@
 
 #include <stddef.h>
 
+#include "buf.h"
 #include "errbuf.h"
 #include "jread.h"
 #include "snap.h"
@@ -29,6 +32,7 @@ struct puts {
     struct snap_reader *r;
     const struct snap_rec *rec;
     struct jdoc req, resp;
+    struct kbuf req_text, resp_text; /* the strings of CBOR bodies (common/jcbor.h) */
     int batch;                 /* PutRecords */
     const struct jnode *list;  /* the request's Records (PutRecords) or the request (PutRecord) */
     const struct jnode *cur;   /* the next record */
@@ -42,8 +46,9 @@ struct puts {
 struct put_rec {
     size_t index;              /* from 0 */
     const char *bad;           /* why this record cannot be read (not an object, no Data...), or NULL */
-    const char *data;          /* Data as sent: base64 */
+    const char *data;          /* Data as sent: base64 (JSON), or the bytes themselves when data_raw */
     size_t data_len;
+    int data_raw;
     const char *key, *ehk;     /* ehk NULL when absent */
     size_t key_len, ehk_len;
     const char *shard, *seq;   /* where it went, when accepted */

@@ -1,6 +1,6 @@
 /*
  * fuzz_cbor.c — libFuzzer harness for the emulator's CBOR path: the CBOR
- * request reader (reqin_cbor.c), schema validation and every operation
+ * reader (common/jcbor.c), schema validation and every operation
  * answered by the CBOR response writer (api_call.h).
  *
  * Input: "<Operation>\n<CBOR body>". Every answer must have a status, and

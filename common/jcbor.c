@@ -1,8 +1,8 @@
 /*
- * reqin_cbor.c — a CBOR request body (RFC 8949; application/x-amz-cbor-1.1)
- * decoded with libcbor's streaming decoder into the tree the JSON reader
- * builds (common/jread.h), so the request reader (reqin.h), the schema and
- * the operations read both alike.
+ * jcbor.c — a CBOR body (RFC 8949; application/x-amz-cbor-1.1) decoded
+ * with libcbor's streaming decoder into the tree the JSON reader builds
+ * (jread.h), so whoever reads a decoded body (the emulator's request
+ * reader, the extractor) reads both alike (see jcbor.h).
  *
  *   bytes ─▶ cbor_stream_decode (one item head a call) ─▶ callbacks ─▶ jnodes + a text arena
  *
@@ -25,9 +25,10 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
+#include "jcbor.h"
 #include "mem.h"
-#include "reqin.h"
 #include "utf8.h"
 
 /* An open container, or a chunked string, being filled. */
@@ -372,10 +373,8 @@ static const char *inside(const struct cdec *x)
     return f->chunked ? "a string" : f->is_map ? "a map" : "an array";
 }
 
-int reqin_parse_cbor(struct reqin *in, struct jdoc *doc, struct kbuf *arena, const uint8_t *body, size_t len,
-                     struct kt_err *err)
+int jdoc_parse_cbor(struct jdoc *doc, struct kbuf *arena, const uint8_t *body, size_t len, struct kt_err *err)
 {
-    in->doc = doc;
     doc->n = 0;
     kbuf_reset(arena);
     if (len >= UINT32_MAX / 2) {
@@ -414,4 +413,10 @@ int reqin_parse_cbor(struct reqin *in, struct jdoc *doc, struct kbuf *arena, con
     doc->text = arena->p;
     doc->text_len = arena->len;
     return 0;
+}
+
+int jcbor_content_type(const char *ctype, size_t len)
+{
+    static const char prefix[] = "application/x-amz-cbor";
+    return ctype && len >= sizeof prefix - 1 && strncasecmp(ctype, prefix, sizeof prefix - 1) == 0;
 }
