@@ -140,7 +140,7 @@ void capture_stats(const struct capture *c, struct snap_stats *st)
     st->retransmissions = ts->retransmissions;
     st->out_of_order = ts->out_of_order;
     st->truncated_packets = ts->truncated + c->bad_packets + c->fragments;
-    st->unparsable = hs->unparsable + hs->http2_flows;
+    st->unparsable = hs->unparsable;
     st->unparsable_bytes = hs->unparsable_bytes;
     st->evicted_idle = ts->evicted_idle;
     st->evicted_memory = ts->evicted_memory;

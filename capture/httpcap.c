@@ -19,6 +19,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "h2cap.h"
 #include "httpsync.h"
 #include "mem.h"
 #include "packet.h"
@@ -48,7 +49,8 @@ struct hflow {
     struct hx *q_head, *q_tail; /* requests awaiting their response, oldest first */
     uint32_t nexch;
     uint64_t conn;             /* connection number in the snapshot, given at its first request */
-    int dead;                  /* HTTP/2 or upgraded: bytes are not HTTP/1.1 */
+    int dead;                  /* upgraded: bytes are not HTTP/1.1 */
+    struct h2conn *h2;         /* HTTP/2 with prior knowledge: h2cap.c reads it */
     enum tcp_end end_why;      /* why its directions ended */
     size_t held;               /* bytes held for this connection (itself included) */
 };
@@ -69,12 +71,12 @@ static void held_change(struct hflow *hf, size_t before, size_t after)
     hf->h->st.bytes_held += after - before;
 }
 
-static size_t msg_bytes(const struct hmsg *m)
+size_t hmsg_bytes(const struct hmsg *m)
 {
     return m->head.cap + m->body.cap + m->caphdrs * sizeof *m->hdrs;
 }
 
-static void msg_init(struct hmsg *m, int64_t ts)
+void hmsg_init(struct hmsg *m, int64_t ts)
 {
     memset(m, 0, sizeof *m);
     m->method = -1;
@@ -82,7 +84,7 @@ static void msg_init(struct hmsg *m, int64_t ts)
     m->end_ns = ts;
 }
 
-static void msg_free(struct hmsg *m)
+void hmsg_free(struct hmsg *m)
 {
     kbuf_free(&m->head);
     kbuf_free(&m->body);
@@ -92,17 +94,17 @@ static void msg_free(struct hmsg *m)
 /* Memory of an exchange: its record, its messages, its snapshot view. */
 static size_t hx_bytes(const struct hx *x)
 {
-    size_t n = sizeof *x + msg_bytes(&x->req);
+    size_t n = sizeof *x + hmsg_bytes(&x->req);
     if (x->resp)
-        n += sizeof *x->resp + msg_bytes(x->resp);
+        n += sizeof *x->resp + hmsg_bytes(x->resp);
     return n;
 }
 
 static void hx_destroy(struct hx *x)
 {
-    msg_free(&x->req);
+    hmsg_free(&x->req);
     if (x->resp) {
-        msg_free(x->resp);
+        hmsg_free(x->resp);
         free(x->resp);
     }
     free(x->kv);
@@ -154,7 +156,10 @@ static void queue_remove(struct hflow *hf, struct hx *x)
 
 static void version_text(char *out, size_t cap, const struct hmsg *m)
 {
-    snprintf(out, cap, "HTTP/%u.%u", m->vmajor ? m->vmajor : 1u, m->vmajor ? m->vminor : 1u);
+    if (m->vmajor == 2)
+        snprintf(out, cap, "HTTP/2");
+    else
+        snprintf(out, cap, "HTTP/%u.%u", m->vmajor ? m->vmajor : 1u, m->vmajor ? m->vminor : 1u);
 }
 
 static size_t fill_kv(struct snap_kv *kv, const struct hmsg *m)
@@ -243,6 +248,52 @@ static void finalize(struct hflow *hf, struct hx *x)
     hf->h->sink.final(hf->h->sink.ctx, &x->item);
 }
 
+/* ------------------------------------------------- for the HTTP/2 reader */
+
+struct hx *httpcap_exchange_start(struct httpcap *h, struct tcp_flow *f, int64_t ts)
+{
+    struct hflow *hf = f->user;
+    struct hx *x = xcalloc(1, sizeof *x);
+    held_change(hf, 0, sizeof *x);
+    x->flow = f;
+    if (!hf->conn)
+        hf->conn = ++h->conns;
+    x->conn = hf->conn;
+    x->n = ++hf->nexch;
+    x->cli = f->cli;
+    x->srv = f->srv;
+    hmsg_init(&x->req, ts);
+    x->req.vmajor = 2;
+    x->item.start_ns = ts;
+    x->item.release = hx_release;
+    x->item.ctx = h;
+    h->sink.started(h->sink.ctx, &x->item);
+    return x;
+}
+
+void httpcap_exchange_final(struct httpcap *h, struct tcp_flow *f, struct hx *x)
+{
+    (void)h;
+    finalize(f->user, x);
+}
+
+void httpcap_held_change(struct httpcap *h, struct tcp_flow *f, size_t before, size_t after)
+{
+    (void)h;
+    held_change(f->user, before, after);
+}
+
+size_t httpcap_max_body(const struct httpcap *h)
+{
+    return h->max_body;
+}
+
+void httpcap_unparsable(struct httpcap *h, uint64_t bytes, int new_region)
+{
+    h->st.unparsable_bytes += bytes;
+    h->st.unparsable += new_region != 0;
+}
+
 /* ----------------------------------------------------------- callbacks */
 
 static struct hdir *dir_of(http_parser *p)
@@ -264,7 +315,7 @@ static int on_message_begin(http_parser *p)
         x->n = ++hf->nexch;
         x->cli = hf->f->cli;
         x->srv = hf->f->srv;
-        msg_init(&x->req, d->ts);
+        hmsg_init(&x->req, d->ts);
         x->item.start_ns = d->ts;
         x->item.release = hx_release;
         x->item.ctx = hf->h;
@@ -279,7 +330,7 @@ static int on_message_begin(http_parser *p)
     } else {
         d->cur = xmalloc(sizeof *d->cur);
         held_change(hf, 0, sizeof *d->cur);
-        msg_init(d->cur, d->ts);
+        hmsg_init(d->cur, d->ts);
         /* The oldest request that has no response yet. */
         d->cur_x = NULL;
         for (struct hx *x = hf->q_head; x; x = x->qnext)
@@ -409,15 +460,15 @@ static void message_done(struct hdir *d)
     d->cur_x = NULL;
     if (m->status >= 100 && m->status < 200 && m->status != 101 && !m->broken) {
         /* Interim response (100 Continue): the final one follows. */
-        held_change(hf, sizeof *m + msg_bytes(m), 0);
-        msg_free(m);
+        held_change(hf, sizeof *m + hmsg_bytes(m), 0);
+        hmsg_free(m);
         free(m);
         return;
     }
     if (!x) {
         hf->h->st.orphan_responses++;
-        held_change(hf, sizeof *m + msg_bytes(m), 0);
-        msg_free(m);
+        held_change(hf, sizeof *m + hmsg_bytes(m), 0);
+        hmsg_free(m);
         free(m);
         return;
     }
@@ -545,11 +596,15 @@ void httpcap_data(void *ctx, struct tcp_flow *f, int dir, const uint8_t *p, size
     struct httpcap *h = ctx;
     struct hflow *hf = flow_state(h, f);
     struct hdir *d = &hf->d[dir];
-    if (d->seen == 0 && dir == TCP_C2S && n >= 14 && memcmp(p, "PRI * HTTP/2.0", 14) == 0) {
-        hf->dead = 1;
+    if (d->seen == 0 && dir == TCP_C2S && !hf->h2 && n >= 14 && memcmp(p, "PRI * HTTP/2.0", 14) == 0) {
+        hf->h2 = h2cap_new(h, f);
         h->st.http2_flows++;
     }
     d->seen += n;
+    if (hf->h2) {
+        h2cap_data(hf->h2, dir, p, n, ts_ns);
+        return;
+    }
     if (hf->dead) {
         h->st.unparsable_bytes += n;
         return;
@@ -567,6 +622,10 @@ void httpcap_gap(void *ctx, struct tcp_flow *f, int dir, uint64_t missing, int64
     struct hflow *hf = flow_state(h, f);
     struct hdir *d = &hf->d[dir];
     d->ts = ts_ns;
+    if (hf->h2) {
+        h2cap_gap(hf->h2, dir, missing, ts_ns);
+        return;
+    }
     if (missing == 0) {
         /* Joined mid-stream: wait for a message start. */
         d->active = 0;
@@ -597,6 +656,8 @@ void httpcap_end(void *ctx, struct tcp_flow *f, int dir, enum tcp_end why, int64
     struct hdir *d = &hf->d[dir];
     d->ts = ts_ns;
     hf->end_why = why;
+    if (hf->h2)
+        return; /* its streams are cut when the connection goes (httpcap_gone) */
     if (d->active && !hf->dead)
         http_parser_execute(&d->hp, &h->settings, NULL, 0); /* ends a body that runs to the close */
     if (d->cur)
@@ -615,6 +676,10 @@ void httpcap_gone(void *ctx, struct tcp_flow *f)
     struct hflow *hf = f->user;
     if (!hf)
         return;
+    if (hf->h2) {
+        h2cap_free(hf->h2, cut_text(h, hf->end_why, TCP_C2S), cut_text(h, hf->end_why, TCP_S2C));
+        hf->h2 = NULL;
+    }
     for (int i = 0; i < 2; i++)
         if (hf->d[i].cur)
             desync(&hf->d[i], cut_text(h, hf->end_why, i));

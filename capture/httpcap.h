@@ -1,5 +1,6 @@
 /*
- * httpcap.h — HTTP/1.1 exchanges from reassembled TCP streams.
+ * httpcap.h — HTTP/1.1 exchanges from reassembled TCP streams (and, handed
+ * to h2cap.h when a connection starts with the HTTP/2 preface, HTTP/2).
  *
  * Each direction of a connection is parsed with http-parser: requests from
  * the client, responses from the server. Responses answer requests in order
@@ -99,6 +100,20 @@ void httpcap_gone(void *ctx, struct tcp_flow *f);
 size_t httpcap_held(void *ctx, struct tcp_flow *f);
 
 const struct httpcap_stats *httpcap_stats(const struct httpcap *h);
+
+/* For the HTTP/2 reader (h2cap.h), on connection f: an exchange announced
+ * to the sink (its request message started), one made final, memory held
+ * for the connection growing from before to after bytes, bytes that are not
+ * HTTP (a new region of them, or more of the one counted). */
+struct hx *httpcap_exchange_start(struct httpcap *h, struct tcp_flow *f, int64_t ts);
+void httpcap_exchange_final(struct httpcap *h, struct tcp_flow *f, struct hx *x);
+void httpcap_held_change(struct httpcap *h, struct tcp_flow *f, size_t before, size_t after);
+size_t httpcap_max_body(const struct httpcap *h);
+void httpcap_unparsable(struct httpcap *h, uint64_t bytes, int new_region);
+
+void hmsg_init(struct hmsg *m, int64_t ts);
+void hmsg_free(struct hmsg *m);
+size_t hmsg_bytes(const struct hmsg *m);
 
 /* The value of header `name` (case-insensitive) of m, or NULL; *len is set. */
 const char *hmsg_header(const struct hmsg *m, const char *name, size_t *len);
