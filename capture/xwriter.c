@@ -85,21 +85,41 @@ static const char *header_value(const struct snap_msg *m, const char *name, size
     return found;
 }
 
-/* StreamName, or the name in StreamARN, of a request body in CBOR (decoded into xw's scratch); 1 when found. */
-static int cbor_stream(struct xwriter *xw, const struct snap_msg *req, const char **stream, size_t *len)
+/* The stream named by a StreamName (arn 0) or a StreamARN (arn 1: arn:aws:kinesis:region:account:stream/NAME). */
+static void set_stream(const char *v, size_t vl, int arn, const char **stream, size_t *len)
+{
+    if (!arn) {
+        *stream = v;
+        *len = vl;
+        return;
+    }
+    for (size_t i = 0; i + 8 <= vl; i++) {
+        if (memcmp(v + i, ":stream/", 8) == 0) {
+            *stream = v + i + 8;
+            *len = vl - i - 8;
+            return;
+        }
+    }
+}
+
+/* A CBOR request body's StreamName or StreamARN (decoded into xw's scratch): 0 none, 1 the name, 2 the ARN. */
+static int cbor_stream(struct xwriter *xw, const struct snap_msg *req, const char **v, size_t *vl)
 {
     struct kt_err err;
     if (jdoc_parse_cbor(&xw->cbor, &xw->cbor_text, req->body, req->body_len, &err) != 0)
         return 0;
     const struct jnode *root = jroot(&xw->cbor);
+    int found = 1;
     const struct jnode *n = jget(&xw->cbor, root, "StreamName");
-    if (!n || n->type != J_STR)
+    if (!n || n->type != J_STR) {
         n = jget(&xw->cbor, root, "StreamARN");
+        found = 2;
+    }
     if (!n || n->type != J_STR)
         return 0;
-    *stream = jstr(&xw->cbor, n);
-    *len = n->len;
-    return 1;
+    *v = jstr(&xw->cbor, n);
+    *vl = n->len;
+    return found;
 }
 
 void xw_decode_kinesis(struct xwriter *xw, const struct snap_msg *req, const char **op, size_t *op_len,
@@ -122,35 +142,15 @@ void xw_decode_kinesis(struct xwriter *xw, const struct snap_msg *req, const cha
         return;
     size_t cl;
     const char *ctype = header_value(req, "Content-Type", &cl);
-    if (jcbor_content_type(ctype, cl)) {
-        if (!cbor_stream(xw, req, &v, &vl))
-            return;
-        *stream = v;
-        *stream_len = vl;
-        if (vl > 8 && memcmp(v, "arn:", 4) == 0) {
-            for (size_t i = 0; i + 8 <= vl; i++) {
-                if (memcmp(v + i, ":stream/", 8) == 0) {
-                    *stream = v + i + 8;
-                    *stream_len = vl - i - 8;
-                    break;
-                }
-            }
-        }
-        return;
-    }
-    if (jscan_top_string(body, blen, "StreamName", &v, &vl) == 1) {
-        *stream = v;
-        *stream_len = vl;
-    } else if (jscan_top_string(body, blen, "StreamARN", &v, &vl) == 1) {
-        /* arn:aws:kinesis:region:account:stream/NAME */
-        for (size_t i = 0; i + 8 <= vl; i++) {
-            if (memcmp(v + i, ":stream/", 8) == 0) {
-                *stream = v + i + 8;
-                *stream_len = vl - i - 8;
-                break;
-            }
-        }
-    }
+    int found;
+    if (jcbor_content_type(ctype, cl))
+        found = cbor_stream(xw, req, &v, &vl);
+    else if (jscan_top_string(body, blen, "StreamName", &v, &vl) == 1)
+        found = 1;
+    else
+        found = jscan_top_string(body, blen, "StreamARN", &v, &vl) == 1 ? 2 : 0;
+    if (found)
+        set_stream(v, vl, found == 2, stream, stream_len);
 }
 
 static void write_and_release(struct xwriter *xw, struct xitem *it)

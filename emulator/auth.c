@@ -15,7 +15,7 @@ static const char sig_mismatch[] =
     "The request signature we calculated does not match the signature you provided. Check your AWS Secret "
     "Access Key and signing method. Consult the service documentation for details.";
 
-/* The value of header `name` (lower case) in the block, or NULL; *from_next continues after a repeat. */
+/* The value of header `name` (lower case) in the block, or NULL; with `from`, the search starts (and goes on) there. */
 static const char *header_at(const char *block, size_t len, const char *name, size_t *vlen, size_t *from)
 {
     size_t nl = strlen(name);
@@ -291,7 +291,7 @@ int auth_verify(const struct authkeys *keys, const struct auth_input *in, int64_
     struct kbuf creq = KBUF_INIT, sts = KBUF_INIT;
     /* What the client signed as the payload's hash: its header's text when it sent one (the same hash). */
     char signed_hash[65];
-    snprintf(signed_hash, sizeof signed_hash, "%.*s", claimed ? 64 : 64, claimed ? claimed : body_hash);
+    snprintf(signed_hash, sizeof signed_hash, "%.64s", claimed ? claimed : body_hash);
     int rc = canonical_request(in, signed_hash, &creq, type, msg);
     if (rc == 0) {
         char want[65];

@@ -233,7 +233,7 @@ static int row(struct pass *p, const struct snap_rec *rec, const struct put_rec 
     return 0;
 }
 
-/* Writes (or in LOOK mode, checks) one Kinesis record: a row, or one a user record of a KPL aggregate. */
+/* Writes (or in LOOK mode, checks) one Kinesis record: a row, or a row per user record of a KPL aggregate. */
 static int record(struct pass *p, const struct snap_rec *rec, const struct put_rec *pr, const char *ts)
 {
     struct extract_stats *st = p->st;

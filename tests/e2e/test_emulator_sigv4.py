@@ -169,7 +169,7 @@ class Verifying(EmulatorTestCase, unittest.TestCase):
         st, _ = raw_call(self.emu, "ListStreams", key=TMP_KEY, secret=TMP_SECRET,
                          extra={"X-Amz-Security-Token": TMP_TOKEN})
         self.assertEqual(st, 200)
-        # The wrong service in the scope; an X-Amz-Content-Sha256 that is not the body's.
+        # An X-Amz-Content-Sha256 that is not the body's.
         st, b = raw_call(self.emu, "ListStreams", extra={"X-Amz-Content-Sha256": "0" * 64})
         self.assertEqual(b["__type"], "InvalidSignatureException")
         self.assertIn("x-amz-content-sha256", b["message"])
