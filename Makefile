@@ -35,7 +35,7 @@ endif
 
 INCLUDES := -I. -Icommon
 CFLAGS_ALL = $(CSTD) $(WARN) $(OPT) $(SANFLAGS) $(INCLUDES) -MMD -MP $(CFLAGS)
-LDLIBS_ALL := -lpcap -lcurl -lcsv -levent -lhttp_parser -lnghttp2 -lcbor -lssl -lcrypto -lpthread -lm
+LDLIBS_ALL := -lpcap -lcurl -lcsv -levent -levent_openssl -lhttp_parser -lnghttp2 -lcbor -lssl -lcrypto -lpthread -lm
 LDFLAGS_ALL = $(SANFLAGS) $(LDFLAGS)
 
 # Every module of the parts goes into one static library that the program

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "capture/capture_cmd.h"
+#include "capture/proxy_cmd.h"
 #include "emulator/emulator_cmd.h"
 #include "replay/replay_cmd.h"
 #include "snapshots/extract_cmd.h"
@@ -20,6 +21,7 @@ static const char usage[] =
     "commands:\n"
     "  emulator   run the Kinesis Data Streams API emulator\n"
     "  capture    record Kinesis HTTP exchanges into a snapshot\n"
+    "  proxy      record Kinesis calls while forwarding them (TLS, HTTP/2) into a snapshot\n"
     "  snapshot   inspect a snapshot: ls, show, stats\n"
     "  extract    turn a snapshot into CSV, one record a row\n"
     "  replay     send a CSV of records as PutRecords calls\n"
@@ -46,6 +48,8 @@ int main(int argc, char **argv)
         return emulator_main(argc - 1, argv + 1);
     if (strcmp(cmd, "capture") == 0)
         return capture_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "proxy") == 0)
+        return proxy_main(argc - 1, argv + 1);
     if (strcmp(cmd, "snapshot") == 0)
         return snapshot_main(argc - 1, argv + 1);
     if (strcmp(cmd, "extract") == 0)

@@ -243,7 +243,7 @@ int capture_main(int argc, char **argv)
     if (pcapsrc_warning(src)[0])
         fprintf(stderr, "kintape capture: warning: %s\n", pcapsrc_warning(src));
     struct snap_source ss = {so.iface ? "interface" : "file", so.iface ? so.iface : so.file, pcapsrc_filter(src),
-                             (int)snaplen};
+                             (int)snaplen, NULL, NULL};
     char tool[64];
     snprintf(tool, sizeof tool, reproducible ? "kintape" : "kintape %s", kt_version());
     int64_t created = reproducible ? pcapsrc_first_ts(so.file) : kt_now_ns();

@@ -61,6 +61,7 @@ void xw_free(struct xwriter *xw)
 void xw_start(struct xwriter *xw, struct xitem *it)
 {
     it->final = 0;
+    it->skip = 0;
     it->prev = xw->tail;
     it->next = NULL;
     if (xw->tail)
@@ -156,6 +157,10 @@ void xw_decode_kinesis(struct xwriter *xw, const struct snap_msg *req, const cha
 static void write_and_release(struct xwriter *xw, struct xitem *it)
 {
     unlist(xw, it);
+    if (it->skip) {
+        it->release(it, it->ctx);
+        return;
+    }
     struct snap_exchange *x = &it->x;
     xw_decode_kinesis(xw, &x->req, &x->operation, &x->operation_len, &x->stream, &x->stream_len);
     if (!xw->failed && snap_writer_add(xw->w, x, &xw->err) != 0)

@@ -30,6 +30,7 @@ struct xitem {
     struct xitem *prev, *next; /* the writer's */
     int64_t start_ns;          /* when the request started: the order */
     int final;
+    int skip;                  /* final, and not to be written (the exchange never happened) */
     struct snap_exchange x;    /* filled by the source before xw_final (operation and stream: the writer's) */
     void (*release)(struct xitem *it, void *ctx);
     void *ctx;
@@ -50,7 +51,10 @@ void xw_free(struct xwriter *xw);
 /* A request started: `it` takes its place in the order (sources announce in start order). */
 void xw_start(struct xwriter *xw, struct xitem *it);
 
-/* `it` is whole and its x is filled: written as soon as its turn comes. 0, or -1 (write failed, err set). */
+/*
+ * `it` is whole and its x is filled: written as soon as its turn comes (or,
+ * with it->skip set, released then without a line). 0, or -1 (write failed, err set).
+ */
 int xw_final(struct xwriter *xw, struct xitem *it, struct kt_err *err);
 
 /*

@@ -32,12 +32,9 @@ const char *tlscert_ssl_errors(char *buf, size_t n)
     return buf;
 }
 
-static int add_ext(X509 *cert, int nid, const char *value)
+static int add_ext(X509V3_CTX *ctx, X509 *cert, int nid, const char *value)
 {
-    X509V3_CTX ctx;
-    X509V3_set_ctx_nodb(&ctx);
-    X509V3_set_ctx(&ctx, cert, cert, NULL, NULL, 0);
-    X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, &ctx, nid, value);
+    X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, ctx, nid, value);
     if (!ext)
         return -1;
     int ok = X509_add_ext(cert, ext, -1);
@@ -60,21 +57,19 @@ static int alt_names(const char *const *names, size_t n, char *out, size_t cap)
     return 0;
 }
 
-int tlscert_self_signed(const char *org, const char *const *names, size_t nnames, int days, EVP_PKEY **key,
-                        X509 **cert, struct kt_err *err)
+enum cert_kind { CERT_SELF, CERT_CA, CERT_LEAF };
+
+/*
+ * The one certificate builder: a self-signed server certificate (its own
+ * CA), a CA, or a leaf issued by (issuer, issuer_key) for pub.
+ */
+static X509 *build(enum cert_kind kind, const char *org, const char *cn, const char *san, int days, EVP_PKEY *pub,
+                   X509 *issuer, EVP_PKEY *issuer_key)
 {
-    char san[1024], why[512];
-    *key = NULL;
-    *cert = NULL;
-    if (nnames == 0 || alt_names(names, nnames, san, sizeof san) != 0) {
-        kt_err_set(err, "cannot make a certificate: no names, or too many");
-        return -1;
-    }
-    EVP_PKEY *k = EVP_EC_gen("P-256");
     X509 *x = X509_new();
     unsigned char serial[16];
     BIGNUM *bn = NULL;
-    if (!k || !x || RAND_bytes(serial, sizeof serial) != 1)
+    if (!x || RAND_bytes(serial, sizeof serial) != 1)
         goto fail;
     serial[0] &= 0x7f; /* a positive serial */
     bn = BN_bin2bn(serial, sizeof serial, NULL);
@@ -86,32 +81,90 @@ int tlscert_self_signed(const char *org, const char *const *names, size_t nnames
         !X509_gmtime_adj(X509_getm_notAfter(x), (long)days * 86400L))
         goto fail;
     X509_NAME *nm = X509_get_subject_name(x);
-    if (!X509_NAME_add_entry_by_txt(nm, "O", MBSTRING_UTF8, (const unsigned char *)org, -1, -1, 0) ||
-        !X509_NAME_add_entry_by_txt(nm, "CN", MBSTRING_UTF8, (const unsigned char *)names[0], -1, -1, 0) ||
-        !X509_set_issuer_name(x, nm) || !X509_set_pubkey(x, k))
+    if (!X509_NAME_add_entry_by_txt(nm, "O", MBSTRING_UTF8, (const unsigned char *)org, -1, -1, 0))
         goto fail;
-    if (add_ext(x, NID_basic_constraints, "critical,CA:TRUE,pathlen:0") != 0 ||
-        add_ext(x, NID_key_usage, "critical,digitalSignature,keyCertSign") != 0 ||
-        add_ext(x, NID_ext_key_usage, "serverAuth") != 0 || add_ext(x, NID_subject_alt_name, san) != 0 ||
-        add_ext(x, NID_subject_key_identifier, "hash") != 0 ||
-        add_ext(x, NID_authority_key_identifier, "keyid:always") != 0)
+    /* A common name is at most 64 characters; the subjectAltName is what clients check. */
+    if (strlen(cn) <= 64 && !X509_NAME_add_entry_by_txt(nm, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1, 0))
         goto fail;
-    if (!X509_sign(x, k, EVP_sha256()))
+    X509 *iss = kind == CERT_LEAF ? issuer : x;
+    if (!X509_set_issuer_name(x, X509_get_subject_name(iss)) || !X509_set_pubkey(x, pub))
+        goto fail;
+    X509V3_CTX ctx;
+    X509V3_set_ctx_nodb(&ctx);
+    X509V3_set_ctx(&ctx, iss, x, NULL, NULL, 0);
+    const char *bc = kind == CERT_SELF ? "critical,CA:TRUE,pathlen:0" : kind == CERT_CA ? "critical,CA:TRUE" : "critical,CA:FALSE";
+    const char *ku = kind == CERT_SELF ? "critical,digitalSignature,keyCertSign"
+                     : kind == CERT_CA ? "critical,keyCertSign,cRLSign"
+                                       : "critical,digitalSignature";
+    if (add_ext(&ctx, x, NID_basic_constraints, bc) != 0 || add_ext(&ctx, x, NID_key_usage, ku) != 0 ||
+        add_ext(&ctx, x, NID_subject_key_identifier, "hash") != 0 ||
+        add_ext(&ctx, x, NID_authority_key_identifier, "keyid:always") != 0)
+        goto fail;
+    if (kind != CERT_CA &&
+        (add_ext(&ctx, x, NID_ext_key_usage, "serverAuth") != 0 || add_ext(&ctx, x, NID_subject_alt_name, san) != 0))
+        goto fail;
+    if (!X509_sign(x, kind == CERT_LEAF ? issuer_key : pub, EVP_sha256()))
         goto fail;
     BN_free(bn);
+    return x;
+fail:
+    BN_free(bn);
+    X509_free(x);
+    return NULL;
+}
+
+int tlscert_self_signed(const char *org, const char *const *names, size_t nnames, int days, EVP_PKEY **key,
+                        X509 **cert, struct kt_err *err)
+{
+    char san[1024], why[512];
+    *key = NULL;
+    *cert = NULL;
+    if (nnames == 0 || alt_names(names, nnames, san, sizeof san) != 0) {
+        kt_err_set(err, "cannot make a certificate: no names, or too many");
+        return -1;
+    }
+    EVP_PKEY *k = EVP_EC_gen("P-256");
+    X509 *x = k ? build(CERT_SELF, org, names[0], san, days, k, NULL, NULL) : NULL;
+    if (!x) {
+        kt_err_set(err, "cannot make a self-signed certificate: %s", tlscert_ssl_errors(why, sizeof why));
+        EVP_PKEY_free(k);
+        return -1;
+    }
     *key = k;
     *cert = x;
     return 0;
-fail:
-    kt_err_set(err, "cannot make a self-signed certificate: %s", tlscert_ssl_errors(why, sizeof why));
-    BN_free(bn);
-    EVP_PKEY_free(k);
-    X509_free(x);
-    return -1;
 }
 
-/* Writes one PEM file through DIR/.NAME.tmp, renamed into place. */
-static int write_pem(const char *dir, const char *name, int mode, X509 *cert, EVP_PKEY *key, char *path,
+int tlscert_make_ca(const char *org, int days, EVP_PKEY **key, X509 **cert, struct kt_err *err)
+{
+    char why[512];
+    EVP_PKEY *k = EVP_EC_gen("P-256");
+    X509 *x = k ? build(CERT_CA, org, org, NULL, days, k, NULL, NULL) : NULL;
+    if (!x) {
+        kt_err_set(err, "cannot make a CA certificate: %s", tlscert_ssl_errors(why, sizeof why));
+        EVP_PKEY_free(k);
+        return -1;
+    }
+    *key = k;
+    *cert = x;
+    return 0;
+}
+
+X509 *tlscert_issue(X509 *ca, EVP_PKEY *ca_key, EVP_PKEY *pub, const char *const *names, size_t nnames, int days,
+                    struct kt_err *err)
+{
+    char san[1024], why[512];
+    if (nnames == 0 || alt_names(names, nnames, san, sizeof san) != 0) {
+        kt_err_set(err, "cannot make a certificate: no names, or too many");
+        return NULL;
+    }
+    X509 *x = build(CERT_LEAF, "kintape proxy", names[0], san, days, pub, ca, ca_key);
+    if (!x)
+        kt_err_set(err, "cannot issue a certificate for %s: %s", names[0], tlscert_ssl_errors(why, sizeof why));
+    return x;
+}
+
+int tlscert_write_pem(const char *dir, const char *name, int mode, X509 *cert, EVP_PKEY *key, char *path,
                      size_t pathlen, struct kt_err *err)
 {
     char tmp[4096];
@@ -145,7 +198,47 @@ static int write_pem(const char *dir, const char *name, int mode, X509 *cert, EV
 int tlscert_write(const char *dir, X509 *cert, EVP_PKEY *key, char *path, size_t pathlen, struct kt_err *err)
 {
     char keypath[4096];
-    if (write_pem(dir, "key.pem", 0600, NULL, key, keypath, sizeof keypath, err) != 0)
+    if (tlscert_write_pem(dir, "key.pem", 0600, NULL, key, keypath, sizeof keypath, err) != 0)
         return -1;
-    return write_pem(dir, "cert.pem", 0644, cert, NULL, path, pathlen, err);
+    return tlscert_write_pem(dir, "cert.pem", 0644, cert, NULL, path, pathlen, err);
+}
+
+int tlscert_load(const char *cert_path, const char *key_path, X509 **cert, EVP_PKEY **key, struct kt_err *err)
+{
+    char why[512];
+    *cert = NULL;
+    *key = NULL;
+    FILE *f = fopen(cert_path, "r");
+    if (!f) {
+        kt_err_set(err, "cannot open %s: %s", cert_path, strerror(errno));
+        return -1;
+    }
+    *cert = PEM_read_X509(f, NULL, NULL, NULL);
+    fclose(f);
+    if (!*cert) {
+        kt_err_set(err, "%s: not a PEM certificate (%s)", cert_path, tlscert_ssl_errors(why, sizeof why));
+        return -1;
+    }
+    f = fopen(key_path, "r");
+    if (!f) {
+        kt_err_set(err, "cannot open %s: %s", key_path, strerror(errno));
+        goto fail;
+    }
+    *key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+    fclose(f);
+    if (!*key) {
+        kt_err_set(err, "%s: not a PEM private key (%s)", key_path, tlscert_ssl_errors(why, sizeof why));
+        goto fail;
+    }
+    if (X509_check_private_key(*cert, *key) != 1) {
+        kt_err_set(err, "%s does not hold the key of %s", key_path, cert_path);
+        goto fail;
+    }
+    return 0;
+fail:
+    X509_free(*cert);
+    EVP_PKEY_free(*key);
+    *cert = NULL;
+    *key = NULL;
+    return -1;
 }

@@ -32,6 +32,20 @@ int tlscert_self_signed(const char *org, const char *const *names, size_t nnames
  */
 int tlscert_write(const char *dir, X509 *cert, EVP_PKEY *key, char *path, size_t pathlen, struct kt_err *err);
 
+/* A CA certificate (CA:TRUE, keyCertSign) named org, and its P-256 key. 0, or -1 with err set. */
+int tlscert_make_ca(const char *org, int days, EVP_PKEY **key, X509 **cert, struct kt_err *err);
+
+/* A server certificate for names and the public key pub, issued by (ca, ca_key); NULL with err set. */
+X509 *tlscert_issue(X509 *ca, EVP_PKEY *ca_key, EVP_PKEY *pub, const char *const *names, size_t nnames, int days,
+                    struct kt_err *err);
+
+/* Writes DIR/NAME (a certificate, or else the key) with mode through a temporary file; its path into path. */
+int tlscert_write_pem(const char *dir, const char *name, int mode, X509 *cert, EVP_PKEY *key, char *path,
+                      size_t pathlen, struct kt_err *err);
+
+/* Reads a PEM certificate and its private key, and checks that they belong together. 0, or -1. */
+int tlscert_load(const char *cert_path, const char *key_path, X509 **cert, EVP_PKEY **key, struct kt_err *err);
+
 /* The OpenSSL errors queued on this thread, as one line (the queue is emptied); "" when none. */
 const char *tlscert_ssl_errors(char *buf, size_t n);
 

@@ -65,6 +65,16 @@ void snap_stats_problems(const struct snap_stats *st, struct kbuf *out)
     problem(out, st->incomplete, "exchange incomplete", "exchanges incomplete");
 }
 
+/* The proxy's notes: not loss of what passed, but what did not pass. */
+static void proxy_notes(const struct snap_stats *st, struct kbuf *out)
+{
+    problem(out, st->handshake_failures, "client TLS handshake failed (not recorded)",
+            "client TLS handshakes failed (not recorded)");
+    problem(out, st->upstream_failures, "request the upstream failed (502/504 to the client)",
+            "requests the upstream failed (502/504 to the client)");
+    problem(out, st->refused, "request refused by the proxy", "requests refused by the proxy");
+}
+
 /* --------------------------------------------------------------- writing */
 
 struct snap_writer {
@@ -100,7 +110,17 @@ struct snap_writer *snap_writer_open(const char *path, const struct snap_source 
     jw_cstr(b, src->name ? src->name : "");
     kbuf_puts(b, ",\"filter\":");
     jw_cstr(b, src->filter ? src->filter : "");
-    kbuf_appendf(b, ",\"snaplen\":%d}}", src->snaplen);
+    kbuf_appendf(b, ",\"snaplen\":%d", src->snaplen);
+    if (src->mode) {
+        kbuf_puts(b, ",\"mode\":");
+        jw_cstr(b, src->mode);
+        kbuf_puts(b, ",\"upstream\":");
+        if (src->upstream)
+            jw_cstr(b, src->upstream);
+        else
+            kbuf_puts(b, "null");
+    }
+    kbuf_puts(b, "}}");
     if (write_line(w, err) != 0) {
         snap_writer_close(w, NULL, NULL);
         return NULL;
@@ -230,6 +250,8 @@ int snap_writer_close(struct snap_writer *w, const struct snap_stats *st, struct
                      snap_stats_lossless(st) ? "true" : "false");
         struct kbuf p = KBUF_INIT;
         snap_stats_problems(st, &p);
+        if (st->proxy)
+            proxy_notes(st, &p);
         /* One string per problem, split where snap_stats_problems joined them. */
         const char *s = p.p ? p.p : "";
         int first = 1;
@@ -243,7 +265,12 @@ int snap_writer_close(struct snap_writer *w, const struct snap_stats *st, struct
             s += n + (e ? 2 : 0);
         }
         kbuf_free(&p);
-        kbuf_puts(b, "]}}");
+        kbuf_putc(b, ']');
+        if (st->proxy)
+            kbuf_appendf(b, ",\"handshake_failures\":%llu,\"upstream_failures\":%llu,\"refused\":%llu",
+                         (unsigned long long)st->handshake_failures, (unsigned long long)st->upstream_failures,
+                         (unsigned long long)st->refused);
+        kbuf_puts(b, "}}");
         rc = write_line(w, err);
     }
     struct kt_err cerr;
@@ -441,6 +468,10 @@ static void read_end(struct snap_reader *r, const struct jnode *e)
     F(evicted_memory);
     F(evicted_bytes);
     F(orphan_responses);
+    F(handshake_failures);
+    F(upstream_failures);
+    F(refused);
+    st->proxy = jget(d, e, "handshake_failures") != NULL;
 #undef F
 }
 

@@ -18,15 +18,17 @@
 #include "jread.h"
 
 #define SNAP_MAJOR 1
-#define SNAP_MINOR 1
+#define SNAP_MINOR 2
 /* Longest line a reader accepts: a 10 MiB record is about 14 MB of JSON. */
 #define SNAP_MAX_LINE ((size_t)256 << 20)
 
 struct snap_source {
-    const char *type;          /* "interface" or "file" */
-    const char *name;
+    const char *type;          /* "interface", "file" or "proxy" */
+    const char *name;          /* the interface, the file, or the proxy's listening address */
     const char *filter;
     int snaplen;
+    const char *mode;          /* proxy: "forward" or "reverse" */
+    const char *upstream;      /* proxy, reverse mode: the upstream URL */
 };
 
 struct snap_kv {
@@ -78,6 +80,11 @@ struct snap_stats {
     uint64_t evicted_idle, evicted_memory;
     uint64_t evicted_bytes;        /* held by the connections evicted by the memory cap (minor 1) */
     uint64_t orphan_responses;
+    /* The recording proxy's (minor 2; written when proxy is set): */
+    int proxy;
+    uint64_t handshake_failures;   /* clients whose TLS handshake with the proxy failed */
+    uint64_t upstream_failures;    /* requests the upstream could not be reached for, or did not answer */
+    uint64_t refused;              /* requests and CONNECTs the proxy refused (not allowed, malformed) */
     int present;                   /* reader: an end record was read */
 };
 
