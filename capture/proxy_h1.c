@@ -72,6 +72,7 @@ static int on_begin(http_parser *hp)
     c->cur = pex_new(c, &h1_ops, c, proxy_now_ns());
     c->hstate = 0;
     c->connect_req = 0;
+    kbuf_reset(&c->target_buf);
     return 0;
 }
 
