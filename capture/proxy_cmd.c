@@ -287,6 +287,19 @@ int proxy_main(int argc, char **argv)
     cfg.allow = allow;
     cfg.connect_to = connect_to;
 
+    struct creds cr;
+    if (resign) {
+        co.endpoint = cfg.upstream;
+        if (!cfg.upstream) {
+            fprintf(stderr, "kintape proxy: --resign needs --upstream URL (the reverse mode)\n");
+            return 2;
+        }
+        if (creds_load(&cr, &co, &err) != 0) {
+            fprintf(stderr, "kintape proxy: --resign: %s\n", err.msg);
+            return 2;
+        }
+        cfg.resign = &cr;
+    }
     /* The CA: needed to intercept (forward mode) and for TLS clients (reverse mode, when it is there). */
     char dflt[4096], ca_path[4200];
     const char *dir = ca_dir ? ca_dir : default_ca_dir(dflt, sizeof dflt);
@@ -301,19 +314,6 @@ int proxy_main(int argc, char **argv)
             return 2;
         }
         cfg.ca_dir = dir;
-    }
-    struct creds cr;
-    if (resign) {
-        co.endpoint = cfg.upstream;
-        if (!cfg.upstream) {
-            fprintf(stderr, "kintape proxy: --resign needs --upstream URL (the reverse mode)\n");
-            return 2;
-        }
-        if (creds_load(&cr, &co, &err) != 0) {
-            fprintf(stderr, "kintape proxy: --resign: %s\n", err.msg);
-            return 2;
-        }
-        cfg.resign = &cr;
     }
     int loopback = strcmp(host, "127.0.0.1") == 0 || strcmp(host, "::1") == 0 || strcmp(host, "localhost") == 0;
     if (!loopback)

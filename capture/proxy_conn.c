@@ -52,6 +52,8 @@ void pconn_free(struct pconn *c, const char *why)
     c->closing = 1;
     if (c->proto_free)
         c->proto_free(c, why);
+    if (c->linger)
+        event_free(c->linger);
     if (c->peer)
         bufferevent_free(c->peer);
     if (c->bev)
@@ -67,4 +69,31 @@ void pconn_free(struct pconn *c, const char *why)
     if (c->next)
         c->next->prev = c->prev;
     free(c);
+}
+
+static size_t queued(struct bufferevent *b)
+{
+    size_t n = 0;
+    for (; b; b = bufferevent_get_underlying(b))
+        n += evbuffer_get_length(bufferevent_get_output(b));
+    return n;
+}
+
+static void linger_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    pconn_free_drained(arg);
+}
+
+void pconn_free_drained(struct pconn *c)
+{
+    if (queued(c->bev) == 0 || c->p->stopping) {
+        pconn_free(c, NULL);
+        return;
+    }
+    if (!c->linger)
+        c->linger = evtimer_new(c->p->base, linger_cb, c);
+    struct timeval t = {0, 5000};
+    evtimer_add(c->linger, &t);
 }

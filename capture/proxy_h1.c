@@ -157,7 +157,7 @@ static void tunnel_write(struct bufferevent *to, void *arg)
     struct pconn *c = arg;
     struct bufferevent *from = to == c->bev ? c->peer : c->bev;
     if (c->want_close && evbuffer_get_length(bufferevent_get_output(to)) == 0) {
-        pconn_free(c, NULL);
+        pconn_free_drained(c);
         return;
     }
     bufferevent_enable(from, EV_READ);
@@ -238,15 +238,13 @@ static void on_connect(struct pconn *c)
     struct proxy *p = c->p;
     struct hostport hp;
     const char *t = c->target_buf.p ? c->target_buf.p : "";
-    int bad = hp_parse(t, c->target_buf.len, &hp) != 0 || strchr(hp.host, '*');
+    int bad = hp_parse(t, c->target_buf.len, &hp) != 0 || strchr(hp.host, '*') || !hp.port;
     pex_close(c->cur, NULL); /* a CONNECT is not an exchange of the snapshot */
     c->cur = NULL;
     if (bad) {
         simple_response(c, 400, "CONNECT needs a host:port target");
         return;
     }
-    if (!hp.port)
-        hp.port = 443;
     if (p->reverse) {
         simple_response(c, 405, "this proxy forwards to its --upstream only; CONNECT is for the forward mode");
         return;
@@ -336,7 +334,7 @@ static void h1_write(struct bufferevent *bev, void *arg)
     struct pconn *c = arg;
     size_t out = evbuffer_get_length(bufferevent_get_output(bev));
     if (c->want_close == 2 && out == 0) {
-        pconn_free(c, NULL);
+        pconn_free_drained(c);
         return;
     }
     if (c->cur && c->cur->paused && out < PROXY_OUT_HIGH)

@@ -311,7 +311,7 @@ static void h2_write(struct bufferevent *bev, void *arg)
     struct h2conn *h = c->h2s;
     if (h->dead) {
         if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-            pconn_free(c, "the HTTP/2 connection ended");
+            pconn_free_drained(c);
         return;
     }
     flush(h);

@@ -243,6 +243,7 @@ struct pconn {
     void (*proto_free)(struct pconn *c, const char *why); /* frees what the protocol holds */
     /* a tunnel */
     struct bufferevent *peer;
+    struct event *linger;      /* waits for the last bytes to leave before the close */
     int closing;
 };
 
@@ -256,5 +257,7 @@ void pconn_tls_accept(struct pconn *c, const char *host);
 struct pconn *pconn_new(struct proxy *p, int fd, const struct sockaddr *sa, int salen);
 /* Frees the connection and what it holds; open exchanges are recorded as incomplete (why). */
 void pconn_free(struct pconn *c, const char *why);
+/* Frees c once everything queued for the client (through TLS too) has been written. */
+void pconn_free_drained(struct pconn *c);
 
 #endif
