@@ -328,14 +328,21 @@ static int stats(struct snap_reader *r, struct kt_err *err)
     int damaged = 0;
     if (r->end.present) {
         const struct snap_stats *e = &r->end;
-        printf("  capture    %llu packets, %llu bytes; dropped by kernel %llu, by interface %llu\n",
-               (unsigned long long)e->packets, (unsigned long long)e->bytes, (unsigned long long)e->dropped_kernel,
-               (unsigned long long)e->dropped_interface);
-        printf("  tcp        %llu gaps (%llu bytes missing), %llu retransmissions, %llu out of order, %llu "
-               "packets cut short or not decodable\n",
-               (unsigned long long)e->tcp_gaps, (unsigned long long)e->tcp_gap_bytes,
-               (unsigned long long)e->retransmissions, (unsigned long long)e->out_of_order,
-               (unsigned long long)e->truncated_packets);
+        if (e->proxy) {
+            printf("  proxy      %llu client TLS handshakes failed (not recorded), %llu requests the upstream failed "
+                   "(502/504 to the client), %llu refused\n",
+                   (unsigned long long)e->handshake_failures, (unsigned long long)e->upstream_failures,
+                   (unsigned long long)e->refused);
+        } else {
+            printf("  capture    %llu packets, %llu bytes; dropped by kernel %llu, by interface %llu\n",
+                   (unsigned long long)e->packets, (unsigned long long)e->bytes,
+                   (unsigned long long)e->dropped_kernel, (unsigned long long)e->dropped_interface);
+            printf("  tcp        %llu gaps (%llu bytes missing), %llu retransmissions, %llu out of order, %llu "
+                   "packets cut short or not decodable\n",
+                   (unsigned long long)e->tcp_gaps, (unsigned long long)e->tcp_gap_bytes,
+                   (unsigned long long)e->retransmissions, (unsigned long long)e->out_of_order,
+                   (unsigned long long)e->truncated_packets);
+        }
         printf("  http       %llu complete, %llu incomplete, %llu unparsable stretches (%llu bytes), %llu "
                "responses without a request\n",
                (unsigned long long)e->complete, (unsigned long long)e->incomplete, (unsigned long long)e->unparsable,

@@ -134,7 +134,7 @@ def main():
         if args.only in (None, "e2e"):
             p, f = run_e2e(args.san_bin, "asan+ubsan e2e", ["test_emulator_*.py", "test_capture_*.py",
                                                             "test_extract*.py", "test_golden.py",
-                                                            "test_replay*.py"], args.keyword)
+                                                            "test_replay*.py", "test_proxy.py"], args.keyword)
             total_p += p
             total_f += f
     print(f"\n{total_p} passed, {total_f} failed ({time.time() - t0:.0f}s)")
