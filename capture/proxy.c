@@ -9,6 +9,8 @@
 #include <event2/listener.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,6 +86,8 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
     struct proxy *p = arg;
     (void)l;
     evutil_make_socket_closeonexec(fd);
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one); /* answers go out in pieces: no Nagle delay */
     struct pconn *c = pconn_new(p, fd, sa, salen);
     if (!c->bev) {
         pconn_free(c, NULL);

@@ -12,6 +12,7 @@
 #include <event2/dns.h>
 #include <event2/util.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -244,6 +245,8 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
         struct timeval t = {u->p->cfg.upstream_timeout_ms / 1000, (u->p->cfg.upstream_timeout_ms % 1000) * 1000};
         bufferevent_set_timeouts(bev, &t, &t);
         evutil_make_socket_closeonexec(bufferevent_getfd(bev));
+        int one = 1;
+        setsockopt(bufferevent_getfd(bev), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         return;
     }
     if ((what & BEV_EVENT_EOF) && u->ops && u->started && !u->complete) {

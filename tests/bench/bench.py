@@ -432,8 +432,8 @@ def main():
     ap.add_argument("--connections", type=int, default=16)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--only", help="comma-separated servers: kintape,kinesalite,kinesis-mock")
-    ap.add_argument("--parts", default="emulator,wire,capture,replay",
-                    help="benchmarks to run: emulator,wire,capture,replay")
+    ap.add_argument("--parts", default="emulator,wire,capture,replay,proxy",
+                    help="benchmarks to run: emulator,wire,capture,replay,proxy")
     ap.add_argument("--replay-records", type=int, default=1000000)
     ap.add_argument("--timed-seconds", type=int, default=int(os.environ.get("BENCH_TIMED_SECONDS", "60")))
     args = ap.parse_args()
@@ -450,6 +450,9 @@ def main():
         if "replay" in args.parts:
             kt = results.get("kintape") if isinstance(results, dict) else None
             bench_replay(args, tmp, kt["rps"] * 500 if kt else None)
+        if "proxy" in args.parts:
+            import proxy
+            proxy.bench_proxy(args, tmp, sys.modules[__name__])
 
 
 if __name__ == "__main__":
