@@ -37,16 +37,34 @@ void proxy_config_defaults(struct proxy_config *cfg)
 
 /* ------------------------------------------------------- a new client */
 
-/* The first bytes say what the client speaks. */
-static void sniff_read(struct bufferevent *bev, void *arg)
+static void sniff(evutil_socket_t fd, short what, void *arg);
+
+static void sniff_again(evutil_socket_t fd, short what, void *arg)
+{
+    struct pconn *c = arg;
+    (void)fd;
+    (void)what;
+    sniff(bufferevent_getfd(c->bev), EV_READ, c);
+}
+
+/* The first bytes say what the client speaks; they are peeked at, so a TLS handshake starts on the bare socket. */
+static void sniff(evutil_socket_t fd, short what, void *arg)
 {
     struct pconn *c = arg;
     struct proxy *p = c->p;
-    struct evbuffer *in = bufferevent_get_input(bev);
-    size_t n = evbuffer_get_length(in);
     unsigned char head[24];
-    size_t k = n < sizeof head ? n : sizeof head;
-    evbuffer_copyout(in, head, k);
+    ssize_t n = (what & EV_TIMEOUT) ? 0 : recv(fd, head, sizeof head, MSG_PEEK);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+        event_add(c->linger, NULL);
+        return;
+    }
+    event_free(c->linger);
+    c->linger = NULL;
+    if (n <= 0) {
+        pconn_free(c, NULL);
+        return;
+    }
+    size_t k = (size_t)n;
     if (head[0] == 0x16) {
         if (!p->reverse) {
             plog(p, PROXY_LOG_WARN,
@@ -66,19 +84,16 @@ static void sniff_read(struct bufferevent *bev, void *arg)
         return;
     }
     if (p->reverse && memcmp(head, preface, k) == 0) {
-        if (k < sizeof head)
-            return; /* more of the preface to come */
-        h2_start(c);
+        if (k < 3) { /* "P" may yet be POST: look again shortly */
+            c->linger = evtimer_new(p->base, sniff_again, c);
+            struct timeval t = {0, 2000};
+            event_add(c->linger, &t);
+            return;
+        }
+        h2_start(c); /* nghttp2 reads the rest of the preface as it comes */
         return;
     }
     h1_start(c);
-}
-
-static void sniff_event(struct bufferevent *bev, short what, void *arg)
-{
-    (void)bev;
-    (void)what;
-    pconn_free(arg, NULL);
 }
 
 static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen, void *arg)
@@ -93,10 +108,9 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
         pconn_free(c, NULL);
         return;
     }
-    bufferevent_setcb(c->bev, sniff_read, NULL, sniff_event, c);
+    c->linger = event_new(p->base, fd, EV_READ, sniff, c);
     struct timeval t = {p->cfg.client_timeout_ms / 1000, (p->cfg.client_timeout_ms % 1000) * 1000};
-    bufferevent_set_timeouts(c->bev, &t, &t);
-    bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+    event_add(c->linger, &t);
 }
 
 static void on_accept_error(struct evconnlistener *l, void *arg)
