@@ -92,7 +92,22 @@ int proxy_init_ca(const char *dir, char *ca_path, size_t n, struct kt_err *err)
     return rc == 0 ? 1 : -1;
 }
 
-static SSL_CTX *server_ctx(void)
+static X509 *leaf_for(struct ptls *t, const char *host, struct kt_err *err);
+
+/* The name the client asks for by SNI gets its own certificate. */
+static int on_sni(SSL *ssl, int *alert, void *arg)
+{
+    struct ptls *t = arg;
+    (void)alert;
+    const char *name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+    struct kt_err err;
+    X509 *x = name && strlen(name) < 254 ? leaf_for(t, name, &err) : NULL;
+    if (x)
+        SSL_use_certificate(ssl, x);
+    return SSL_TLSEXT_ERR_OK;
+}
+
+static SSL_CTX *server_ctx(struct ptls *t)
 {
     SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
     if (!ctx)
@@ -100,6 +115,8 @@ static SSL_CTX *server_ctx(void)
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
     SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
     SSL_CTX_set_alpn_select_cb(ctx, select_alpn, NULL);
+    SSL_CTX_set_tlsext_servername_callback(ctx, on_sni);
+    SSL_CTX_set_tlsext_servername_arg(ctx, t);
     SSL_CTX_set_session_id_context(ctx, (const unsigned char *)"kintape-proxy", 13);
     return ctx;
 }
@@ -142,7 +159,7 @@ struct ptls *ptls_new(const char *ca_dir, const char *upstream_ca, struct kt_err
             goto fail;
         }
         t->leaf_key = EVP_EC_gen("P-256");
-        t->server = server_ctx();
+        t->server = server_ctx(t);
         if (!t->leaf_key || !t->server) {
             kt_err_set(err, "TLS: %s", tlscert_ssl_errors(why, sizeof why));
             goto fail;
