@@ -146,6 +146,8 @@ void capture_stats(const struct capture *c, struct snap_stats *st)
     st->evicted_memory = ts->evicted_memory;
     st->evicted_bytes = ts->evicted_bytes;
     st->orphan_responses = hs->orphan_responses;
+    st->tls_connections = hs->tls_connections;
+    memcpy(st->tls_names, hs->tls_names, sizeof st->tls_names);
 }
 
 int capture_finish(struct capture *c, int64_t now_ns, enum capture_end why, struct snap_stats *st,
@@ -161,4 +163,9 @@ int capture_finish(struct capture *c, int64_t now_ns, enum capture_end why, stru
     capture_stats(c, st);
     st->ended_ns = now_ns;
     return check(c, err);
+}
+
+const char *capture_note(const struct capture *c, size_t i)
+{
+    return httpcap_note(c->http, i);
 }

@@ -61,6 +61,9 @@ int capture_tick(struct capture *c, int64_t now_ns, struct kt_err *err);
 int capture_finish(struct capture *c, int64_t now_ns, enum capture_end why, struct snap_stats *st,
                    struct kt_err *err);
 
+/* What could not be read, a sentence per connection (see httpcap_note); NULL past the last. */
+const char *capture_note(const struct capture *c, size_t i);
+
 /* Counters so far. */
 void capture_stats(const struct capture *c, struct snap_stats *st);
 

@@ -287,6 +287,8 @@ int capture_main(int argc, char **argv)
     }
     if (input_error)
         st.truncated_packets++;
+    for (size_t i = 0; capture_note(r.cap, i); i++)
+        fprintf(stderr, "kintape capture: %s\n", capture_note(r.cap, i));
     capture_free(r.cap);
     xw_free(xw);
     struct kt_err cerr;

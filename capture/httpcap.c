@@ -20,6 +20,7 @@
 #include <strings.h>
 
 #include "h2cap.h"
+#include "tlssni.h"
 #include "httpsync.h"
 #include "mem.h"
 #include "packet.h"
@@ -62,7 +63,39 @@ struct httpcap {
     struct httpcap_stats st;
     http_parser_settings settings;
     const char *end_text[2];   /* why exchanges still open when the capture ends are cut */
+    char notes[HTTPCAP_NOTES][320];
+    size_t nnotes;
 };
+
+const char *httpcap_note(const struct httpcap *h, size_t i)
+{
+    return i < h->nnotes ? h->notes[i] : NULL;
+}
+
+/* A connection whose first bytes are a TLS handshake: said by name, its bytes counted as not readable. */
+static void tls_connection(struct httpcap *h, struct hflow *hf, int dir, const uint8_t *p, size_t n)
+{
+    char sni[256] = "";
+    if (dir == TCP_C2S)
+        tls_client_hello_sni(p, n, sni, sizeof sni);
+    hf->dead = 1;
+    h->st.tls_connections++;
+    h->st.unparsable++;
+    h->st.unparsable_bytes += n;
+    size_t used = strlen(h->st.tls_names);
+    if (sni[0] && !strstr(h->st.tls_names, sni) && used + strlen(sni) + 3 < sizeof h->st.tls_names)
+        snprintf(h->st.tls_names + used, sizeof h->st.tls_names - used, "%s%s", used ? ", " : "", sni);
+    if (h->nnotes < HTTPCAP_NOTES) {
+        char cli[48], srv[48];
+        pkt_addr_text(&hf->f->cli, cli);
+        pkt_addr_text(&hf->f->srv, srv);
+        snprintf(h->notes[h->nnotes++], sizeof h->notes[0],
+                 "connection %s:%u -> %s:%u is TLS%s%s%s: its bytes cannot be read from packets; record it with "
+                 "`kintape proxy` (README, Proxy)",
+                 cli, hf->f->cli.port, srv, hf->f->srv.port, sni[0] ? " (server name " : "", sni,
+                 sni[0] ? ")" : "");
+    }
+}
 
 /* Memory held for hf grew (or shrank) from `before` to `after` bytes. */
 static void held_change(struct hflow *hf, size_t before, size_t after)
@@ -599,6 +632,11 @@ void httpcap_data(void *ctx, struct tcp_flow *f, int dir, const uint8_t *p, size
     if (d->seen == 0 && dir == TCP_C2S && !hf->h2 && n >= 14 && memcmp(p, "PRI * HTTP/2.0", 14) == 0) {
         hf->h2 = h2cap_new(h, f);
         h->st.http2_flows++;
+    }
+    if (d->seen == 0 && !hf->h2 && !hf->dead && hf->d[!dir].seen == 0 && tls_looks_like_handshake(p, n)) {
+        d->seen += n;
+        tls_connection(h, hf, dir, p, n);
+        return;
     }
     d->seen += n;
     if (hf->h2) {

@@ -80,6 +80,8 @@ struct httpcap_stats {
     uint64_t unparsable;       /* regions of bytes that are not HTTP/1.1, each counted once */
     uint64_t unparsable_bytes;
     uint64_t orphan_responses, http2_flows;
+    uint64_t tls_connections;  /* connections whose first bytes were a TLS handshake: not readable */
+    char tls_names[256];       /* the first server names they asked for, comma-separated */
     uint64_t bytes_held;       /* everything held: per connection and handed over */
 };
 
@@ -91,6 +93,14 @@ void httpcap_free(struct httpcap *h);
 
 /* What an exchange cut by the end of the capture says (default "the capture ended"). */
 void httpcap_set_capture_end(struct httpcap *h, const char *mid_request, const char *mid_response);
+
+/*
+ * What the capture could not read, one sentence per connection ("10.0.0.5:51234
+ * -> 10.0.0.9:443 is TLS (server name ...): ..."), at most HTTPCAP_NOTES of them;
+ * NULL past the last.
+ */
+#define HTTPCAP_NOTES 16
+const char *httpcap_note(const struct httpcap *h, size_t i);
 
 /* The tcp_sink functions, with ctx = the httpcap. */
 void httpcap_data(void *ctx, struct tcp_flow *f, int dir, const uint8_t *p, size_t n, int64_t ts_ns);

@@ -376,16 +376,6 @@ void h1_start(struct pconn *c)
 
 /* ----------------------------------------------------------- answers */
 
-static int hop(const char *n, size_t l)
-{
-    static const char *const hop[] = {"connection", "keep-alive", "proxy-connection", "transfer-encoding",
-                                      "upgrade",    "te",         "trailer"};
-    for (size_t i = 0; i < sizeof hop / sizeof *hop; i++)
-        if (strlen(hop[i]) == l && strncasecmp(hop[i], n, l) == 0)
-            return 1;
-    return 0;
-}
-
 static void x_head(struct pex *x)
 {
     struct pconn *c = x->c;
@@ -394,7 +384,7 @@ static void x_head(struct pex *x)
     evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\n", x->status, x->reason);
     for (size_t i = 0; i < m->nh; i++) {
         const char *n = pex_text(m, m->h[i].no);
-        if (hop(n, m->h[i].nl))
+        if (proxy_hop_header(n, m->h[i].nl))
             continue;
         evbuffer_add(out, n, m->h[i].nl);
         evbuffer_add(out, ": ", 2);

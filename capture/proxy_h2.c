@@ -208,16 +208,6 @@ static int on_close(nghttp2_session *s, int32_t id, uint32_t code, void *arg)
 
 /* ------------------------------------------------------------- answers */
 
-static int hop(const char *n, size_t l)
-{
-    static const char *const hop[] = {"connection", "keep-alive", "proxy-connection", "transfer-encoding",
-                                      "upgrade",    "te",         "trailer"};
-    for (size_t i = 0; i < sizeof hop / sizeof *hop; i++)
-        if (strlen(hop[i]) == l && strncasecmp(hop[i], n, l) == 0)
-            return 1;
-    return 0;
-}
-
 static void x_head(struct pex *x)
 {
     struct h2stream *st = x->owner;
@@ -231,7 +221,7 @@ static void x_head(struct pex *x)
     size_t n = 1;
     for (size_t i = 0; i < m->nh; i++) {
         const char *nm = pex_text(m, m->h[i].no);
-        if (hop(nm, m->h[i].nl))
+        if (proxy_hop_header(nm, m->h[i].nl))
             continue;
         size_t at = names.len;
         for (size_t j = 0; j < m->h[i].nl; j++)

@@ -112,6 +112,8 @@ void plog(struct proxy *p, enum proxy_log level, const char *fmt, ...) __attribu
 void proxy_route(const struct proxy *p, const struct hostport *hp, struct hostport *out);
 /* 1 when the forward proxy intercepts CONNECT hp; 2 when it may tunnel it; 0 when it may not. */
 int proxy_connect_policy(const struct proxy *p, const struct hostport *hp);
+/* 1 for a hop-by-hop header of an answer (Connection, Transfer-Encoding, ...): not passed on to the client. */
+int proxy_hop_header(const char *name, size_t len);
 /* 1 when a plain http:// request may go to hp. */
 int proxy_http_allowed(const struct proxy *p, const struct hostport *hp);
 /* A record handed to the snapshot writer failed to write: the proxy stops. */

@@ -183,3 +183,13 @@ int proxy_http_allowed(const struct proxy *p, const struct hostport *hp)
 {
     return allowed_host(p, hp) && (hp->port == 80 || named_port(p, hp));
 }
+
+int proxy_hop_header(const char *n, size_t l)
+{
+    static const char *const hop[] = {"connection", "keep-alive", "proxy-connection", "transfer-encoding",
+                                      "upgrade",    "te",         "trailer"};
+    for (size_t i = 0; i < sizeof hop / sizeof *hop; i++)
+        if (strlen(hop[i]) == l && strncasecmp(hop[i], n, l) == 0)
+            return 1;
+    return 0;
+}

@@ -37,16 +37,6 @@ struct ptls {
     char ca_path[4096];
 };
 
-static int select_alpn(SSL *ssl, const unsigned char **out, unsigned char *outlen, const unsigned char *in,
-                       unsigned int inlen, void *arg)
-{
-    static const unsigned char ours[] = "\x02h2\x08http/1.1";
-    unsigned char *sel;
-    if (SSL_select_next_proto(&sel, outlen, ours, sizeof ours - 1, in, inlen) != OPENSSL_NPN_NEGOTIATED)
-        return SSL_TLSEXT_ERR_NOACK;
-    *out = sel;
-    return SSL_TLSEXT_ERR_OK;
-}
 
 static int is_ip(const char *host)
 {
@@ -114,7 +104,7 @@ static SSL_CTX *server_ctx(struct ptls *t)
         return NULL;
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
     SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
-    SSL_CTX_set_alpn_select_cb(ctx, select_alpn, NULL);
+    SSL_CTX_set_alpn_select_cb(ctx, tlscert_select_alpn, NULL);
     SSL_CTX_set_tlsext_servername_callback(ctx, on_sni);
     SSL_CTX_set_tlsext_servername_arg(ctx, t);
     SSL_CTX_set_session_id_context(ctx, (const unsigned char *)"kintape-proxy", 13);

@@ -17,6 +17,7 @@
 #define KT_TLSCERT_H
 
 #include <openssl/evp.h>
+#include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <stddef.h>
 
@@ -45,6 +46,13 @@ int tlscert_write_pem(const char *dir, const char *name, int mode, X509 *cert, E
 
 /* Reads a PEM certificate and its private key, and checks that they belong together. 0, or -1. */
 int tlscert_load(const char *cert_path, const char *key_path, X509 **cert, EVP_PKEY **key, struct kt_err *err);
+
+/*
+ * The ALPN choice of a server that speaks both: h2 when the client offers
+ * it, else http/1.1, else none (HTTP/1.1 all the same). For SSL_CTX_set_alpn_select_cb.
+ */
+int tlscert_select_alpn(SSL *ssl, const unsigned char **out, unsigned char *outlen, const unsigned char *in,
+                        unsigned int inlen, void *arg);
 
 /* The OpenSSL errors queued on this thread, as one line (the queue is emptied); "" when none. */
 const char *tlscert_ssl_errors(char *buf, size_t n);

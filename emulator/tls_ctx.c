@@ -18,18 +18,6 @@
 
 static const char *const self_names[] = {"localhost", "127.0.0.1", "::1"};
 
-/* ALPN: h2 when the client offers it, else http/1.1, else none (HTTP/1.1 all the same). */
-static int select_alpn(SSL *ssl, const unsigned char **out, unsigned char *outlen, const unsigned char *in,
-                       unsigned int inlen, void *arg)
-{
-    static const unsigned char ours[] = "\x02h2\x08http/1.1";
-    unsigned char *sel;
-    if (SSL_select_next_proto(&sel, outlen, ours, sizeof ours - 1, in, inlen) != OPENSSL_NPN_NEGOTIATED)
-        return SSL_TLSEXT_ERR_NOACK;
-    *out = sel;
-    return SSL_TLSEXT_ERR_OK;
-}
-
 static SSL_CTX *new_ctx(struct kt_err *err)
 {
     SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
@@ -45,7 +33,7 @@ static SSL_CTX *new_ctx(struct kt_err *err)
     SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
                               SSL_MODE_RELEASE_BUFFERS);
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
-    SSL_CTX_set_alpn_select_cb(ctx, select_alpn, NULL);
+    SSL_CTX_set_alpn_select_cb(ctx, tlscert_select_alpn, NULL);
     return ctx;
 }
 

@@ -33,7 +33,8 @@ int snap_stats_lossless(const struct snap_stats *st)
 
 int snap_stats_data_lost(const struct snap_stats *st)
 {
-    return st->dropped_kernel || st->dropped_interface || st->tcp_gaps || st->truncated_packets;
+    return st->dropped_kernel || st->dropped_interface || st->tcp_gaps || st->truncated_packets ||
+           st->tls_connections;
 }
 
 static void problem(struct kbuf *out, uint64_t n, const char *one, const char *many)
@@ -54,6 +55,10 @@ void snap_stats_problems(const struct snap_stats *st, struct kbuf *out)
         kbuf_appendf(out, " (%llu bytes missing)", (unsigned long long)st->tcp_gap_bytes);
     problem(out, st->truncated_packets, "packet cut short or not decodable",
             "packets cut short or not decodable");
+    problem(out, st->tls_connections, "TLS connection not readable", "TLS connections not readable");
+    if (st->tls_connections)
+        kbuf_appendf(out, " (%s%s%srecord TLS with kintape proxy)", st->tls_names[0] ? "server names " : "",
+                     st->tls_names, st->tls_names[0] ? ": " : "");
     problem(out, st->unparsable, "stretch of bytes not parsable as HTTP", "stretches of bytes not parsable as HTTP");
     if (st->unparsable)
         kbuf_appendf(out, " (%llu bytes)", (unsigned long long)st->unparsable_bytes);
@@ -266,6 +271,10 @@ int snap_writer_close(struct snap_writer *w, const struct snap_stats *st, struct
         }
         kbuf_free(&p);
         kbuf_putc(b, ']');
+        if (st->tls_connections) {
+            kbuf_appendf(b, ",\"tls_connections\":%llu,\"tls_server_names\":", (unsigned long long)st->tls_connections);
+            jw_cstr(b, st->tls_names);
+        }
         if (st->proxy)
             kbuf_appendf(b, ",\"handshake_failures\":%llu,\"upstream_failures\":%llu,\"refused\":%llu",
                          (unsigned long long)st->handshake_failures, (unsigned long long)st->upstream_failures,
@@ -471,6 +480,10 @@ static void read_end(struct snap_reader *r, const struct jnode *e)
     F(handshake_failures);
     F(upstream_failures);
     F(refused);
+    F(tls_connections);
+    const char *names = get_str(d, e, "tls_server_names");
+    if (names)
+        snprintf(st->tls_names, sizeof st->tls_names, "%s", names);
     st->proxy = jget(d, e, "handshake_failures") != NULL;
 #undef F
 }

@@ -80,6 +80,8 @@ struct snap_stats {
     uint64_t evicted_idle, evicted_memory;
     uint64_t evicted_bytes;        /* held by the connections evicted by the memory cap (minor 1) */
     uint64_t orphan_responses;
+    uint64_t tls_connections;      /* TLS connections the capture could not read (minor 2; written when not 0) */
+    char tls_names[256];           /* the server names they asked for */
     /* The recording proxy's (minor 2; written when proxy is set): */
     int proxy;
     uint64_t handshake_failures;   /* clients whose TLS handshake with the proxy failed */

@@ -358,7 +358,8 @@ static int stats(struct snap_reader *r, struct kt_err *err)
         printf("  verdict    %s%s\n", snap_stats_lossless(e) ? "lossless" : "NOT lossless: ", p.p ? p.p : "");
         kbuf_free(&p);
         if (snap_stats_data_lost(e)) {
-            printf("  DATA LOST  bytes on the wire were missed (drops, TCP gaps or packets cut short)\n");
+            printf("  DATA LOST  bytes on the wire were missed or could not be read (drops, TCP gaps, packets cut "
+                   "short, TLS)\n");
             damaged = 1; /* exit 1, as the capture that wrote it did */
         }
     } else {

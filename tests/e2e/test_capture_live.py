@@ -156,3 +156,37 @@ class LiveCapture(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class LiveCaptureOfTls(unittest.TestCase):
+    """A real TLS handshake on lo (boto3 to the emulator's https:// port): the capture says it cannot read
+    it, by connection and server name, points at kintape proxy, and exits 1 (the traffic is lost)."""
+
+    def test_tls_is_named_and_counted_as_lost(self):
+        with tempfile.TemporaryDirectory(prefix="kintape-live-tls-") as tmp, Emulator() as emu:
+            out = os.path.join(tmp, "tls.snap.jsonl")
+            p = subprocess.Popen([kintape_bin(), "capture", "-i", "lo", "--port", str(emu.port), "-o", out],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            line = p.stderr.readline()
+            self.assertIn("capturing on lo", line)
+            time.sleep(0.3)
+            c = boto3_client(emu, url=f"https://localhost:{emu.port}", verify=emu.cert)
+            c.create_stream(StreamName="over-tls", ShardCount=1)
+            c.list_streams()
+            time.sleep(0.3)
+            p.send_signal(signal.SIGINT)
+            _, err = p.communicate(timeout=60)
+            self.assertEqual(p.returncode, 1, err)
+            self.assertIn("is TLS (server name localhost)", err)
+            self.assertIn("kintape proxy", err)
+            self.assertIn("WARNING: data was lost", err)
+            xs, end = snapshot(out)
+            self.assertEqual(xs, [])
+            self.assertFalse(end["lossless"])
+            self.assertGreaterEqual(end["tls_connections"], 1)
+            self.assertEqual(end["tls_server_names"], "localhost")
+            self.assertTrue(any("TLS connection" in pr and "kintape proxy" in pr for pr in end["problems"]))
+            st = subprocess.run([kintape_bin(), "snapshot", "stats", out], capture_output=True, text=True)
+            self.assertEqual(st.returncode, 1)
+            self.assertIn("TLS connection", st.stdout)
+            self.assertIn("DATA LOST", st.stdout)

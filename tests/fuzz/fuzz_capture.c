@@ -39,7 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 1)
         return 0;
     struct kt_err err;
-    struct snap_source src = {"file", "fuzz", "", 65535};
+    struct snap_source src = {"file", "fuzz", "", 65535, NULL, NULL};
     struct snap_writer *w = snap_writer_open("/dev/null", &src, 0, "fuzz", &err);
     if (!w)
         abort();

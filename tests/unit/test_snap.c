@@ -8,7 +8,7 @@
 static void write_sample(const char *path, int with_end)
 {
     struct kt_err err;
-    struct snap_source src = {"file", "in.pcap", "tcp port 4566", 65535};
+    struct snap_source src = {"file", "in.pcap", "tcp port 4566", 65535, NULL, NULL};
     struct snap_writer *w = snap_writer_open(path, &src, 1795558785000000000LL, "kintape test", &err);
     CHECK(w != NULL);
     struct snap_kv h[] = {{"X-Amz-Target", 12, "Kinesis_20131202.PutRecords", 27}};
