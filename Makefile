@@ -35,7 +35,7 @@ endif
 
 INCLUDES := -I. -Icommon
 CFLAGS_ALL = $(CSTD) $(WARN) $(OPT) $(SANFLAGS) $(INCLUDES) -MMD -MP $(CFLAGS)
-LDLIBS_ALL := -lpcap -lcurl -lcsv -levent -levent_openssl -lhttp_parser -lnghttp2 -lcbor -lssl -lcrypto -lpthread -lm
+LDLIBS_ALL := -lpcap -lcurl -lcsv -levent -levent_openssl -lhttp_parser -lnghttp2 -lcbor -lssl -lcrypto -lz -lpthread -lm
 LDFLAGS_ALL = $(SANFLAGS) $(LDFLAGS)
 
 # Every module of the parts goes into one static library that the program
@@ -63,7 +63,7 @@ all: $(KINTAPE) $(UNIT_BIN) $(TOOL_BIN) $(REPLAY_BIN)
 # prerequisite of every compilation, so `make -jN` on a bare machine installs
 # the headers before the first object is compiled.
 BUILD_PKGS := cc:gcc make:make libpcap-dev libcurl4-openssl-dev libcsv-dev \
-              libssl-dev libevent-dev libhttp-parser-dev libnghttp2-dev libcbor-dev
+              libssl-dev libevent-dev libhttp-parser-dev libnghttp2-dev libcbor-dev zlib1g-dev
 TEST_PKGS  := python3:python3 curl:curl tcpdump:tcpdump openssl python3-cbor2
 .PHONY: deps-build deps-test deps-bench deps-fuzz
 deps-build:

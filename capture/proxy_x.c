@@ -426,7 +426,7 @@ static void up_fail(void *ctx, int stage, int reused, const char *why)
     if (stage == 0)
         x->rec->it.skip = 1; /* never reached the upstream: nothing happened */
     else
-        snprintf(x->rec->incomplete, sizeof x->rec->incomplete, "%s", why);
+        snprintf(x->rec->incomplete, sizeof x->rec->incomplete, "%.299s", why);
     x->ops->fail(x, strstr(why, "did not answer") || strstr(why, "within") ? 504 : 502, why);
 }
 
@@ -490,10 +490,10 @@ void pex_close(struct pex *x, const char *why)
         pup_release(x->up, 0);
         x->up = NULL;
         if (!r->incomplete[0])
-            snprintf(r->incomplete, sizeof r->incomplete, "%s", why ? why : "the exchange was cut short");
+            snprintf(r->incomplete, sizeof r->incomplete, "%.299s", why ? why : "the exchange was cut short");
     }
     if (why && !r->incomplete[0] && !x->resp_done)
-        snprintf(r->incomplete, sizeof r->incomplete, "%s", why);
+        snprintf(r->incomplete, sizeof r->incomplete, "%.299s", why);
     if (r->announced) {
         if (!r->it.skip)
             fill(x);

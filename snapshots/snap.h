@@ -138,6 +138,7 @@ struct snap_reader {
     int cut;                   /* the file ended inside a line */
     struct snap_stats end;     /* the end record, when present */
     struct kbuf scratch;       /* decoded base64 bodies */
+    struct kbuf inflated;      /* bodies with Content-Encoding: gzip, decoded */
 };
 
 /* One exchange line: views into the reader's current line, valid until the next read. */
@@ -167,7 +168,8 @@ int snap_reader_next(struct snap_reader *r, struct snap_rec *rec, struct kt_err 
 
 /*
  * The body of a message node (http.request or http.response), decoded from
- * base64 when stored so. The bytes stay valid until the next call on r.
+ * base64 when stored so, and from gzip when its Content-Encoding says so.
+ * The bytes stay valid until the next call on r.
  * Returns 0, or -1 with err set.
  */
 int snap_body(struct snap_reader *r, const struct jnode *msg, const uint8_t **body, size_t *len,

@@ -3,6 +3,10 @@ live and extracted to the same CSV as the same records sent as JSON; records
 aggregated by the KPL (built here by an encoder of the documented format)
 unpacked into their user records, a corrupt one kept and counted."""
 import base64
+import csv
+import gzip
+import json
+import shutil
 import hashlib
 import os
 import random
@@ -141,3 +145,53 @@ class ExtractBodies(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class GzipBodies(unittest.TestCase):
+    """A body sent with Content-Encoding: gzip is decoded before it is read; one that says gzip and is not
+    stops extract with a message naming the line."""
+
+    def snapshot(self, body, encoding="gzip"):
+        header = {"kintape_snapshot": 1, "minor": 2, "created": "2026-12-03T00:00:00Z", "tool": "test",
+                  "source": {"type": "file", "name": "t.pcap", "filter": "", "snaplen": 0}}
+        resp = json.dumps({"FailedRecordCount": 0, "Records": [
+            {"SequenceNumber": "1", "ShardId": "shardId-000000000000"}] * 2}).encode()
+        x = {"ts": "2026-12-03T00:00:01Z", "ts_ns": 1796256001000000000, "client": {"ip": "127.0.0.1", "port": 1},
+             "server": {"ip": "127.0.0.1", "port": 2}, "conn": 1, "n": 0,
+             "http": {"request": {"method": "POST", "target": "/", "version": "HTTP/1.1",
+                                  "headers": [["Content-Type", "application/x-amz-json-1.1"],
+                                              ["X-Amz-Target", "Kinesis_20131202.PutRecords"],
+                                              ["Content-Encoding", encoding]],
+                                  "body": base64.b64encode(body).decode(), "body_encoding": "base64",
+                                  "body_bytes": len(body)},
+                      "response": {"ts": "2026-12-03T00:00:01Z", "ts_ns": 1796256001000000000, "status": 200,
+                                   "reason": "OK", "version": "HTTP/1.1",
+                                   "headers": [["Content-Type", "application/x-amz-json-1.1"]],
+                                   "body": resp.decode(), "body_bytes": len(resp)}},
+             "kinesis": {"operation": "PutRecords", "stream": "gz"}}
+        d = tempfile.mkdtemp(prefix="kintape-gz-")
+        self.addCleanup(shutil.rmtree, d, True)
+        path = os.path.join(d, "gz.snap.jsonl")
+        with open(path, "w") as f:
+            end = {"kintape_snapshot_end": {"ended": "2026-12-03T00:00:02Z", "exchanges": 1, "complete": 1,
+                                            "incomplete": 0, "lossless": True, "problems": []}}
+            f.write(json.dumps(header) + "\n" + json.dumps(x) + "\n" + json.dumps(end) + "\n")
+        return path, os.path.join(d, "gz.csv")
+
+    def test_gzip_request_is_decoded(self):
+        req = json.dumps({"StreamName": "gz", "Records": [
+            {"Data": base64.b64encode(b"one").decode(), "PartitionKey": "a"},
+            {"Data": base64.b64encode(b"two").decode(), "PartitionKey": "b"}]}).encode()
+        snap, out = self.snapshot(gzip.compress(req))
+        p = subprocess.run([kintape_bin(), "extract", snap, "-o", out], capture_output=True, text=True)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        with open(out, newline="") as f:
+            self.assertEqual([r["data"] for r in csv.DictReader(f)], ["one", "two"])
+
+    def test_body_that_says_gzip_and_is_not(self):
+        snap, out = self.snapshot(b"{\"StreamName\": \"gz\"}")
+        p = subprocess.run([kintape_bin(), "extract", snap, "-o", out], capture_output=True, text=True)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("gz.snap.jsonl:2", p.stderr)
+        self.assertIn("Content-Encoding: gzip but cannot be decoded", p.stderr)
+        self.assertFalse(os.path.exists(out))
