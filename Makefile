@@ -72,7 +72,7 @@ deps-test: deps-build
 	@common/deps.sh $(TEST_PKGS)
 	@common/deps.sh --tools
 deps-bench: deps-test
-	@common/deps.sh wrk:wrk node:nodejs npm:npm
+	@common/deps.sh wrk:wrk node:nodejs npm:npm h2load:nghttp2-client
 deps-fuzz: deps-build
 	@common/deps.sh clang libclang-rt-14-dev
 

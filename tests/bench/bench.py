@@ -292,6 +292,7 @@ def bench_capture(args, tmp, records, lua, body_file):
           f"capture to a file / cp = {t_cp / t_file:.2f}x")
     os.unlink(snap)
     os.unlink(pcap)
+    bench_capture_h2(args, tmp, body_file, mb / t_file)
 
     print(f"\n== capture-live: kintape capture -i lo while the emulator takes the PutRecords load "
           f"({args.connections} connections, {args.duration}s)")
@@ -322,6 +323,44 @@ def bench_capture(args, tmp, records, lua, body_file):
           f"{end['tcp_gaps']}; snapshot {'lossless' if end['lossless'] else 'NOT lossless: ' + '; '.join(end['problems'])}")
     bench_extract(args, tmp, snap)
     os.unlink(snap)
+
+
+def bench_capture_h2(args, tmp, body_file, h1_mbps):
+    """The same offline capture of HTTP/2 with prior knowledge (h2c, as the JavaScript SDK sends it), h2load's
+    PutRecords load recorded by tcpdump, beside the HTTP/1.1 figure above."""
+    if not shutil.which("h2load"):
+        print("\n== capture-offline-h2: skipped (h2load is needed: apt-get install nghttp2-client)")
+        return
+    print("\n== capture-offline-h2: a pcap of h2c PutRecords traffic (h2load, 8 connections, 10 streams each), "
+          "read by kintape capture -r")
+    proc, port = start_server("kintape", args.bin, None)
+    pcap = os.path.join(tmp, "load-h2.pcap")
+    try:
+        create_stream(port, 4)
+        td = subprocess.Popen(["tcpdump", "-i", "lo", "-s", "0", "-B", "524288", "--immediate-mode", "-w", pcap,
+                               "tcp", "port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        td.stderr.readline()
+        time.sleep(0.5)
+        subprocess.run(["h2load", "-D", "4", "-c", "8", "-m", "10", "-d", body_file, "-H",
+                        "content-type: application/x-amz-json-1.1", "-H", "x-amz-target: Kinesis_20131202.PutRecords",
+                        "-H", "authorization: AWS4-HMAC-SHA256 Credential=test/20261124/us-east-1/kinesis/aws4_request,"
+                        " SignedHeaders=host, Signature=" + "0" * 64, f"http://127.0.0.1:{port}/"],
+                       capture_output=True, timeout=120)
+        time.sleep(0.5)
+        td.send_signal(signal.SIGINT)
+        td.communicate(timeout=60)
+    finally:
+        stop(proc)
+    size = os.path.getsize(pcap)
+    snap = os.path.join(tmp, "load-h2.snap.jsonl")
+    t_file, p = timed([args.bin, "capture", "-r", pcap, "--port", str(port), "-o", snap])
+    m = re.search(r"(\d+) exchanges", p.stderr)
+    mb = size / 1e6
+    print(f"  pcap {mb:,.0f} MB, {m.group(1) if m else '?'} exchanges (HTTP/2 streams)")
+    print(f"  kintape capture -r, snapshot to a file:  {mb / t_file:8,.0f} MB/s  ({t_file:.2f}s); "
+          f"HTTP/2 / HTTP/1.1 = {mb / t_file / h1_mbps:.2f}x")
+    os.unlink(snap)
+    os.unlink(pcap)
 
 
 def run_measured(cmd):
