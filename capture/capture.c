@@ -147,6 +147,7 @@ void capture_stats(const struct capture *c, struct snap_stats *st)
     st->evicted_bytes = ts->evicted_bytes;
     st->orphan_responses = hs->orphan_responses;
     st->tls_connections = hs->tls_connections;
+    st->other_connections = hs->other_connections;
     memcpy(st->tls_names, hs->tls_names, sizeof st->tls_names);
 }
 

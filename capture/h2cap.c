@@ -9,6 +9,7 @@
 
 #include <http_parser.h>
 #include <nghttp2/nghttp2.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -135,6 +136,10 @@ static void lose(struct h2conn *c, const char *why)
     c->lost = 1;
     cut_all(c, why, why);
     httpcap_unparsable(c->h, 0, 1);
+    char what[300];
+    snprintf(what, sizeof what, "speaks HTTP/2 that could not be decoded from here on (%s): the rest is not read",
+             why);
+    httpcap_flow_note(c->h, c->f, what);
 }
 
 static void msg_header(struct h2conn *c, struct hmsg *m, const uint8_t *n, size_t nl, const uint8_t *v, size_t vl)

@@ -51,6 +51,7 @@ struct hflow {
     uint32_t nexch;
     uint64_t conn;             /* connection number in the snapshot, given at its first request */
     int dead;                  /* upgraded: bytes are not HTTP/1.1 */
+    int joined;                /* the capture joined it mid-stream */
     struct h2conn *h2;         /* HTTP/2 with prior knowledge: h2cap.c reads it */
     enum tcp_end end_why;      /* why its directions ended */
     size_t held;               /* bytes held for this connection (itself included) */
@@ -63,13 +64,37 @@ struct httpcap {
     struct httpcap_stats st;
     http_parser_settings settings;
     const char *end_text[2];   /* why exchanges still open when the capture ends are cut */
-    char notes[HTTPCAP_NOTES][320];
+    char notes[HTTPCAP_NOTES][640];
     size_t nnotes;
 };
 
 const char *httpcap_note(const struct httpcap *h, size_t i)
 {
     return i < h->nnotes ? h->notes[i] : NULL;
+}
+
+void httpcap_flow_note(struct httpcap *h, const struct tcp_flow *f, const char *what)
+{
+    if (h->nnotes >= HTTPCAP_NOTES)
+        return;
+    char cli[48], srv[48];
+    pkt_addr_text(&f->cli, cli);
+    pkt_addr_text(&f->srv, srv);
+    snprintf(h->notes[h->nnotes++], sizeof h->notes[0], "connection %s:%u -> %s:%u %.400s", cli, f->cli.port, srv,
+             f->srv.port, what);
+}
+
+/* A connection seen from its start whose first bytes are no HTTP (nor TLS, nor HTTP/2): said by name. */
+static void other_protocol(struct httpcap *h, struct hflow *hf, int dir, const uint8_t *p, size_t n)
+{
+    char first[64] = "", what[200];
+    for (size_t i = 0, k = 0; i < n && i < 8 && k + 4 < sizeof first; i++)
+        k += (size_t)snprintf(first + k, sizeof first - k, "%s%02x", i ? " " : "", p[i]);
+    h->st.other_connections++;
+    snprintf(what, sizeof what,
+             "does not start with HTTP/1.1, HTTP/2 or TLS (the %s sent first: %s): what is not HTTP is not read",
+             dir == TCP_C2S ? "client" : "server", first);
+    httpcap_flow_note(h, hf->f, what);
 }
 
 /* A connection whose first bytes are a TLS handshake: said by name, its bytes counted as not readable. */
@@ -85,16 +110,11 @@ static void tls_connection(struct httpcap *h, struct hflow *hf, int dir, const u
     size_t used = strlen(h->st.tls_names);
     if (sni[0] && !strstr(h->st.tls_names, sni) && used + strlen(sni) + 3 < sizeof h->st.tls_names)
         snprintf(h->st.tls_names + used, sizeof h->st.tls_names - used, "%s%s", used ? ", " : "", sni);
-    if (h->nnotes < HTTPCAP_NOTES) {
-        char cli[48], srv[48];
-        pkt_addr_text(&hf->f->cli, cli);
-        pkt_addr_text(&hf->f->srv, srv);
-        snprintf(h->notes[h->nnotes++], sizeof h->notes[0],
-                 "connection %s:%u -> %s:%u is TLS%s%s%s: its bytes cannot be read from packets; record it with "
-                 "`kintape proxy` (README, Proxy)",
-                 cli, hf->f->cli.port, srv, hf->f->srv.port, sni[0] ? " (server name " : "", sni,
-                 sni[0] ? ")" : "");
-    }
+    char what[400];
+    snprintf(what, sizeof what,
+             "is TLS%s%s%s: its bytes cannot be read from packets; record it with `kintape proxy` (README, Proxy)",
+             sni[0] ? " (server name " : "", sni, sni[0] ? ")" : "");
+    httpcap_flow_note(h, hf->f, what);
 }
 
 /* Memory held for hf grew (or shrank) from `before` to `after` bytes. */
@@ -638,6 +658,12 @@ void httpcap_data(void *ctx, struct tcp_flow *f, int dir, const uint8_t *p, size
         tls_connection(h, hf, dir, p, n);
         return;
     }
+    if (d->seen == 0 && hf->d[!dir].seen == 0 && !hf->joined && !hf->h2 && !hf->dead && n >= 4) {
+        int more = 0;
+        int h2 = dir == TCP_C2S && memcmp(p, "PRI * HTTP/2.0", n < 14 ? n : 14) == 0;
+        if (!h2 && httpsync_find_start((const char *)p, n, dir == TCP_S2C, &more) != 0 && !more)
+            other_protocol(h, hf, dir, p, n); /* said by name; the bytes go on to be read as far as they are HTTP */
+    }
     d->seen += n;
     if (hf->h2) {
         h2cap_data(hf->h2, dir, p, n, ts_ns);
@@ -666,6 +692,7 @@ void httpcap_gap(void *ctx, struct tcp_flow *f, int dir, uint64_t missing, int64
     }
     if (missing == 0) {
         /* Joined mid-stream: wait for a message start. */
+        hf->joined = 1;
         d->active = 0;
         return;
     }

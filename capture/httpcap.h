@@ -81,6 +81,7 @@ struct httpcap_stats {
     uint64_t unparsable_bytes;
     uint64_t orphan_responses, http2_flows;
     uint64_t tls_connections;  /* connections whose first bytes were a TLS handshake: not readable */
+    uint64_t other_connections; /* connections seen from their start whose first bytes are not HTTP */
     char tls_names[256];       /* the first server names they asked for, comma-separated */
     uint64_t bytes_held;       /* everything held: per connection and handed over */
 };
@@ -101,6 +102,8 @@ void httpcap_set_capture_end(struct httpcap *h, const char *mid_request, const c
  */
 #define HTTPCAP_NOTES 16
 const char *httpcap_note(const struct httpcap *h, size_t i);
+/* Adds a note "connection CLI -> SRV <what>" (the HTTP/2 reader's too). */
+void httpcap_flow_note(struct httpcap *h, const struct tcp_flow *f, const char *what);
 
 /* The tcp_sink functions, with ctx = the httpcap. */
 void httpcap_data(void *ctx, struct tcp_flow *f, int dir, const uint8_t *p, size_t n, int64_t ts_ns);

@@ -60,6 +60,7 @@ void snap_stats_problems(const struct snap_stats *st, struct kbuf *out)
     if (st->tls_connections)
         kbuf_appendf(out, " (%s%s%srecord TLS with kintape proxy)", st->tls_names[0] ? "server names " : "",
                      st->tls_names, st->tls_names[0] ? ": " : "");
+    problem(out, st->other_connections, "connection not starting as HTTP", "connections not starting as HTTP");
     problem(out, st->unparsable, "stretch of bytes not parsable as HTTP", "stretches of bytes not parsable as HTTP");
     if (st->unparsable)
         kbuf_appendf(out, " (%llu bytes)", (unsigned long long)st->unparsable_bytes);
@@ -276,6 +277,8 @@ int snap_writer_close(struct snap_writer *w, const struct snap_stats *st, struct
             kbuf_appendf(b, ",\"tls_connections\":%llu,\"tls_server_names\":", (unsigned long long)st->tls_connections);
             jw_cstr(b, st->tls_names);
         }
+        if (st->other_connections)
+            kbuf_appendf(b, ",\"other_connections\":%llu", (unsigned long long)st->other_connections);
         if (st->proxy)
             kbuf_appendf(b, ",\"handshake_failures\":%llu,\"upstream_failures\":%llu,\"refused\":%llu",
                          (unsigned long long)st->handshake_failures, (unsigned long long)st->upstream_failures,
@@ -483,6 +486,7 @@ static void read_end(struct snap_reader *r, const struct jnode *e)
     F(upstream_failures);
     F(refused);
     F(tls_connections);
+    F(other_connections);
     const char *names = get_str(d, e, "tls_server_names");
     if (names)
         snprintf(st->tls_names, sizeof st->tls_names, "%s", names);

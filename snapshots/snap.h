@@ -82,6 +82,7 @@ struct snap_stats {
     uint64_t orphan_responses;
     uint64_t tls_connections;      /* TLS connections the capture could not read (minor 2; written when not 0) */
     char tls_names[256];           /* the server names they asked for */
+    uint64_t other_connections;    /* connections seen from their start whose first bytes are not HTTP (minor 2; when not 0) */
     /* The recording proxy's (minor 2; written when proxy is set): */
     int proxy;
     uint64_t handshake_failures;   /* clients whose TLS handshake with the proxy failed */
