@@ -219,10 +219,15 @@ class Crafted(unittest.TestCase):
         segs += (d.handshake() + d.c2s(b"POST / HTTP/1.1\r\nBad Header Line\r\n\r\n") +
                  d.c2s(request("DescribeStream", good)) + d.s2c(response(400, {"__type": "X"})) +
                  d.s2c(response(200, {"ok": 1})) + d.close())
-        rc, xs, end, _ = capture(self.pcap(segs))
+        rc, xs, end, err = capture(self.pcap(segs))
         ok = [x for x in xs if x["kinesis"]["stream"] == "after-garbage"]
         self.assertEqual(len(ok), 1)
         self.assertGreater(end["unparsable"], 0)
+        # The connection that never spoke HTTP is named, with its first bytes; the one that did is not.
+        self.assertEqual(end["other_connections"], 1)
+        self.assertIn("10.0.0.1:40001 -> 10.0.0.2:4566 does not start with HTTP/1.1, HTTP/2 or TLS", err)
+        self.assertIn("00 01 02 03", err)
+        self.assertNotIn(":43000 ->", err)
 
     def test_large_body_across_many_segments(self):
         c = Conn()
