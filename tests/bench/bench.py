@@ -257,6 +257,18 @@ def last_line(path):
         return f.read().rstrip(b"\n").rsplit(b"\n", 1)[-1].decode()
 
 
+def record_pcap(port, pcap, load):
+    """tcpdump on lo records the traffic to port into pcap while load() runs."""
+    td = subprocess.Popen(["tcpdump", "-i", "lo", "-s", "0", "-B", "524288", "--immediate-mode", "-w", pcap,
+                           "tcp", "port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    td.stderr.readline()
+    time.sleep(0.5)
+    load()
+    time.sleep(0.5)
+    td.send_signal(signal.SIGINT)
+    td.communicate(timeout=60)
+
+
 def bench_capture(args, tmp, records, lua, body_file):
     """Offline pcap to snapshot (MB/s of pcap), and a live capture under the PutRecords load."""
     if not shutil.which("tcpdump"):
@@ -267,14 +279,7 @@ def bench_capture(args, tmp, records, lua, body_file):
     pcap = os.path.join(tmp, "load.pcap")
     try:
         create_stream(port, 4)
-        td = subprocess.Popen(["tcpdump", "-i", "lo", "-s", "0", "-B", "524288", "--immediate-mode", "-w", pcap,
-                               "tcp", "port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        td.stderr.readline()
-        time.sleep(0.5)
-        run_wrk(port, 4, 1, 8, lua, body_file)
-        time.sleep(0.5)
-        td.send_signal(signal.SIGINT)
-        td.communicate(timeout=60)
+        record_pcap(port, pcap, lambda: run_wrk(port, 4, 1, 8, lua, body_file))
     finally:
         stop(proc)
     size = os.path.getsize(pcap)
@@ -337,18 +342,11 @@ def bench_capture_h2(args, tmp, body_file, h1_mbps):
     pcap = os.path.join(tmp, "load-h2.pcap")
     try:
         create_stream(port, 4)
-        td = subprocess.Popen(["tcpdump", "-i", "lo", "-s", "0", "-B", "524288", "--immediate-mode", "-w", pcap,
-                               "tcp", "port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        td.stderr.readline()
-        time.sleep(0.5)
-        subprocess.run(["h2load", "-D", "4", "-c", "8", "-m", "10", "-d", body_file, "-H",
+        record_pcap(port, pcap, lambda: subprocess.run(["h2load", "-D", "4", "-c", "8", "-m", "10", "-d", body_file, "-H",
                         "content-type: application/x-amz-json-1.1", "-H", "x-amz-target: Kinesis_20131202.PutRecords",
                         "-H", "authorization: AWS4-HMAC-SHA256 Credential=test/20261124/us-east-1/kinesis/aws4_request,"
                         " SignedHeaders=host, Signature=" + "0" * 64, f"http://127.0.0.1:{port}/"],
-                       capture_output=True, timeout=120)
-        time.sleep(0.5)
-        td.send_signal(signal.SIGINT)
-        td.communicate(timeout=60)
+                       capture_output=True, timeout=120))
     finally:
         stop(proc)
     size = os.path.getsize(pcap)
