@@ -11,7 +11,6 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -267,7 +266,6 @@ struct proxy *proxy_new(const struct proxy_config *cfg, struct xwriter *xw, stru
     p->cfg = *cfg;
     p->xw = xw;
     p->wake_fd[0] = p->wake_fd[1] = -1;
-    signal(SIGPIPE, SIG_IGN); /* a client gone mid-write is an error return, not a signal */
     if (cfg->upstream && parse_upstream(p, cfg->upstream, err) != 0)
         goto fail;
     if (!cfg->upstream && cfg->resign) {

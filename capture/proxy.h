@@ -17,7 +17,8 @@
  *
  * The proxy runs its own event loop (proxy_run) in the calling thread until
  * proxy_stop, which is safe to call from a signal handler. It never prints:
- * what an operator should see goes to the config's log callback.
+ * what an operator should see goes to the config's log callback. The caller
+ * ignores SIGPIPE (a client gone mid-write must be an error return).
  */
 #ifndef KT_PROXY_H
 #define KT_PROXY_H

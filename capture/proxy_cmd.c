@@ -359,6 +359,7 @@ int proxy_main(int argc, char **argv)
                     host, proxy_port(p), out, ca_path, host, proxy_port(p), ca_path);
     }
     active = p;
+    signal(SIGPIPE, SIG_IGN); /* a client gone mid-write is an error return, not a signal */
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;

@@ -103,7 +103,6 @@ struct proxy {
     int64_t started_ns;
     int failed, stopping;
     struct kt_err err;
-    uint8_t *resp_scratch;
 };
 
 /* An event for the operator, through the config's log callback. */
@@ -162,7 +161,7 @@ struct pex {
     int64_t resp_length;       /* Content-Length of the answer, -1 when none */
     int resp_chunked;
     int paused;
-    struct kbuf wire;          /* the request as sent upstream */
+    struct kbuf wire;          /* the request's head as sent upstream (its body is the record's) */
 };
 
 /* The request's parts, as the client side parses them. */
@@ -184,7 +183,6 @@ void pex_pause(struct pex *x, int pause);
 void pex_close(struct pex *x, const char *why);
 /* The request's header value, or NULL. */
 const char *pex_req_header(const struct pex *x, const char *name, size_t *len);
-uint64_t pex_conn_id(const struct pex *x);
 
 /* ------------------------------------------------------------ upstream */
 

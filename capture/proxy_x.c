@@ -140,11 +140,6 @@ const struct pmsg *pex_resp(const struct pex *x)
     return &x->rec->resp;
 }
 
-uint64_t pex_conn_id(const struct pex *x)
-{
-    return x->c->id;
-}
-
 /* Hop-by-hop headers and those the proxy writes itself are not forwarded. */
 static int hop_header(const char *n, size_t l)
 {
@@ -310,6 +305,8 @@ static int connect_up(struct pex *x, struct kt_err *err)
     if (!x->up)
         return -1;
     pup_send(x->up, x->wire.p, x->wire.len);
+    if (x->rec->req.body.len)
+        pup_send(x->up, x->rec->req.body.p, x->rec->req.body.len);
     return 0;
 }
 
@@ -347,9 +344,7 @@ void pex_send(struct pex *x)
         x->ops->fail(x, 500, err.msg);
         return;
     }
-    kbuf_puts(w, "\r\n");
-    if (m->body.len)
-        kbuf_append(w, m->body.p, m->body.len);
+    kbuf_puts(w, "\r\n"); /* the body is sent from the record: no second copy */
     xw_start(p->xw, &r->it);
     r->announced = 1;
     x->c->n++;

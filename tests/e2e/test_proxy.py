@@ -479,7 +479,13 @@ class Reverse(unittest.TestCase):
                             if not more:
                                 break
                             data += more
-                        self.assertIn(b"\x07", data[:200] if data else b"\x07")  # a GOAWAY frame, or closed
+                        # The proxy ends the connection (the loop above needs it closed), with a GOAWAY
+                        # when it got to say one: its SETTINGS frame, then GOAWAY (type 7).
+                        types, at = [], 0
+                        while at + 9 <= len(data):
+                            types.append(data[at + 3])
+                            at += 9 + int.from_bytes(data[at:at + 3], "big")
+                        self.assertTrue(not data or 7 in types, (junk, types))
                 c = boto3_client(emu, url=px.url)
                 c.create_stream(StreamName="after-h2", ShardCount=1)
             finally:
