@@ -52,6 +52,7 @@ struct hflow {
     uint64_t conn;             /* connection number in the snapshot, given at its first request */
     int dead;                  /* upgraded: bytes are not HTTP/1.1 */
     int joined;                /* the capture joined it mid-stream */
+    int join_noted;            /* the bytes it could not read at the join have been named */
     struct h2conn *h2;         /* HTTP/2 with prior knowledge: h2cap.c reads it */
     enum tcp_end end_why;      /* why its directions ended */
     size_t held;               /* bytes held for this connection (itself included) */
@@ -578,6 +579,15 @@ static void resync(struct hdir *d, const uint8_t *p, size_t n)
     long at = httpsync_find_start(d->scan.p, d->scan.len, d->dir == TCP_S2C, &need_more);
     if (at >= 0) {
         skipped(d, (uint64_t)at);
+        if (d->hf->joined && !d->hf->join_noted && (at > 0 || d->junk)) {
+            d->hf->join_noted = 1;
+            httpcap_flow_note(d->hf->h, d->hf->f,
+                              d->dir == TCP_C2S
+                                  ? "was already open when the capture started: the rest of the request under way "
+                                    "then could not be read"
+                                  : "was already open when the capture started: the rest of the response under way "
+                                    "then could not be read");
+        }
         struct kbuf rest = d->scan;
         kbuf_init(&d->scan);
         held_change(d->hf, rest.cap, 0);

@@ -398,6 +398,13 @@ static int run_pass(const char *in, struct out *out, const struct extract_opts *
             break;
     }
     st->cut = !p.r->end.present;
+    if (p.r->end.present && snap_stats_data_lost(&p.r->end)) {
+        struct kbuf what = KBUF_INIT;
+        snap_stats_problems(&p.r->end, &what);
+        st->data_lost = 1;
+        snprintf(st->lost, sizeof st->lost, "%s", what.p ? what.p : "");
+        kbuf_free(&what);
+    }
     snap_reader_close(p.r);
     puts_free(&p.puts);
     kpl_free(&p.kpl);

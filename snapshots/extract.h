@@ -65,6 +65,8 @@ struct extract_stats {
     enum extract_encoding encoding;  /* the one used */
     int passes;
     int cut;                   /* the snapshot had no end record */
+    int data_lost;             /* its end record says the capture missed or could not read bytes */
+    char lost[512];            /* what it lost, in words ("1 TLS connection not readable ...") */
     char cut_at[512];          /* where it ends in the middle of a line (file:line), or "" */
 };
 

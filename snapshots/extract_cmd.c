@@ -230,6 +230,11 @@ int extract_main(int argc, char **argv)
         fprintf(stderr, "kintape extract: warning: the snapshot has no end record: it was cut short\n");
         rc = 1;
     }
+    if (st.data_lost) {
+        fprintf(stderr, "kintape extract: WARNING: data was lost in the capture (%s): the rows are only what it "
+                        "could read\n", st.lost);
+        rc = 1;
+    }
 out:
     xfilter_free(filter);
     for (size_t i = 0; i < npaths; i++)

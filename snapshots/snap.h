@@ -95,8 +95,10 @@ struct snap_stats {
 int snap_stats_lossless(const struct snap_stats *st);
 /*
  * 1 when bytes on the wire were missed (drops, TCP gaps, packets cut
- * short): what makes capture, and snapshot stats, exit 1. Incomplete or
- * unparsable exchanges alone are noted, not failures.
+ * short) or could not be read (TLS, bytes not parsable as HTTP, other
+ * protocols): what makes capture, snapshot stats and extract exit 1.
+ * Exchanges cut by the end of the capture, or never answered, are noted,
+ * not failures.
  */
 int snap_stats_data_lost(const struct snap_stats *st);
 /* "1 TCP gap (1448 bytes missing); 2 exchanges incomplete" into out; "" when lossless. */

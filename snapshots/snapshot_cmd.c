@@ -359,7 +359,7 @@ static int stats(struct snap_reader *r, struct kt_err *err)
         kbuf_free(&p);
         if (snap_stats_data_lost(e)) {
             printf("  DATA LOST  bytes on the wire were missed or could not be read (drops, TCP gaps, packets cut "
-                   "short, TLS)\n");
+                   "short, TLS, bytes not parsable as HTTP)\n");
             damaged = 1; /* exit 1, as the capture that wrote it did */
         }
     } else {

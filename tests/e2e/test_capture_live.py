@@ -190,3 +190,9 @@ class LiveCaptureOfTls(unittest.TestCase):
             self.assertEqual(st.returncode, 1)
             self.assertIn("TLS connection", st.stdout)
             self.assertIn("DATA LOST", st.stdout)
+            # Extract writes the (empty) CSV but says the capture lost data, and exits 1: a script can tell.
+            csv_out = os.path.join(tmp, "tls.csv")
+            ex = subprocess.run([kintape_bin(), "extract", out, "-o", csv_out], capture_output=True, text=True)
+            self.assertEqual(ex.returncode, 1, ex.stderr)
+            self.assertIn("WARNING: data was lost in the capture (", ex.stderr)
+            self.assertIn("TLS connection not readable", ex.stderr)
