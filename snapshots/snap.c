@@ -35,7 +35,7 @@ int snap_stats_lossless(const struct snap_stats *st)
 int snap_stats_data_lost(const struct snap_stats *st)
 {
     return st->dropped_kernel || st->dropped_interface || st->tcp_gaps || st->truncated_packets ||
-           st->tls_connections || st->unparsable || st->other_connections;
+           st->tls_connections || st->unparsable || st->other_connections || st->evicted_memory;
 }
 
 static void problem(struct kbuf *out, uint64_t n, const char *one, const char *many)
