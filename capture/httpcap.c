@@ -26,6 +26,7 @@
 #include "packet.h"
 
 #define SCAN_KEEP 8192
+#define H2_SCAN_KEEP (65536 + 18) /* joined, nothing read yet: room for a frame and the next header */
 
 struct hflow;
 
@@ -569,12 +570,43 @@ static void skipped(struct hdir *d, uint64_t n)
         count_region(d);
 }
 
+/*
+ * A connection joined mid-stream that has given no HTTP/1.1 message yet
+ * and whose held bytes on d are HTTP/2 frames: read as HTTP/2 from here on,
+ * both directions' held bytes handed over. Returns 1 when it was.
+ */
+static int joined_http2(struct hdir *d)
+{
+    struct hflow *hf = d->hf;
+    int more;
+    if (!hf->joined || hf->nexch || hf->dead ||
+        h2cap_find_frames((const uint8_t *)d->scan.p, d->scan.len, d->dir, &more) < 0 || more)
+        return 0;
+    hf->h2 = h2cap_new_joined(hf->h, hf->f);
+    hf->h->st.http2_flows++;
+    httpcap_flow_note(hf->h, hf->f, "was already open when the capture started: read as HTTP/2 from its first "
+                                    "whole frame on (what came before is not read; header fields that refer to it "
+                                    "are not decodable and their exchanges are marked incomplete)");
+    hf->join_noted = 1;
+    for (int i = 0; i < 2; i++) {
+        struct kbuf held = hf->d[i].scan;
+        kbuf_init(&hf->d[i].scan);
+        held_change(hf, held.cap, 0);
+        if (held.len)
+            h2cap_data(hf->h2, i, (const uint8_t *)held.p, held.len, hf->d[i].ts);
+        kbuf_free(&held);
+    }
+    return 1;
+}
+
 /* Looks for a message start in the held bytes plus p; feeds from there when found. */
 static void resync(struct hdir *d, const uint8_t *p, size_t n)
 {
     size_t before = d->scan.cap;
     kbuf_append(&d->scan, p, n);
     held_change(d->hf, before, d->scan.cap);
+    if (joined_http2(d))
+        return;
     int need_more;
     long at = httpsync_find_start(d->scan.p, d->scan.len, d->dir == TCP_S2C, &need_more);
     if (at >= 0) {
@@ -596,9 +628,10 @@ static void resync(struct hdir *d, const uint8_t *p, size_t n)
         kbuf_free(&rest);
         return;
     }
-    /* Keep a tail that may hold the start of a start line; the rest is not HTTP. */
-    if (d->scan.len > SCAN_KEEP) {
-        size_t drop = d->scan.len - SCAN_KEEP;
+    /* Keep a tail that may hold the start of a start line (or of HTTP/2 frames); the rest is not HTTP. */
+    size_t keep = d->hf->joined && !d->hf->nexch ? H2_SCAN_KEEP : SCAN_KEEP;
+    if (d->scan.len > keep) {
+        size_t drop = d->scan.len - keep;
         skipped(d, drop);
         kbuf_consume(&d->scan, drop);
     }

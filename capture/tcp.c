@@ -347,6 +347,17 @@ void tcp_table_segment(struct tcp_table *t, const struct tcp_segment *s)
         flush_flow(t, f, TCP_END_CLOSED, s->ts_ns);
         return;
     }
+    /*
+     * The peer acknowledged bytes of the other direction that we hold beyond
+     * a hole: it received the hole, so the capture missed it for good. Done
+     * before this segment's own bytes, which were sent after those arrived
+     * (an answer comes after its request).
+     */
+    struct tcp_half *o = &f->half[!dir];
+    if ((s->flags & TCP_ACK) && o->started && !o->closed) {
+        while (o->held && seq_at_or_after(s->ack, o->held->seq + o->held->len))
+            skip_hole(t, f, !dir, s->ts_ns);
+    }
     if (!h->started && (s->len || s->missing || (s->flags & TCP_FIN))) {
         h->started = 1;
         h->next_seq = seq;
@@ -384,15 +395,6 @@ void tcp_table_segment(struct tcp_table *t, const struct tcp_segment *s)
                 drain(t, f, dir);
             }
         }
-    }
-    /*
-     * The peer acknowledged bytes of the other direction that we hold beyond
-     * a hole: it received the hole, so the capture missed it for good.
-     */
-    struct tcp_half *o = &f->half[!dir];
-    if ((s->flags & TCP_ACK) && o->started && !o->closed) {
-        while (o->held && seq_at_or_after(s->ack, o->held->seq + o->held->len))
-            skip_hole(t, f, !dir, s->ts_ns);
     }
     if (s->flags & TCP_FIN) {
         h->fin_seen = 1;

@@ -322,8 +322,10 @@ class Crafted(unittest.TestCase):
         for i in range(3000):
             c = Conn(cli=("10.1.%d.%d" % (i // 250, i % 250 + 1), 40000 + i % 20000))
             segs += c.handshake() + c.c2s(b"P")
-        rc, xs, end, _ = capture(self.pcap(segs), "--max-memory", str(1 << 20))
+        # What the evicted connections held is dropped: data lost, exit 1.
+        rc, xs, end, err = capture(self.pcap(segs), "--max-memory", str(1 << 20), expect_rc=(1,))
         self.assertGreater(end["evicted_memory"], 0, end)
+        self.assertIn("WARNING: data was lost", err)
 
 
 class BadFiles(unittest.TestCase):
