@@ -139,7 +139,7 @@ int op_put_record(struct op_call *c)
                        c->emu->cfg.account);
     uint64_t idx = store_record(c, s, sh, &r);
     char seq[SEQ_LEN + 1];
-    seq_format(seq, s->epoch, sh->index, idx);
+    seq_format_record(seq, s->epoch, sh->index, idx);
     struct rw *w = c->w;
     rw_map(w);
     rw_kascii(w, "ShardId", sid);
@@ -201,7 +201,7 @@ int op_put_records(struct op_call *c)
             rw_kstr(w, "ErrorMessage", msg);
         } else {
             uint64_t idx = store_record(c, s, sh, r);
-            seq_format(seq, s->epoch, sh->index, idx);
+            seq_format_record(seq, s->epoch, sh->index, idx);
             rw_key(w, "SequenceNumber");
             rw_ascii(w, seq, SEQ_LEN);
             rw_key(w, "ShardId");
@@ -267,18 +267,22 @@ int op_get_shard_iterator(struct op_call *c)
     reclog_stat(sh->log, &rs);
     uint64_t pos;
     if (by_seq) {
-        uint64_t epoch, index;
+        uint64_t epoch, number; /* 0: the shard's start; i + 1: the record at index i */
         uint32_t seq_shard;
-        int ok = seq_parse(seqtext, seql, &epoch, &seq_shard, &index) == 0;
+        int ok = seq_parse(seqtext, seql, &epoch, &seq_shard, &number) == 0;
         if (ok && seq_shard != sh->index)
             return op_invalid(c, "Invalid StartingSequenceNumber. It encodes shardId-%012u, while it was used in a "
                                  "call to a shard with %s",
                               seq_shard, sid);
-        if (!ok || epoch != s->epoch || index > rs.next)
+        if (!ok || epoch != s->epoch || number > rs.next)
             return op_invalid(c, "StartingSequenceNumber %s used in GetShardIterator on shard %s in stream %s under "
                                  "account %s is invalid because it did not come from this stream.",
                               seqtext, sid, s->name, acct);
-        pos = type[0] == 'A' && type[1] == 'F' ? index + 1 : index;
+        /* AT a record: that record; AFTER it: the next one; AT or AFTER the start: the first record. */
+        if (type[0] == 'A' && type[1] == 'F')
+            pos = number;
+        else
+            pos = number ? number - 1 : 0;
         if (pos > rs.next)
             pos = rs.next;
     } else if (strcmp(type, "TRIM_HORIZON") == 0) {
@@ -367,7 +371,7 @@ int op_get_records(struct op_call *c)
             continue;
         bytes += v.dlen + v.klen;
         n++;
-        seq_format(seq, s->epoch, sh->index, v.index);
+        seq_format_record(seq, s->epoch, sh->index, v.index);
         rw_map(w);
         rw_key(w, "SequenceNumber");
         rw_ascii(w, seq, SEQ_LEN);

@@ -16,6 +16,7 @@
 #include "ops.h"
 #include "schema.h"
 #include "seqnum.h"
+#include "utf8.h"
 
 #define MIN_RETENTION_HOURS 24
 #define MAX_RETENTION_HOURS 8760
@@ -28,7 +29,7 @@ static void write_shard(struct rw *w, const struct stream *s, const struct shard
     shard_id_format(id, sh->index);
     hk_format(start, sh->start);
     hk_format(end, sh->end);
-    seq_format(seq, s->epoch, sh->index, 0);
+    seq_format_start(seq, s->epoch, sh->index);
     rw_map(w);
     rw_kstr(w, "ShardId", id);
     rw_key(w, "HashKeyRange");
@@ -41,6 +42,13 @@ static void write_shard(struct rw *w, const struct stream *s, const struct shard
     rw_kstr(w, "StartingSequenceNumber", seq);
     rw_end(w);
     rw_end(w);
+}
+
+/* How many shards a stream shows: none while it is CREATING or DELETING, as on AWS. */
+static uint32_t shards_shown(const struct op_call *c, const struct stream *s)
+{
+    enum stream_status st = stream_status(s, c->now_ms);
+    return st == ST_CREATING || st == ST_DELETING ? 0 : s->nshards;
 }
 
 static void write_mode(struct rw *w, const struct stream *s)
@@ -114,39 +122,70 @@ int op_create_stream_named(struct op_call *c, const char *name, long long shards
     return 0;
 }
 
-static int tag_char_ok(unsigned char ch)
+/*
+ * The characters AWS takes in a tag key or value: ASCII letters, digits,
+ * space and _ . / = + - @ : %, and the code points U+00C0..U+1FFF and
+ * U+2C00..U+D7FF (its "Unicode letters"); a tab, a control character,
+ * U+0080..U+00BF, U+2000..U+2BFF and anything past U+D7FF are refused, and
+ * so are bytes that are not UTF-8. '%' passes this check, and is refused by
+ * the next one (tag_has_percent), with another message, as AWS does.
+ */
+static int tag_text_ok(const char *t, size_t n)
 {
-    /* Unicode letters, digits, white space, _ . / = + - % @ (non-ASCII bytes are letters). */
-    return ch >= 0x80 || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-           ch == ' ' || ch == '\t' || (ch != 0 && strchr("_./=+-%@:", ch) != NULL);
-}
-
-/* Every byte of key and value, NUL bytes included (JSON's \u0000, CBOR's text), is a tag character. */
-static int tags_valid(struct op_call *c, const char *key, size_t klen, const char *value, size_t vlen)
-{
-    for (size_t i = 0; i < klen; i++)
-        if (!tag_char_ok((unsigned char)key[i]))
-            goto bad;
-    for (size_t i = 0; value && i < vlen; i++)
-        if (!tag_char_ok((unsigned char)value[i]))
-            goto bad;
+    const unsigned char *p = (const unsigned char *)t;
+    for (size_t i = 0; i < n;) {
+        if (p[i] < 0x80) {
+            unsigned char ch = p[i++];
+            if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+                  (ch != 0 && strchr(" _./=+-@:%", ch) != NULL)))
+                return 0;
+            continue;
+        }
+        size_t len = utf8_seq(p + i, n - i);
+        if (!len)
+            return 0;
+        uint32_t cp = p[i] & (0x7f >> len);
+        for (size_t k = 1; k < len; k++)
+            cp = cp << 6 | (p[i + k] & 0x3f);
+        if (!((cp >= 0xc0 && cp <= 0x1fff) || (cp >= 0x2c00 && cp <= 0xd7ff)))
+            return 0;
+        i += len;
+    }
     return 1;
-bad:
-    op_invalid(c, "Some tags contain invalid characters. Valid characters: Unicode letters, digits, white "
-                  "space, _ . / = + - %% @.");
-    return 0;
 }
 
-/* Checks the characters of every tag of a Tags map. */
-static int tag_map_valid(struct op_call *c, const struct in_val *tags)
+static int tag_has_percent(const char *t, size_t n)
+{
+    return t && memchr(t, '%', n) != NULL;
+}
+
+/*
+ * Checks tag keys (and values: NULL when there are none) as AWS does, every
+ * one for its characters first, then for '%'; `removing` picks AWS's wording
+ * for RemoveTagsFromStream. Returns 1, or 0 with the error answered.
+ */
+static int tags_valid(struct op_call *c, const char *stream, int removing, const struct in_val *list, int is_map)
 {
     const struct reqin *in = c->in;
-    for (const struct in_val *k = in_first(in, tags); k; k = in_next(in, tags, k)) {
-        size_t kl = 0, vl = 0;
-        const char *key = in_str(in, k, &kl), *value = in_str(in, in_value(in, k), &vl);
-        if (!tags_valid(c, key, kl, value, vl))
-            return 0;
-    }
+    for (int pass = 0; pass < 2; pass++)
+        for (const struct in_val *k = in_first(in, list); k; k = in_next(in, list, k)) {
+            size_t kl = 0, vl = 0;
+            const char *key = in_str(in, k, &kl);
+            const char *value = is_map ? in_str(in, in_value(in, k), &vl) : NULL;
+            if (pass == 0 && (!tag_text_ok(key, kl) || (value && !tag_text_ok(value, vl)))) {
+                op_invalid(c, "Some tags contain invalid characters. Valid characters: Unicode letters, digits, "
+                              "white space, _ . / = + - %% @ :.");
+                return 0;
+            }
+            if (pass == 1 && (tag_has_percent(key, kl) || tag_has_percent(value, vl))) {
+                op_invalid(c, "Failed to %s stream %s under account %s because some tags contained illegal "
+                              "characters. The allowed characters are Unicode letters, white-spaces, "
+                              "'_',',','/','=','+','-','@',':'.",
+                           removing ? "remove tags from" : "add tags to", stream ? stream : "",
+                           c->emu->cfg.account);
+                return 0;
+            }
+        }
     return 1;
 }
 
@@ -154,7 +193,7 @@ static int tag_map_valid(struct op_call *c, const struct in_val *tags)
 static int apply_tags(struct op_call *c, struct stream *s, const struct in_val *tags)
 {
     const struct reqin *in = c->in;
-    if (!tag_map_valid(c, tags))
+    if (!tags_valid(c, s->name, 0, tags, 1))
         return -1;
     size_t new_keys = 0;
     for (const struct in_val *k = in_first(in, tags); k; k = in_next(in, tags, k)) {
@@ -194,7 +233,7 @@ int op_create_stream(struct op_call *c)
     const struct in_val *tags = op_get(c, "Tags");
     if (tags && in_type(c->in, tags) != IN_MAP)
         tags = NULL;
-    if (tags && !tag_map_valid(c, tags))
+    if (tags && !tags_valid(c, name, 0, tags, 1))
         return -1;
     if (op_create_stream_named(c, name, shards, on_demand) != 0)
         return -1;
@@ -220,10 +259,7 @@ int op_delete_stream(struct op_call *c)
     if (st == ST_DELETING)
         return op_fail(c, 400, "ResourceNotFoundException", "Stream %s under account %s not found.", s->name,
                        c->emu->cfg.account);
-    if (st == ST_CREATING)
-        return op_fail(c, 400, "ResourceInUseException",
-                       "Stream %s under account %s not ACTIVE, instead in state CREATING", s->name,
-                       c->emu->cfg.account);
+    /* A stream still CREATING may be deleted too, as on AWS: it goes DELETING. */
     if (c->emu->cfg.delete_delay_ms <= 0)
         store_remove(&c->emu->store, s);
     else
@@ -252,12 +288,12 @@ int op_describe_stream(struct op_call *c)
     write_mode(w, s);
     rw_key(w, "Shards");
     rw_list(w);
-    uint32_t i = first, n = 0;
-    for (; i < s->nshards && n < limit; i++, n++)
+    uint32_t i = first, n = 0, shown = shards_shown(c, s);
+    for (; i < shown && n < limit; i++, n++)
         write_shard(w, s, &s->shards[i]);
     rw_end(w);
     rw_key(w, "HasMoreShards");
-    rw_bool(w, i < s->nshards);
+    rw_bool(w, i < shown);
     rw_ki64(w, "RetentionPeriodHours", s->retention_hours);
     rw_key(w, "StreamCreationTimestamp");
     rw_timestamp_ms(w, s->created_ms);
@@ -440,11 +476,11 @@ int op_list_shards(struct op_call *c)
     rw_map(w);
     rw_key(w, "Shards");
     rw_list(w);
-    uint32_t i = first, n = 0;
-    for (; i < s->nshards && n < limit; i++, n++)
+    uint32_t i = first, n = 0, shown = shards_shown(c, s);
+    for (; i < shown && n < limit; i++, n++)
         write_shard(w, s, &s->shards[i]);
     rw_end(w);
-    if (i < s->nshards) {
+    if (i < shown) {
         struct iter_pos np = {.kind = ITER_LIST_SHARDS, .epoch = s->epoch, .shard = i, .issued_ms = c->now_ms};
         snprintf(np.region, sizeof np.region, "%s", s->region);
         snprintf(np.stream, sizeof np.stream, "%s", s->name);
@@ -487,12 +523,8 @@ int op_remove_tags(struct op_call *c)
         return -1;
     const struct reqin *in = c->in;
     const struct in_val *keys = op_get(c, "TagKeys");
-    for (const struct in_val *k = in_first(in, keys); k; k = in_next(in, keys, k)) {
-        size_t kl = 0;
-        const char *key = in_str(in, k, &kl);
-        if (!tags_valid(c, key, kl, NULL, 0))
-            return -1;
-    }
+    if (!tags_valid(c, s->name, 1, keys, 0))
+        return -1;
     for (const struct in_val *k = in_first(in, keys); k; k = in_next(in, keys, k)) {
         size_t kl;
         const char *key = in_str(in, k, &kl);

@@ -113,20 +113,46 @@ struct vstate {
     char path[512];
 };
 
-static const char *kind_name(enum schema_kind k)
+/*
+ * A member of the wrong type, in AWS's own words (its JSON reader's, which
+ * name Java classes and not the member): "class java.lang.String can not be
+ * converted to an Integer", "Start of list found where not expected", ...
+ */
+static void type_mismatch(struct kbuf *msg, enum schema_kind want, const struct reqin *in, const struct in_val *v)
 {
-    switch (k) {
-    case SK_STRING: return "a string";
-    case SK_INT: return "an integer";
-    case SK_LONG: return "an integer";
-    case SK_BOOL: return "a boolean";
-    case SK_BLOB: return "a base64 string";
-    case SK_TIMESTAMP: return "a timestamp (epoch seconds)";
-    case SK_STRUCT: return "an object";
-    case SK_LIST: return "an array";
-    case SK_MAP: return "an object";
+    static const char *const number = "class com.amazon.coral.value.json.numbers.TruncatingBigNumber";
+    enum in_type t = in_type(in, v);
+    const char *got = t == IN_BOOL ? "class java.lang.Boolean" : t == IN_STR ? "class java.lang.String" : number;
+    if (t == IN_LIST && want != SK_LIST) {
+        kbuf_puts(msg, "Start of list found where not expected");
+        return;
     }
-    return "a value";
+    if (t == IN_MAP && want != SK_STRUCT && want != SK_MAP) {
+        kbuf_puts(msg, "Start of structure or map found where not expected.");
+        return;
+    }
+    switch (want) {
+    case SK_BOOL:
+        if (t == IN_STR) {
+            size_t n = 0;
+            const char *text = in_str(in, v, &n);
+            kbuf_putc(msg, '\'');
+            for (size_t i = 0; i < n && i < 256; i++)
+                kbuf_putc(msg, text[i] >= 'a' && text[i] <= 'z' ? (char)(text[i] - 'a' + 'A') : text[i]);
+            kbuf_puts(msg, "' can not be converted to an Boolean");
+        } else {
+            kbuf_appendf(msg, "%s can not be converted to an Boolean", got);
+        }
+        return;
+    case SK_INT: kbuf_appendf(msg, "%s can not be converted to an Integer", got); return;
+    case SK_LONG: kbuf_appendf(msg, "%s can not be converted to an Long", got); return;
+    case SK_STRING: kbuf_appendf(msg, "%s can not be converted to an String", got); return;
+    case SK_BLOB: kbuf_appendf(msg, "%s can not be converted to a Blob", got); return;
+    case SK_TIMESTAMP: kbuf_appendf(msg, "%s can not be converted to milliseconds since epoch", got); return;
+    case SK_LIST: kbuf_puts(msg, t == IN_MAP ? "Start of structure or map found where not expected." : "Expected list or null"); return;
+    case SK_MAP: kbuf_puts(msg, "Expected map or null"); return;
+    case SK_STRUCT: kbuf_puts(msg, "Expected null"); return;
+    }
 }
 
 /* Passed as the value of a violation whose value AWS does not print ("Value at 'x' ..."). */
@@ -251,7 +277,18 @@ static enum schema_result check_value(struct vstate *vs, const struct schema_fie
         long long x;
         if (t != IN_NUM || !in_is_int(in, v))
             goto type;
-        if (!in_int(in, v, &x) || (f->kind == SK_INT && (x > INT32_MAX || x < INT32_MIN))) {
+        int fits = in_int(in, v, &x);
+        if (f->kind == SK_INT && (!fits || x > INT32_MAX || x < INT32_MIN)) {
+            /* Past 32 bits: a ValidationException naming the Integer's own bound, as AWS answers. */
+            size_t tl = 0;
+            const char *text = in_num_text(in, v, &tl);
+            if (fits ? x < 0 : text && tl && text[0] == '-')
+                violation(vs, v, "Member must have value greater than or equal to %lld", (long long)INT32_MIN);
+            else
+                violation(vs, v, "Member must have value less than or equal to %lld", (long long)INT32_MAX);
+            return SCHEMA_OK;
+        }
+        if (!fits) {
             size_t tl;
             const char *text = in_num_text(in, v, &tl);
             kbuf_appendf(vs->msg, "Numeric value (%.*s) of member '%s' is out of range of %s",
@@ -269,8 +306,8 @@ static enum schema_result check_value(struct vstate *vs, const struct schema_fie
             goto type;
         return SCHEMA_OK;
     case SK_TIMESTAMP:
-        if (t != IN_NUM && t != IN_STR)
-            goto type;
+        if (t != IN_NUM)
+            goto type; /* epoch seconds, a number: AWS's JSON reader takes no string */
         return SCHEMA_OK;
     case SK_STRUCT:
         if (t != IN_MAP)
@@ -335,8 +372,7 @@ static enum schema_result check_value(struct vstate *vs, const struct schema_fie
     }
     return SCHEMA_OK;
 type:
-    kbuf_appendf(vs->msg, "Expected %s for member '%s' but found %s", kind_name(f->kind), vs->path,
-                 in_type_name(in, v));
+    type_mismatch(vs->msg, f->kind, in, v);
     return SCHEMA_SERIALIZATION;
 }
 

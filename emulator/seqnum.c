@@ -9,15 +9,25 @@ static void put_digits(char *out, uint64_t v, int width)
     }
 }
 
-void seq_format(char *out, uint64_t epoch, uint32_t shard, uint64_t index)
+void seq_format(char *out, uint64_t epoch, uint32_t shard, uint64_t n)
 {
     out[0] = '4';
     out[1] = '9';
     put_digits(out + 2, epoch, 14);
     put_digits(out + 16, shard, 10);
     put_digits(out + 26, 0, 10);
-    put_digits(out + 36, index, 20);
+    put_digits(out + 36, n, 20);
     out[SEQ_LEN] = '\0';
+}
+
+void seq_format_record(char *out, uint64_t epoch, uint32_t shard, uint64_t index)
+{
+    seq_format(out, epoch, shard, index + 1);
+}
+
+void seq_format_start(char *out, uint64_t epoch, uint32_t shard)
+{
+    seq_format(out, epoch, shard, 0);
 }
 
 static int get_digits(const char *s, int width, uint64_t *v)
@@ -35,7 +45,7 @@ static int get_digits(const char *s, int width, uint64_t *v)
     return 0;
 }
 
-int seq_parse(const char *s, size_t len, uint64_t *epoch, uint32_t *shard, uint64_t *index)
+int seq_parse(const char *s, size_t len, uint64_t *epoch, uint32_t *shard, uint64_t *n)
 {
     uint64_t e, sh, hi, ix;
     if (len != SEQ_LEN || s[0] != '4' || s[1] != '9')
@@ -47,6 +57,6 @@ int seq_parse(const char *s, size_t len, uint64_t *epoch, uint32_t *shard, uint6
         return -1;
     *epoch = e;
     *shard = (uint32_t)sh;
-    *index = ix;
+    *n = ix;
     return 0;
 }

@@ -10,7 +10,9 @@
  *   `- constant prefix
  *
  * so AT_SEQUENCE_NUMBER finds its record without a search, and a number
- * from another stream or shard is recognised as such.
+ * from another stream or shard is recognised as such. As on AWS, a shard's
+ * StartingSequenceNumber is below its first record's: the shard starts at
+ * number 0, and the record at index i has number i + 1.
  */
 #ifndef KT_SEQNUM_H
 #define KT_SEQNUM_H
@@ -20,10 +22,13 @@
 
 #define SEQ_LEN 56
 
-/* Writes SEQ_LEN digits and a NUL. */
-void seq_format(char *out, uint64_t epoch, uint32_t shard, uint64_t index);
+/* Writes SEQ_LEN digits and a NUL: number n of the shard (0: its start, i + 1: its record at index i). */
+void seq_format(char *out, uint64_t epoch, uint32_t shard, uint64_t n);
+/* The number of the record at index i, and the shard's starting number. */
+void seq_format_record(char *out, uint64_t epoch, uint32_t shard, uint64_t index);
+void seq_format_start(char *out, uint64_t epoch, uint32_t shard);
 
-/* Returns 0 and the parts of a number seq_format wrote, or -1. */
-int seq_parse(const char *s, size_t len, uint64_t *epoch, uint32_t *shard, uint64_t *index);
+/* Returns 0 and the parts of a number seq_format wrote (n as given to it), or -1. */
+int seq_parse(const char *s, size_t len, uint64_t *epoch, uint32_t *shard, uint64_t *n);
 
 #endif

@@ -49,12 +49,50 @@ class BadInput(EmulatorTestCase, unittest.TestCase):
         self.assertError(call(self.emu, "ListStreams", '"str"'), 400, "SerializationException")
 
     def test_wrong_member_types(self):
-        b = self.assertError(call(self.emu, "CreateStream", '{"StreamName": 7, "ShardCount": 1}'), 400,
-                             "SerializationException")
-        self.assertIn("streamName", b["message"])
-        self.assertError(call(self.emu, "PutRecords", '{"StreamName": "bad", "Records": "no"}'), 400,
-                         "SerializationException")
-        self.assertError(call(self.emu, "GetRecords", '{"ShardIterator": ["x"]}'), 400, "SerializationException")
+        # In AWS's words: its JSON reader names the Java classes, not the member.
+        number = "class com.amazon.coral.value.json.numbers.TruncatingBigNumber"
+        for op, body, message in (
+                ("CreateStream", '{"StreamName": 7, "ShardCount": 1}', number + " can not be converted to an String"),
+                ("CreateStream", '{"StreamName": true, "ShardCount": 1}',
+                 "class java.lang.Boolean can not be converted to an String"),
+                ("CreateStream", '{"StreamName": "x", "ShardCount": "1"}',
+                 "class java.lang.String can not be converted to an Integer"),
+                ("CreateStream", '{"StreamName": "x", "ShardCount": true}',
+                 "class java.lang.Boolean can not be converted to an Integer"),
+                ("CreateStream", '{"StreamName": {}, "ShardCount": 1}',
+                 "Start of structure or map found where not expected."),
+                ("CreateStream", '{"StreamName": ["x"], "ShardCount": 1}', "Start of list found where not expected"),
+                ("PutRecords", '{"StreamName": "bad", "Records": "no"}', "Expected list or null"),
+                ("PutRecords", '{"StreamName": "bad", "Records": {}}',
+                 "Start of structure or map found where not expected."),
+                ("PutRecord", '{"StreamName": "bad", "Data": 5, "PartitionKey": "k"}',
+                 number + " can not be converted to a Blob"),
+                ("GetRecords", '{"ShardIterator": ["x"]}', "Start of list found where not expected"),
+                ("AddTagsToStream", '{"StreamName": "bad", "Tags": []}', "Start of list found where not expected"),
+                ("AddTagsToStream", '{"StreamName": "bad", "Tags": 3}', "Expected map or null"),
+                ("ListShards", '{"StreamName": "bad", "ShardFilter": "x"}', "Expected null"),
+                ("CreateStream", '{"StreamName": "x", "ShardCount": 1, "StreamModeDetails": {"StreamMode": 1}}',
+                 number + " can not be converted to an String"),
+                ("GetShardIterator", '{"StreamName": "bad", "ShardId": "shardId-0", "ShardIteratorType": '
+                                     '"AT_TIMESTAMP", "Timestamp": "23"}',
+                 "class java.lang.String can not be converted to milliseconds since epoch"),
+                ("ListStreams", '{"Limit": 1, "ExclusiveStartStreamName": "a", "NextToken": false}',
+                 "class java.lang.Boolean can not be converted to an String"),
+                ("ListShards", '{"StreamName": "bad", "StreamCreationTimestamp": "23"}',
+                 "class java.lang.String can not be converted to milliseconds since epoch"),
+                ("ListShards", '{"StreamName": "bad", "StreamCreationTimestamp": true}',
+                 "class java.lang.Boolean can not be converted to milliseconds since epoch")):
+            b = self.assertError(call(self.emu, op, body), 400, "SerializationException")
+            self.assertEqual(b.get("message", b.get("Message")), message, (op, body))
+
+    def test_integer_past_32_bits_is_a_validation_error(self):
+        for count, bound in (("4294967296", "less than or equal to 2147483647"),
+                             ("99999999999999999999999", "less than or equal to 2147483647"),
+                             ("-4294967296", "greater than or equal to -2147483648")):
+            b = self.assertError(call(self.emu, "CreateStream", '{"StreamName": "big", "ShardCount": %s}' % count),
+                                 400, "ValidationException")
+            self.assertIn(f"Value '{count}' at 'shardCount' failed to satisfy constraint: Member must have value "
+                          f"{bound}", b["message"])
 
     def test_missing_and_unknown_target(self):
         self.assertError(call(self.emu, None, "{}"), 400, "UnknownOperationException")
@@ -82,6 +120,35 @@ class BadInput(EmulatorTestCase, unittest.TestCase):
             self.assertIn("invalid characters", b["message"])
         r = call(self.emu, "ListTagsForStream", '{"StreamName":"bad"}')
         self.assertEqual(r.json()["Tags"], [])
+
+    def test_tag_characters_as_aws_takes_them(self):
+        call(self.emu, "CreateStream", '{"StreamName":"tagchars","ShardCount":1}')
+        refused = ["tab\tkey", "ctl\u0001", "copy\u00a9", "dash\u2014", "emoji\U0001f600", 'quote"',
+                   "semi;", "star*", "hash#", "priv\ue000", "comma,"]
+        for text in refused:
+            for op, body in (("AddTagsToStream", {"StreamName": "tagchars", "Tags": {text: "v"}}),
+                             ("AddTagsToStream", {"StreamName": "tagchars", "Tags": {"k": text}}),
+                             ("RemoveTagsFromStream", {"StreamName": "tagchars", "TagKeys": [text]})):
+                b = self.assertError(call(self.emu, op, json.dumps(body)), 400, "InvalidArgumentException")
+                self.assertEqual(b["message"], "Some tags contain invalid characters. Valid characters: Unicode "
+                                               "letters, digits, white space, _ . / = + - % @ :.", (op, text))
+        # '%' passes the character check and is refused next, in each operation's own words.
+        for op, body, verb in (("AddTagsToStream", '{"StreamName":"tagchars","Tags":{"a%b":"v"}}', "add tags to"),
+                               ("AddTagsToStream", '{"StreamName":"tagchars","Tags":{"k":"50%"}}', "add tags to"),
+                               ("RemoveTagsFromStream", '{"StreamName":"tagchars","TagKeys":["a%"]}',
+                                "remove tags from")):
+            b = self.assertError(call(self.emu, op, body), 400, "InvalidArgumentException")
+            self.assertEqual(b["message"], f"Failed to {verb} stream tagchars under account 000000000000 because "
+                             "some tags contained illegal characters. The allowed characters are Unicode letters, "
+                             "white-spaces, '_',',','/','=','+','-','@',':'.")
+        # Every class AWS allows is stored.
+        ok = {"Az09 _./=+-@:": "v", "\u00e9t\u00e9": "\u4e2d\u6587", "k": ""}
+        body = json.dumps({"StreamName": "tagchars", "Tags": {json.loads(f'"{k}"'): json.loads(f'"{v}"')
+                                                                for k, v in ok.items()}})
+        self.assertEqual(call(self.emu, "AddTagsToStream", body).status, 200)
+        tags = {t["Key"]: t.get("Value", "") for t in call(self.emu, "ListTagsForStream",
+                                                           '{"StreamName":"tagchars"}').json()["Tags"]}
+        self.assertEqual(tags, {"Az09 _./=+-@:": "v", "\u00e9t\u00e9": "\u4e2d\u6587", "k": ""})
 
     def test_not_implemented_operation(self):
         b = self.assertError(call(self.emu, "UpdateShardCount",

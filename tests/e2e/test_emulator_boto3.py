@@ -376,6 +376,22 @@ class Boto3Records(EmulatorTestCase, unittest.TestCase):
         k.delete_stream(StreamName="r-iter2")
         k.delete_stream(StreamName="r-iter")
 
+    def test_checkpoint_at_the_shard_start_skips_no_record(self):
+        # A consumer that checkpointed "nothing read yet" resumes AFTER the shard's StartingSequenceNumber:
+        # on AWS that number is below the first record's, so the first record comes back.
+        k = self.k
+        k.create_stream(StreamName="r-start", ShardCount=2)
+        for i in range(20):
+            k.put_record(StreamName="r-start", Data=f"rec {i}".encode(), PartitionKey=f"pk{i}")
+        for shard in k.list_shards(StreamName="r-start")["Shards"]:
+            start = shard["SequenceNumberRange"]["StartingSequenceNumber"]
+            every, _ = read_shard(k, "r-start", shard["ShardId"])
+            self.assertGreater(len(every), 0)
+            self.assertLess(int(start), int(every[0]["SequenceNumber"]))
+            for kind in ("AFTER_SEQUENCE_NUMBER", "AT_SEQUENCE_NUMBER"):
+                recs, _ = read_shard(k, "r-start", shard["ShardId"], kind, StartingSequenceNumber=start)
+                self.assertEqual([r["SequenceNumber"] for r in recs], [r["SequenceNumber"] for r in every], kind)
+
     def test_binary_and_large_records(self):
         k = self.k
         k.create_stream(StreamName="r-big", ShardCount=1)
@@ -502,17 +518,28 @@ class Boto3Configuration(unittest.TestCase):
             k = boto3_client(emu)
             k.create_stream(StreamName="slow", ShardCount=1)
             self.assertEqual(k.describe_stream(StreamName="slow")["StreamDescription"]["StreamStatus"], "CREATING")
+            # As on AWS, a stream shows no shards until it is ACTIVE.
+            self.assertEqual(k.describe_stream(StreamName="slow")["StreamDescription"]["Shards"], [])
+            self.assertEqual(k.list_shards(StreamName="slow")["Shards"], [])
+            # A stream still CREATING can be deleted: it goes DELETING (and shows no shards), then is gone.
+            k.create_stream(StreamName="born-and-gone", ShardCount=2)
+            k.delete_stream(StreamName="born-and-gone")
+            d = k.describe_stream(StreamName="born-and-gone")["StreamDescription"]
+            self.assertEqual((d["StreamStatus"], d["Shards"], d["HasMoreShards"]), ("DELETING", [], False))
             with self.assertRaises(ClientError) as cm:
                 k.put_record(StreamName="slow", Data=b"x", PartitionKey="p")
             self.assertEqual(error_code(cm), "ResourceNotFoundException")
             k.get_waiter("stream_exists").wait(StreamName="slow", WaiterConfig={"Delay": 1})
             self.assertEqual(k.describe_stream(StreamName="slow")["StreamDescription"]["StreamStatus"], "ACTIVE")
+            self.assertEqual(len(k.list_shards(StreamName="slow")["Shards"]), 1)
             k.delete_stream(StreamName="slow")
             self.assertEqual(k.describe_stream(StreamName="slow")["StreamDescription"]["StreamStatus"], "DELETING")
+            self.assertEqual(k.list_shards(StreamName="slow")["Shards"], [])
             time.sleep(0.6)
-            with self.assertRaises(ClientError) as cm:
-                k.describe_stream(StreamName="slow")
-            self.assertEqual(error_code(cm), "ResourceNotFoundException")
+            for name in ("slow", "born-and-gone"):
+                with self.assertRaises(ClientError) as cm:
+                    k.describe_stream(StreamName=name)
+                self.assertEqual(error_code(cm), "ResourceNotFoundException")
         finally:
             self.check_exit(emu)
 

@@ -24,6 +24,15 @@ int main(void)
     CHECK_INT(seq_parse(b, strlen(b), &epoch, &shard, &index), 0);
     CHECK(index == UINT64_MAX);
 
+    /* A shard starts below its first record: the start is number 0, record i is number i + 1. */
+    seq_format_start(a, 1795558785322ULL, 2);
+    seq_format_record(b, 1795558785322ULL, 2, 0);
+    CHECK(strcmp(a, b) < 0);
+    CHECK_INT(seq_parse(a, SEQ_LEN, &epoch, &shard, &index), 0);
+    CHECK_INT(index, 0);
+    CHECK_INT(seq_parse(b, SEQ_LEN, &epoch, &shard, &index), 0);
+    CHECK_INT(index, 1);
+
     /* Anything we did not issue is refused. */
     CHECK_INT(seq_parse("0", 1, &epoch, &shard, &index), -1);
     CHECK_INT(seq_parse(a, 55, &epoch, &shard, &index), -1);
