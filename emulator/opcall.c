@@ -114,21 +114,22 @@ static int parse_stream_arn(const char *arn, size_t n, char *region, size_t rcap
     return 0;
 }
 
-struct stream *op_stream(struct op_call *c, int active)
+struct stream *op_find_stream(struct op_call *c, int active, char *name, size_t cap, int *missing)
 {
     size_t nl = 0, al = 0;
-    const char *name = op_str(c, "StreamName", &nl);
+    const char *given = op_str(c, "StreamName", &nl);
     const char *arn = op_str(c, "StreamARN", &al);
     char region[64], account[13], aname[129];
     const char *want_region = c->region;
-    const char *want_name = name;
+    const char *want_name = given;
+    *missing = 0;
     if (arn) {
         if (parse_stream_arn(arn, al, region, sizeof region, account, aname, sizeof aname) != 0) {
             op_invalid(c, "Invalid StreamARN %s: expected arn:aws:kinesis:<region>:<account>:stream/<name>", arn);
             return NULL;
         }
-        if (name && strcmp(name, aname) != 0) {
-            op_invalid(c, "StreamARN %s and StreamName %s do not name the same stream.", arn, name);
+        if (given && strcmp(given, aname) != 0) {
+            op_invalid(c, "StreamARN %s and StreamName %s do not name the same stream.", arn, given);
             return NULL;
         }
         if (strcmp(account, c->emu->cfg.account) != 0) {
@@ -137,17 +138,28 @@ struct stream *op_stream(struct op_call *c, int active)
         }
         want_region = region;
         want_name = aname;
-    } else if (!name) {
+    } else if (!given) {
         op_invalid(c, "Either StreamName or StreamARN must be provided.");
         return NULL;
     }
+    snprintf(name, cap, "%s", want_name);
     struct stream *s = store_find(&c->emu->store, want_region, want_name, c->now_ms);
     enum stream_status st = s ? stream_status(s, c->now_ms) : ST_GONE;
     if (!s || (active && st != ST_ACTIVE && st != ST_UPDATING)) {
-        op_fail(c, 400, "ResourceNotFoundException", "Stream %s under account %s not found.", want_name,
-                c->emu->cfg.account);
+        *missing = 1;
         return NULL;
     }
+    return s;
+}
+
+struct stream *op_stream(struct op_call *c, int active)
+{
+    char name[129];
+    int missing;
+    struct stream *s = op_find_stream(c, active, name, sizeof name, &missing);
+    if (missing)
+        op_fail(c, 400, "ResourceNotFoundException", "Stream %s under account %s not found.", name,
+                c->emu->cfg.account);
     return s;
 }
 

@@ -56,6 +56,12 @@ int op_timestamp_ms(struct op_call *c, const struct in_val *v, int64_t *ms);
  * Returns NULL after setting the error.
  */
 struct stream *op_stream(struct op_call *c, int active);
+/*
+ * The same, answering nothing when the stream is not there (or not ACTIVE
+ * or UPDATING with active): NULL with *missing set and its name in name, for
+ * an operation that words that case its own way; other errors are answered.
+ */
+struct stream *op_find_stream(struct op_call *c, int active, char *name, size_t cap, int *missing);
 
 /* Uniform random in [0, 1) from the worker's generator. */
 double op_random(struct op_call *c);

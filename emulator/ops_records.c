@@ -218,17 +218,49 @@ int op_put_records(struct op_call *c)
 
 /* ------------------------------------------------------- GetShardIterator */
 
+/* A ShardId as AWS reads it: the digits after its first '-' (up to the next), or all of it; -1 when not 0..2^31-1. */
+static long long shard_index_of(const char *text)
+{
+    const char *d = text ? strchr(text, '-') : NULL;
+    const char *p = d ? d + 1 : text;
+    long long v = 0;
+    if (!p || !*p || *p == '-')
+        return -1;
+    for (; *p && *p != '-'; p++) {
+        if (*p < '0' || *p > '9')
+            return -1;
+        v = v * 10 + (*p - '0');
+        if (v > INT32_MAX)
+            return -1;
+    }
+    return v;
+}
+
 int op_get_shard_iterator(struct op_call *c)
 {
-    struct stream *s = op_stream(c, 1);
-    if (!s)
-        return -1;
+    /*
+     * As AWS: the shard id is read first (the digits after "shardId-", or the
+     * whole id), then the stream; messages name the shard in full
+     * (shardId-000000000005 for "shardId-5"), and a stream that is not there
+     * is answered in the shard's words.
+     */
     const char *acct = c->emu->cfg.account;
     const char *shard_text = op_str(c, "ShardId", NULL);
-    long long si = shard_id_parse(shard_text);
-    if (si < 0 || si >= s->nshards)
-        return op_fail(c, 400, "ResourceNotFoundException", "Shard %s in stream %s under account %s does not exist",
-                       shard_text, s->name, acct);
+    long long si = shard_index_of(shard_text);
+    if (si < 0) {
+        const char *name = op_str(c, "StreamName", NULL);
+        return op_fail(c, 400, "ResourceNotFoundException", "Could not find shard %s in stream %s under account %s.",
+                       shard_text, name ? name : "", acct);
+    }
+    char stream_name[129];
+    int missing;
+    struct stream *s = op_find_stream(c, 1, stream_name, sizeof stream_name, &missing);
+    if (!s && !missing)
+        return -1;
+    if (!s || si >= s->nshards)
+        return op_fail(c, 400, "ResourceNotFoundException", "Shard shardId-%012lld in stream %s under account %s does "
+                                                            "not exist",
+                       si, s ? s->name : stream_name, acct);
     struct shard *sh = &s->shards[si];
     char sid[SHARD_ID_MAX];
     shard_id_format(sid, sh->index);

@@ -354,6 +354,23 @@ class Boto3Records(EmulatorTestCase, unittest.TestCase):
         self.assertEqual(error_code(cm), "ResourceNotFoundException")
         self.assertEqual(error_message(cm), "Shard shardId-000000000009 in stream r-iter under account "
                                             "000000000000 does not exist")
+        # Shards are named as AWS names them, whatever form the request used; the shard id is read before
+        # the stream, and a stream that is not there is answered in the shard's words.
+        for shard, stream, message in (
+                ("shardId-9", "r-iter", "Shard shardId-000000000009 in stream r-iter under account 000000000000 "
+                                        "does not exist"),
+                ("shardId-000000000003", "no-such-stream", "Shard shardId-000000000003 in stream no-such-stream "
+                                                           "under account 000000000000 does not exist"),
+                ("shardId-x1", "no-such-stream", "Could not find shard shardId-x1 in stream no-such-stream under "
+                                                 "account 000000000000."),
+                ("shardId-99999999999", "r-iter", "Could not find shard shardId-99999999999 in stream r-iter under "
+                                                  "account 000000000000.")):
+            with self.assertRaises(ClientError) as cm:
+                k.get_shard_iterator(StreamName=stream, ShardId=shard, ShardIteratorType="LATEST")
+            self.assertEqual((error_code(cm), error_message(cm)), ("ResourceNotFoundException", message), shard)
+        # The short form reaches the shard.
+        self.assertIn("ShardIterator", k.get_shard_iterator(StreamName="r-iter", ShardId="shardId-0",
+                                                            ShardIteratorType="LATEST"))
         with self.assertRaises(ClientError) as cm:
             k.get_records(ShardIterator="AAAAAAAAAAAAAAAAAAAAAAAA")
         self.assertEqual(error_code(cm), "InvalidArgumentException")
