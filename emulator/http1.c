@@ -75,6 +75,7 @@ static const char *reason(int status)
     switch (status) {
     case 200: return "OK";
     case 400: return "Bad Request";
+    case 403: return "Forbidden";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
     case 408: return "Request Timeout";
@@ -92,13 +93,16 @@ static const char *reason(int status)
 /* Queues a response whose body is *body (taken, left empty) on the connection's output. */
 static void respond(struct conn *c, int status, const char *ctype, struct kbuf *body, int close)
 {
-    char rid[40];
+    char rid[40], id2[WORKER_ID2_LEN + 1] = "";
     worker_request_id(c->w, rid);
+    if (status >= 400)
+        worker_amz_id2(c->w, id2);
     kbuf_appendf(conn_out(c),
-                 "HTTP/1.1 %d %s\r\nx-amzn-RequestId: %s\r\nContent-Type: %s\r\n"
+                 "HTTP/1.1 %d %s\r\nx-amzn-RequestId: %s\r\n%s%s%s%s%s%s"
                  "Content-Length: %zu\r\nDate: %s\r\n%s\r\n",
-                 status, reason(status), rid, ctype, body->len, worker_http_date(c->w),
-                 close ? "Connection: close\r\n" : "");
+                 status, reason(status), rid, id2[0] ? "x-amz-id-2: " : "", id2, id2[0] ? "\r\n" : "",
+                 ctype ? "Content-Type: " : "", ctype ? ctype : "", ctype ? "\r\n" : "", body->len,
+                 worker_http_date(c->w), close ? "Connection: close\r\n" : "");
     conn_out_take(c, body);
     if (close)
         c->close_after = 1;

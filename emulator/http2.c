@@ -174,24 +174,30 @@ static ssize_t read_body(nghttp2_session *ng, int32_t id, uint8_t *buf, size_t l
 static void submit(struct h2_stream *st)
 {
     struct worker *w = st->s->c->w;
-    char status[8], length[24], rid[40];
+    char status[8], length[24], rid[40], id2[WORKER_ID2_LEN + 1];
     snprintf(status, sizeof status, "%d", st->status);
     snprintf(length, sizeof length, "%zu", st->resp.len);
     worker_request_id(w, rid);
     const char *date = worker_http_date(w);
 #define NV(n, v) {(uint8_t *)(n), (uint8_t *)(v), sizeof(n) - 1, strlen(v), NGHTTP2_NV_FLAG_NONE}
-    nghttp2_nv nva[] = {
+    nghttp2_nv nva[6] = {
         NV(":status", status),
-        NV("content-type", st->content_type),
         NV("content-length", length),
         NV("x-amzn-requestid", rid),
         NV("date", date),
     };
+    size_t n = 4;
+    if (st->content_type)
+        nva[n++] = (nghttp2_nv)NV("content-type", st->content_type);
+    if (st->status >= 400) {
+        worker_amz_id2(w, id2);
+        nva[n++] = (nghttp2_nv)NV("x-amz-id-2", id2);
+    }
 #undef NV
     nghttp2_data_provider prd = {.source = {.ptr = st}, .read_callback = read_body};
     st->submitted = 1;
     set_unsent(st->s, st->s->unsent + st->resp.len);
-    nghttp2_submit_response(st->s->ng, st->id, nva, KT_ARRAY_LEN(nva), &prd);
+    nghttp2_submit_response(st->s->ng, st->id, nva, n, &prd);
 }
 
 static void held_cb(evutil_socket_t fd, short what, void *arg)

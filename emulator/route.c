@@ -1,7 +1,7 @@
 /*
  * route.c — requests to answers (see route.h): GET /health (and /_health)
- * report the emulator's state, POST / is the Kinesis API, anything else is
- * a 404 or 405 with a JSON error.
+ * report the emulator's state, POST is the Kinesis API, any other method
+ * AWS's 403 AccessDeniedException (an XML body).
  */
 #include "route.h"
 
@@ -67,18 +67,16 @@ void route_serve(struct worker *w, struct http_request *req, struct http_respons
     resp->status = 200;
     resp->delay_ms = 0;
     resp->content_type = "application/x-amz-json-1.1";
-    if (req->is_get) {
-        if (path_is(req, "/health") || path_is(req, "/_health"))
-            health(w, resp->body);
-        else
-            route_error(resp, 404, "NotFoundException",
-                        "Not found: the Kinesis API is served by POST /; GET /health reports status");
+    if (req->is_get && (path_is(req, "/health") || path_is(req, "/_health"))) {
+        health(w, resp->body);
         return;
     }
     if (!req->is_post) {
-        char msg[128];
-        snprintf(msg, sizeof msg, "Method %s is not allowed: the Kinesis API is served by POST /", req->method);
-        route_error(resp, 405, "MethodNotAllowedException", msg);
+        /* What AWS answers any other method, on any path: a 403 with an XML body. */
+        resp->status = 403;
+        resp->content_type = NULL;
+        kbuf_puts(resp->body, "<AccessDeniedException>\n  <Message>Unable to determine service/operation name to "
+                              "be authorized</Message>\n</AccessDeniedException>\n");
         return;
     }
     route_api(&w->api, req, resp);

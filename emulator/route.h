@@ -49,7 +49,7 @@ struct http_request {
 struct http_response {
     int status;
     struct kbuf *body;         /* the caller's buffer, empty on entry */
-    const char *content_type;
+    const char *content_type;  /* NULL: no Content-Type header */
     int delay_ms;              /* hold the answer this long (KINESIS_LATENCY) */
 };
 

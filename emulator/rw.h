@@ -113,7 +113,8 @@ static inline void rw_ki64(struct rw *w, const char *k, int64_t v)
 
 /*
  * Replaces what was written with an error answer: a map of "__type" and
- * "message", as every AWS JSON and CBOR client parses it.
+ * "message", as every AWS JSON and CBOR client parses it (message NULL: the
+ * bare {"__type": ...} AWS sends for some errors).
  */
 void rw_error(struct rw *w, const char *type, const char *message);
 

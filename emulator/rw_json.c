@@ -155,7 +155,8 @@ void rw_error(struct rw *w, const char *type, const char *message)
     rw_reset(w);
     rw_map(w);
     rw_kstr(w, "__type", type);
-    rw_kstr(w, "message", message);
+    if (message)
+        rw_kstr(w, "message", message);
     rw_end(w);
 }
 

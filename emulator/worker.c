@@ -2,7 +2,9 @@
 #include "worker.h"
 
 #include <stdio.h>
+#include <string.h>
 
+#include "b64.h"
 #include "ktime.h"
 #include "rng.h"
 
@@ -12,6 +14,16 @@ void worker_request_id(struct worker *w, char *out)
     snprintf(out, 37, "%08x-%04x-4%03x-%04x-%012llx", (unsigned)(a >> 32), (unsigned)(a >> 16) & 0xffff,
              (unsigned)a & 0xfff, (unsigned)((b >> 48) & 0x3fff) | 0x8000,
              (unsigned long long)(b & 0xffffffffffffULL));
+}
+
+void worker_amz_id2(struct worker *w, char *out)
+{
+    uint8_t raw[WORKER_ID2_LEN / 4 * 3];
+    for (size_t i = 0; i < sizeof raw; i += 8) {
+        uint64_t r = kt_rand64(&w->rng);
+        memcpy(raw + i, &r, sizeof raw - i < 8 ? sizeof raw - i : 8);
+    }
+    b64_encode(out, raw, sizeof raw);
 }
 
 const char *worker_http_date(struct worker *w)

@@ -47,5 +47,8 @@ struct worker {
 const char *worker_http_date(struct worker *w);
 /* A request id in UUID form; out needs 37 bytes. */
 void worker_request_id(struct worker *w, char *out);
+/* An x-amz-id-2 value as AWS sends with its error answers: WORKER_ID2_LEN base64 characters and a NUL. */
+#define WORKER_ID2_LEN 96
+void worker_amz_id2(struct worker *w, char *out);
 
 #endif

@@ -95,21 +95,25 @@ class BadInput(EmulatorTestCase, unittest.TestCase):
                           f"{bound}", b["message"])
 
     def test_missing_and_unknown_target(self):
-        self.assertError(call(self.emu, None, "{}"), 400, "UnknownOperationException")
-        self.assertError(call(self.emu, "Kinesis_20131202.Frobnicate", "{}"), 400, "UnknownOperationException")
-        self.assertError(call(self.emu, "DynamoDB_20120810.ListTables", "{}"), 400, "UnknownOperationException")
+        # AWS answers an operation it does not know with the type alone: {"__type": "UnknownOperationException"}.
+        for target in (None, "Kinesis_20131202.Frobnicate", "DynamoDB_20120810.ListTables"):
+            r = call(self.emu, target, "{}")
+            self.assertError(r, 400, "UnknownOperationException")
+            self.assertEqual(r.json(), {"__type": "UnknownOperationException"})
+            self.assertEqual(len(r.headers.get("x-amz-id-2", "")), 96, r.headers)
+            self.assertTrue(r.headers.get("x-amzn-requestid"))
 
     def test_error_messages_are_utf8_whatever_was_echoed(self):
-        # An operation name that is not UTF-8 is echoed in the message: as U+FFFD, so the answer stays JSON.
+        # An Authorization header that is not UTF-8 is echoed in the message: as U+FFFD, so the answer stays JSON.
         with connect(self.emu) as s:
-            s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: Kinesis_20131202.\xe3reateStream\r\n"
-                      b"X-Amz-Date: 20261124T000000Z\r\nAuthorization: " + AUTH.encode() +
-                      b"\r\nContent-Length: 2\r\n\r\n{}")
+            s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: Kinesis_20131202.ListStreams\r\n"
+                      b"X-Amz-Date: 20261124T000000Z\r\nAuthorization: AWS4-HMAC-SHA256 Credential=\xe3x\r\n"
+                      b"Content-Length: 2\r\n\r\n{}")
             r, _ = read_response(s)
         self.assertEqual(r.status, 400)
         body = json.loads(r.body.decode("utf-8"))  # strict: fails on bytes that are not UTF-8
-        self.assertEqual(body["__type"], "UnknownOperationException")
-        self.assertIn("\ufffdreateStream", body["message"])
+        self.assertEqual(body["__type"], "IncompleteSignatureException")
+        self.assertIn("Credential=\ufffdx", body["message"])
 
     def test_tag_with_a_nul_byte_is_refused(self):
         # "\u0000" unescapes to a NUL byte: not a tag character (it was stored cut short, and read past).
@@ -327,14 +331,21 @@ class BadInput(EmulatorTestCase, unittest.TestCase):
             self.assertEqual(r.status, 200)
 
     def test_method_and_path(self):
+        # Any method but POST, on any path (GET /health aside), gets AWS's 403 with an XML body.
+        for method, path in (("GET", "/nothing"), ("GET", "/"), ("DELETE", "/"), ("PUT", "/x")):
+            with connect(self.emu) as s:
+                s.sendall(f"{method} {path} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n".encode())
+                r, _ = read_response(s)
+            self.assertEqual(r.status, 403, (method, path))
+            self.assertEqual(r.body, b"<AccessDeniedException>\n  <Message>Unable to determine service/operation "
+                                     b"name to be authorized</Message>\n</AccessDeniedException>\n")
+            self.assertIsNone(r.headers.get("content-type"))
+            self.assertTrue(r.headers.get("x-amz-id-2"))
         with connect(self.emu) as s:
-            s.sendall(b"GET /nothing HTTP/1.1\r\nHost: x\r\n\r\n")
+            s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
             r, _ = read_response(s)
-            self.assertEqual(r.status, 404)
-        with connect(self.emu) as s:
-            s.sendall(b"DELETE / HTTP/1.1\r\nHost: x\r\n\r\n")
-            r, _ = read_response(s)
-            self.assertEqual(r.status, 405)
+        self.assertEqual(r.status, 200)
+        self.assertEqual(json.loads(r.body)["status"], "running")
 
     def test_half_sent_requests_do_not_block_others(self):
         # Connections that stall mid-header or mid-body, or vanish, leave other clients unaffected.
