@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "args.h"
 #include "auth.h"
@@ -138,6 +139,76 @@ static int has_prefix(const char *s, size_t n, const char *prefix)
     return n >= pl && memcmp(s, prefix, pl) == 0;
 }
 
+/* The media type of the request (before any ';', spaces trimmed) is `type`, case aside. */
+static int ctype_is(const struct api_req *req, const char *type)
+{
+    const char *p = req->content_type;
+    size_t n = req->content_type_len, tl = strlen(type);
+    if (!p)
+        return 0;
+    while (n && (*p == ' ' || *p == '\t'))
+        p++, n--;
+    size_t end = 0;
+    while (end < n && p[end] != ';')
+        end++;
+    while (end && (p[end - 1] == ' ' || p[end - 1] == '\t'))
+        end--;
+    return end == tl && strncasecmp(p, type, tl) == 0;
+}
+
+/* X-Amz-Target names a service and an operation ("Service.Operation"), known or not. */
+static int target_has_operation(const struct api_req *req)
+{
+    const char *dot = req->target ? memchr(req->target, '.', req->target_len) : NULL;
+    return dot && dot > req->target && dot + 1 < req->target + req->target_len;
+}
+
+/*
+ * What AWS answers before it looks at the operation or the signature, in
+ * its order: an empty body (a bare SerializationException, or
+ * UnknownOperationException for an unknown operation, in JSON for the JSON
+ * content type and in CBOR otherwise); a content type that is neither JSON
+ * nor CBOR (403 AccessDeniedException XML when the target names no
+ * operation, else a 404 <UnknownOperationException/>); application/json (a
+ * 200 with an "Output" wrapper). Returns 1 when it answered.
+ */
+static int surface_answered(struct api_ctx *ctx, const struct api_req *req, struct api_resp *resp, int cbor)
+{
+    int json = ctype_is(req, "application/x-amz-json-1.1"), plain = ctype_is(req, "application/json");
+    int known = req->target && has_prefix(req->target, req->target_len, TARGET_PREFIX) &&
+                find_op(req->target + strlen(TARGET_PREFIX), req->target_len - strlen(TARGET_PREFIX));
+    if (req->body_len == 0) {
+        fail_text(resp, !json, 400, known ? "SerializationException" : "UnknownOperationException", NULL);
+        return 1;
+    }
+    if (!json && !plain && !cbor) {
+        resp->content_type = NULL;
+        if (!target_has_operation(req)) {
+            resp->status = 403;
+            kbuf_puts(resp->body, "<AccessDeniedException>\n  <Message>Unable to determine service/operation name "
+                                  "to be authorized</Message>\n</AccessDeniedException>\n");
+        } else {
+            resp->status = 404;
+            kbuf_puts(resp->body, "<UnknownOperationException/>\n");
+        }
+        return 1;
+    }
+    if (plain) {
+        struct reqin in;
+        struct kt_err err;
+        int object = reqin_parse_json(&in, &ctx->doc, req->body, req->body_len, &err) == 0 &&
+                     in_type(&in, in_root(&in)) == IN_MAP;
+        resp->status = 200;
+        resp->content_type = "application/json";
+        kbuf_puts(resp->body, object ? "{\"Output\":{\"__type\":\"com.amazon.coral.service#UnknownOperationException\","
+                                       "\"message\":null},\"Version\":\"1.0\"}"
+                                     : "{\"Output\":{\"__type\":\"com.amazon.coral.service#SerializationException\","
+                                       "\"Message\":null},\"Version\":\"1.0\"}");
+        return 1;
+    }
+    return 0;
+}
+
 void api_handle(struct api_ctx *ctx, const struct api_req *req, struct api_resp *resp)
 {
     struct emu *emu = ctx->emu;
@@ -147,6 +218,8 @@ void api_handle(struct api_ctx *ctx, const struct api_req *req, struct api_resp 
     atomic_fetch_add_explicit(&emu->requests, 1, memory_order_relaxed);
     int cbor = jcbor_content_type(req->content_type, req->content_type_len);
 
+    if (surface_answered(ctx, req, resp, cbor))
+        goto done;
     if (!req->target || !has_prefix(req->target, req->target_len, TARGET_PREFIX)) {
         fail_text(resp, cbor, 400, "UnknownOperationException", NULL); /* AWS's answer: the type alone */
         goto done;
@@ -204,16 +277,11 @@ void api_handle(struct api_ctx *ctx, const struct api_req *req, struct api_resp 
         goto done;
     }
 
-    /* An empty body stands for {} (CBOR: an empty map), as the SDKs treat operations without input. */
-    char empty[] = "{}";
-    static const uint8_t empty_map[] = {0xa0};
     struct reqin in;
     struct kt_err derr;
-    int rc = cbor ? reqin_parse_cbor(&in, &ctx->doc, &ctx->cbor_text,
-                                     req->body_len ? (const uint8_t *)req->body : empty_map,
-                                     req->body_len ? req->body_len : 1, &derr)
-                  : reqin_parse_json(&in, &ctx->doc, req->body_len ? req->body : empty,
-                                     req->body_len ? req->body_len : 2, &derr);
+    int rc = cbor ? reqin_parse_cbor(&in, &ctx->doc, &ctx->cbor_text, (const uint8_t *)req->body, req->body_len,
+                                     &derr)
+                  : reqin_parse_json(&in, &ctx->doc, req->body, req->body_len, &derr);
     if (rc != 0) {
         fail(resp, cbor, 400, "SerializationException", "%s", derr.msg);
         goto done;

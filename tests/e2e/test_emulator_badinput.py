@@ -107,6 +107,7 @@ class BadInput(EmulatorTestCase, unittest.TestCase):
         # An Authorization header that is not UTF-8 is echoed in the message: as U+FFFD, so the answer stays JSON.
         with connect(self.emu) as s:
             s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: Kinesis_20131202.ListStreams\r\n"
+                      b"Content-Type: application/x-amz-json-1.1\r\n"
                       b"X-Amz-Date: 20261124T000000Z\r\nAuthorization: AWS4-HMAC-SHA256 Credential=\xe3x\r\n"
                       b"Content-Length: 2\r\n\r\n{}")
             r, _ = read_response(s)
@@ -114,6 +115,41 @@ class BadInput(EmulatorTestCase, unittest.TestCase):
         body = json.loads(r.body.decode("utf-8"))  # strict: fails on bytes that are not UTF-8
         self.assertEqual(body["__type"], "IncompleteSignatureException")
         self.assertIn("Credential=\ufffdx", body["message"])
+
+    def test_content_type_and_empty_body_as_aws_answers(self):
+        # Checked before the operation and the signature, in AWS's order.
+        def raw(ctype, body, target="Kinesis_20131202.ListStreams"):
+            head = f"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Date: 20261124T000000Z\r\nAuthorization: {AUTH}\r\n"
+            if target:
+                head += f"X-Amz-Target: {target}\r\n"
+            if ctype:
+                head += f"Content-Type: {ctype}\r\n"
+            with connect(self.emu) as s:
+                s.sendall(head.encode() + b"Content-Length: %d\r\n\r\n" % len(body) + body)
+                return read_response(s)[0]
+        r = raw("application/x-amz-json-1.1", b"")
+        self.assertEqual((r.status, r.json()), (400, {"__type": "SerializationException"}))
+        r = raw("application/x-amz-json-1.1", b"", target="Kinesis_20131202.Nope")
+        self.assertEqual((r.status, r.json()), (400, {"__type": "UnknownOperationException"}))
+        r = raw("application/x-amz-cbor-1.1", b"")
+        self.assertEqual((r.status, r.headers["content-type"]), (400, "application/x-amz-cbor-1.1"))
+        self.assertEqual(r.body, b"\xbff__typevSerializationException\xff")  # {"__type": ...} in CBOR
+        r = raw(None, b"{}")
+        self.assertEqual((r.status, r.body), (404, b"<UnknownOperationException/>\n"))
+        r = raw("text/plain", b"{}", target=None)
+        self.assertEqual(r.status, 403)
+        self.assertIn(b"<AccessDeniedException>", r.body)
+        r = raw("application/json", b"{}")
+        self.assertEqual((r.status, r.json()), (200, {"Output": {"__type": "com.amazon.coral.service#"
+                                                                           "UnknownOperationException",
+                                                                 "message": None}, "Version": "1.0"}))
+        r = raw("application/json", b"{nope")
+        self.assertEqual((r.status, r.json()), (200, {"Output": {"__type": "com.amazon.coral.service#"
+                                                                           "SerializationException",
+                                                                 "Message": None}, "Version": "1.0"}))
+        # With a content type and a body, the request goes on to the operation.
+        r = raw("application/x-amz-json-1.1; charset=utf-8", b"{}")
+        self.assertEqual(r.status, 200, r.body)
 
     def test_tag_with_a_nul_byte_is_refused(self):
         # "\u0000" unescapes to a NUL byte: not a tag character (it was stored cut short, and read past).
@@ -275,6 +311,7 @@ class BadInput(EmulatorTestCase, unittest.TestCase):
         body = b'{"StreamName":"bad"}'
         with connect(self.emu) as s:
             s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: Kinesis_20131202.DescribeStreamSummary\r\n"
+                      b"Content-Type: application/x-amz-json-1.1\r\n"
                       b"X-Amz-Date: 20261124T000000Z\r\nAuthorization: " + AUTH.encode() +
                       b"\r\nTransfer-Encoding: chunked\r\n\r\n" +
                       b"5\r\n" + body[:5] + b"\r\n" + b"%x\r\n" % (len(body) - 5) + body[5:] + b"\r\n0\r\n\r\n")
