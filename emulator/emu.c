@@ -16,6 +16,7 @@ void emu_config_defaults(struct emu_config *cfg)
     cfg->shard_limit = 100;
     cfg->on_demand_stream_limit = 50;
     cfg->on_demand_shards = 4;
+    cfg->cors_origins = "*";
     cfg->iterator_ttl_ms = ITER_TTL_MS;
     cfg->max_body = (size_t)32 << 20;
     cfg->workers = 0;

@@ -40,6 +40,7 @@ struct emu_config {
     const char *tls_dir;        /* --tls-dir: where the self-signed one is kept (and reused); NULL: a temp dir */
     int verify_signatures;      /* --verify-signatures: every request's SigV4 signature is checked (auth.h) */
     const struct authkeys *keys; /* ... against these credentials */
+    const char *cors_origins;   /* --cors-origins: "*" (default), a comma-separated list, or "none" */
 };
 
 void emu_config_defaults(struct emu_config *cfg);

@@ -42,6 +42,8 @@ static const char usage[] =
     "                                                                        [KINESIS_INITIALIZE_STREAMS]\n"
     "  --create-stream-ms MS    time a new stream stays CREATING (default 0)   [KINESIS_CREATE_STREAM_MS]\n"
     "  --delete-stream-ms MS    time a deleted stream stays DELETING (default 0) [KINESIS_DELETE_STREAM_MS]\n"
+    "  --cors-origins LIST      origins browsers may call from: * (default), a comma-separated list, or none\n"
+    "                                                                         [KINESIS_CORS_ORIGINS]\n"
     "  --workers N              worker threads (default: one per CPU)\n"
     "  --max-body BYTES         largest request body accepted (default 33554432); larger gets HTTP 413\n"
     "  --idle-timeout SEC       close connections idle this long (default 300)\n"
@@ -126,6 +128,8 @@ int emulator_config_from_env(struct emu_config *cfg, struct kt_err *err)
         return -1;
     if ((v = getenv("KINESIS_INITIALIZE_STREAMS")) && *v)
         cfg->initialize_streams = v;
+    if ((v = getenv("KINESIS_CORS_ORIGINS")) && *v)
+        cfg->cors_origins = v;
     return 0;
 }
 
@@ -173,7 +177,7 @@ int emulator_main(int argc, char **argv)
     enum {
         O_HOST = 1000, O_PORT, O_ACCOUNT, O_REGION, O_ERRP, O_LATENCY, O_SHARDS, O_INIT, O_CREATE, O_DELETE,
         O_WORKERS, O_MAXBODY, O_IDLE, O_MAXCONN, O_QUIET, O_VERBOSE, O_REQTIMEOUT, O_TLSCERT, O_TLSKEY, O_TLSDIR,
-        O_NOTLS, O_VERIFY, O_CREDS, O_AKID, O_SECRET, O_TOKEN
+        O_NOTLS, O_VERIFY, O_CREDS, O_AKID, O_SECRET, O_TOKEN, O_CORS
     };
     static const struct option opts[] = {
         {"host", required_argument, NULL, O_HOST},
@@ -187,6 +191,7 @@ int emulator_main(int argc, char **argv)
         {"create-stream-ms", required_argument, NULL, O_CREATE},
         {"delete-stream-ms", required_argument, NULL, O_DELETE},
         {"workers", required_argument, NULL, O_WORKERS},
+        {"cors-origins", required_argument, NULL, O_CORS},
         {"max-body", required_argument, NULL, O_MAXBODY},
         {"idle-timeout", required_argument, NULL, O_IDLE},
         {"request-timeout", required_argument, NULL, O_REQTIMEOUT},
@@ -292,6 +297,9 @@ int emulator_main(int argc, char **argv)
             break;
         case O_NOTLS:
             cfg->no_tls = 1;
+            break;
+        case O_CORS:
+            cfg->cors_origins = optarg;
             break;
         case O_VERIFY:
             cfg->verify_signatures = 1;

@@ -91,7 +91,8 @@ static const char *reason(int status)
 }
 
 /* Queues a response whose body is *body (taken, left empty) on the connection's output. */
-static void respond(struct conn *c, int status, const char *ctype, struct kbuf *body, int close)
+static void respond(struct conn *c, int status, const char *ctype, const struct http_cors *cors, struct kbuf *body,
+                    int close)
 {
     char rid[40], id2[WORKER_ID2_LEN + 1] = "";
     worker_request_id(c->w, rid);
@@ -99,10 +100,12 @@ static void respond(struct conn *c, int status, const char *ctype, struct kbuf *
         worker_amz_id2(c->w, id2);
     kbuf_appendf(conn_out(c),
                  "HTTP/1.1 %d %s\r\nx-amzn-RequestId: %s\r\n%s%s%s%s%s%s"
-                 "Content-Length: %zu\r\nDate: %s\r\n%s\r\n",
+                 "Content-Length: %zu\r\nDate: %s\r\n%s",
                  status, reason(status), rid, id2[0] ? "x-amz-id-2: " : "", id2, id2[0] ? "\r\n" : "",
                  ctype ? "Content-Type: " : "", ctype ? ctype : "", ctype ? "\r\n" : "", body->len,
                  worker_http_date(c->w), close ? "Connection: close\r\n" : "");
+    route_cors_lines(cors, conn_out(c));
+    kbuf_puts(conn_out(c), "\r\n");
     conn_out_take(c, body);
     if (close)
         c->close_after = 1;
@@ -113,7 +116,7 @@ static void respond_error(struct conn *c, int status, const char *type, const ch
     struct kbuf b = KBUF_INIT;
     struct http_response r = {.body = &b};
     route_error(&r, status, type, msg);
-    respond(c, r.status, r.content_type, &b, 1);
+    respond(c, r.status, r.content_type, NULL, &b, 1);
     kbuf_free(&b);
 }
 
@@ -301,6 +304,7 @@ static int on_message_complete(http_parser *p)
     struct http_request req = {
         .is_get = p->method == HTTP_GET,
         .is_post = p->method == HTTP_POST,
+        .is_options = p->method == HTTP_OPTIONS,
         .method = http_method_str((enum http_method)p->method),
         .path = h->url.p ? h->url.p : "/",
         .path_len = h->url.len,
@@ -326,7 +330,7 @@ static int on_message_complete(http_parser *p)
     struct http_response resp = {.body = &w->resp};
     kbuf_reset(&w->resp);
     route_serve(w, &req, &resp);
-    respond(c, resp.status, resp.content_type, &w->resp, !keep);
+    respond(c, resp.status, resp.content_type, &resp.cors, &w->resp, !keep);
     if (w->resp.cap > KEEP_BUFFER)
         kbuf_free(&w->resp);
     if (after_answer(c, keep, resp.delay_ms) || ++h->turn >= PIPELINE_TURN) {
@@ -483,7 +487,7 @@ static void h1_timeout(struct conn *c)
 static void h1_answer(struct conn *c, struct pool_job *j)
 {
     c->waiting = 0;
-    respond(c, j->resp.status, j->resp.content_type, &j->body, !j->keep);
+    respond(c, j->resp.status, j->resp.content_type, &j->resp.cors, &j->body, !j->keep);
     if (after_answer(c, j->keep, j->resp.delay_ms)) {
         conn_flush(c); /* unless held: a connection that waits still writes (and so learns its peer has gone) */
         return;

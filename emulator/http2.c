@@ -54,6 +54,7 @@ struct h2_stream {
     size_t resp_off;
     int status;
     const char *content_type;
+    struct http_cors cors;
     struct event *timer;       /* a response held for KINESIS_LATENCY */
     int64_t start_ms;          /* its first headers (monotonic), for the deadline */
     uint64_t declared;         /* its Content-Length */
@@ -180,7 +181,7 @@ static void submit(struct h2_stream *st)
     worker_request_id(w, rid);
     const char *date = worker_http_date(w);
 #define NV(n, v) {(uint8_t *)(n), (uint8_t *)(v), sizeof(n) - 1, strlen(v), NGHTTP2_NV_FLAG_NONE}
-    nghttp2_nv nva[6] = {
+    nghttp2_nv nva[11] = {
         NV(":status", status),
         NV("content-length", length),
         NV("x-amzn-requestid", rid),
@@ -192,6 +193,19 @@ static void submit(struct h2_stream *st)
     if (st->status >= 400) {
         worker_amz_id2(w, id2);
         nva[n++] = (nghttp2_nv)NV("x-amz-id-2", id2);
+    }
+    const struct http_cors *cors = &st->cors;
+    if (cors->origin[0]) {
+        nva[n++] = (nghttp2_nv)NV("access-control-allow-origin", cors->origin);
+        if (!cors->preflight) {
+            nva[n++] = (nghttp2_nv)NV("access-control-expose-headers", CORS_EXPOSE);
+        } else {
+            if (cors->methods[0])
+                nva[n++] = (nghttp2_nv)NV("access-control-allow-methods", cors->methods);
+            if (cors->headers[0])
+                nva[n++] = (nghttp2_nv)NV("access-control-allow-headers", cors->headers);
+            nva[n++] = (nghttp2_nv)NV("access-control-max-age", CORS_MAX_AGE);
+        }
     }
 #undef NV
     nghttp2_data_provider prd = {.source = {.ptr = st}, .read_callback = read_body};
@@ -215,6 +229,7 @@ static void reply(struct h2_stream *st, const struct http_response *resp)
 {
     st->status = resp->status;
     st->content_type = resp->content_type;
+    st->cors = resp->cors;
     if (resp->delay_ms > 0) {
         st->timer = evtimer_new(st->s->c->w->base, held_cb, st);
         struct timeval tv = {resp->delay_ms / 1000, (resp->delay_ms % 1000) * 1000};
@@ -230,6 +245,7 @@ static void stream_request(struct h2_stream *st, struct http_request *req)
     *req = (struct http_request){
         .is_get = st->method.len == 3 && memcmp(st->method.p, "GET", 3) == 0,
         .is_post = st->method.len == 4 && memcmp(st->method.p, "POST", 4) == 0,
+        .is_options = st->method.len == 7 && memcmp(st->method.p, "OPTIONS", 7) == 0,
         .method = st->method.p ? st->method.p : "(none)",
         .path = st->path.p ? st->path.p : "/",
         .path_len = st->path.len,

@@ -157,6 +157,7 @@ static void *pool_main(void *arg)
         pthread_mutex_unlock(&p->mu);
         j->next = NULL;
         route_api(ctx, &j->req, &j->resp);
+        route_cors(ctx->emu->cfg.cors_origins, &j->req, &j->resp.cors);
         pool_post_done(j->w, j);
     }
 }

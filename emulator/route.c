@@ -13,7 +13,8 @@
 #include "rw.h"
 
 const char *const hdr_names[H_COUNT] = {"x-amz-target", "authorization", "content-type",
-                                        "x-amz-date", "date", "expect"};
+                                        "x-amz-date", "date", "expect", "origin",
+                                        "access-control-request-method", "access-control-request-headers"};
 
 enum hdr hdr_lookup(const char *name, size_t len)
 {
@@ -28,6 +29,70 @@ void route_error(struct http_response *resp, int status, const char *type, const
     resp->status = status;
     resp->content_type = "application/x-amz-json-1.1";
     rw_json_error(resp->body, type, msg);
+}
+
+/* origin (n bytes) is one of the comma-separated list (spaces around items allowed). */
+static int origin_listed(const char *list, const char *origin, size_t n)
+{
+    for (const char *p = list; *p;) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        const char *e = p;
+        while (*e && *e != ',')
+            e++;
+        const char *t = e;
+        while (t > p && t[-1] == ' ')
+            t--;
+        if ((size_t)(t - p) == n && n && memcmp(p, origin, n) == 0)
+            return 1;
+        p = e;
+    }
+    return 0;
+}
+
+static void copy_value(char *out, size_t cap, const char *v, size_t n)
+{
+    snprintf(out, cap, "%.*s", (int)(n < cap ? n : cap - 1), v ? v : "");
+    for (char *p = out; *p; p++)
+        if (*p == '\r' || *p == '\n')
+            *p = ' ';
+}
+
+void route_cors(const char *origins, const struct http_request *req, struct http_cors *out)
+{
+    out->origin[0] = out->methods[0] = out->headers[0] = '\0';
+    out->preflight = 0;
+    const char *origin = req->hval[H_ORIGIN];
+    size_t n = req->hlen[H_ORIGIN];
+    if (!origin || !origins || strcmp(origins, "none") == 0)
+        return;
+    if (strcmp(origins, "*") == 0)
+        snprintf(out->origin, sizeof out->origin, "*");
+    else if (origin_listed(origins, origin, n) && n < sizeof out->origin)
+        copy_value(out->origin, sizeof out->origin, origin, n);
+    else
+        return;
+    if (req->is_options) {
+        out->preflight = 1;
+        copy_value(out->methods, sizeof out->methods, req->hval[H_ACRM], req->hlen[H_ACRM]);
+        copy_value(out->headers, sizeof out->headers, req->hval[H_ACRH], req->hlen[H_ACRH]);
+    }
+}
+
+void route_cors_lines(const struct http_cors *c, struct kbuf *b)
+{
+    if (!c || !c->origin[0])
+        return;
+    kbuf_appendf(b, "Access-Control-Allow-Origin: %s\r\n", c->origin);
+    if (!c->preflight) {
+        kbuf_puts(b, "Access-Control-Expose-Headers: " CORS_EXPOSE "\r\n");
+        return;
+    }
+    if (c->methods[0])
+        kbuf_appendf(b, "Access-Control-Allow-Methods: %s\r\n", c->methods);
+    if (c->headers[0])
+        kbuf_appendf(b, "Access-Control-Allow-Headers: %s\r\n", c->headers);
+    kbuf_puts(b, "Access-Control-Max-Age: " CORS_MAX_AGE "\r\n");
 }
 
 static void health(struct worker *w, struct kbuf *b)
@@ -67,6 +132,12 @@ void route_serve(struct worker *w, struct http_request *req, struct http_respons
     resp->status = 200;
     resp->delay_ms = 0;
     resp->content_type = "application/x-amz-json-1.1";
+    route_cors(w->emu->cfg.cors_origins, req, &resp->cors);
+    if (resp->cors.preflight) {
+        /* A browser's preflight from an allowed origin: an empty 200 with the CORS headers. */
+        resp->content_type = NULL;
+        return;
+    }
     if (req->is_get && (path_is(req, "/health") || path_is(req, "/_health"))) {
         health(w, resp->body);
         return;

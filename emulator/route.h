@@ -21,7 +21,7 @@
  */
 #define MIN_BODY_RATE ((size_t)16 << 10)
 
-enum hdr { H_NONE = -1, H_TARGET, H_AUTH, H_CTYPE, H_AMZDATE, H_DATE, H_EXPECT, H_COUNT };
+enum hdr { H_NONE = -1, H_TARGET, H_AUTH, H_CTYPE, H_AMZDATE, H_DATE, H_EXPECT, H_ORIGIN, H_ACRM, H_ACRH, H_COUNT };
 
 /* The headers the API needs, by index (lower case); others are not kept. */
 extern const char *const hdr_names[H_COUNT];
@@ -30,6 +30,7 @@ enum hdr hdr_lookup(const char *name, size_t len);
 struct http_request {
     int is_get;
     int is_post;
+    int is_options;
     const char *method;        /* for messages */
     const char *path;
     size_t path_len;
@@ -46,12 +47,32 @@ struct http_request {
     size_t body_len;
 };
 
+/*
+ * The CORS headers of an answer to a browser (its request had an Origin
+ * that --cors-origins allows); all "" when none.
+ */
+struct http_cors {
+    char origin[256];          /* Access-Control-Allow-Origin */
+    char methods[64];          /* a preflight's Access-Control-Allow-Methods (what it asked for) */
+    char headers[512];         /* a preflight's Access-Control-Allow-Headers (what it asked for) */
+    int preflight;             /* OPTIONS: Access-Control-Max-Age; otherwise Access-Control-Expose-Headers */
+};
+
 struct http_response {
     int status;
     struct kbuf *body;         /* the caller's buffer, empty on entry */
     const char *content_type;  /* NULL: no Content-Type header */
     int delay_ms;              /* hold the answer this long (KINESIS_LATENCY) */
+    struct http_cors cors;
 };
+
+/* The CORS headers for req into out (origins: --cors-origins, "*" or a comma-separated list, "none"). */
+void route_cors(const char *origins, const struct http_request *req, struct http_cors *out);
+/* What a non-preflight answer exposes to the browser's script. */
+#define CORS_EXPOSE "x-amzn-RequestId,x-amzn-ErrorType,x-amz-request-id,x-amz-id-2,x-amzn-ErrorMessage,Date"
+#define CORS_MAX_AGE "172800"
+/* The CORS header lines of c ("Name: value\r\n" each) appended to b. */
+void route_cors_lines(const struct http_cors *c, struct kbuf *b);
 
 /* Answers one request into resp. */
 void route_serve(struct worker *w, struct http_request *req, struct http_response *resp);

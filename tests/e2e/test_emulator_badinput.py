@@ -3,6 +3,7 @@ __type, and the server keeps serving other clients afterwards."""
 import base64
 import json
 import socket
+import subprocess
 import threading
 import time
 import unittest
@@ -433,3 +434,59 @@ class BadInput(EmulatorTestCase, unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class Cors(unittest.TestCase):
+    """Browsers running the JavaScript SDK against the emulator: preflights and CORS headers, over HTTP/1.1
+    and HTTP/2, with --cors-origins restricting who may call."""
+
+    def preflight(self, emu, origin, extra=b""):
+        with connect(emu) as s:
+            s.sendall(b"OPTIONS / HTTP/1.1\r\nHost: x\r\nOrigin: " + origin + b"\r\n"
+                      b"Access-Control-Request-Method: POST\r\n"
+                      b"Access-Control-Request-Headers: content-type,x-amz-target,authorization\r\n" + extra +
+                      b"Content-Length: 0\r\n\r\n")
+            return read_response(s)[0]
+
+    def test_any_origin_by_default(self):
+        from .kt import Emulator
+        with Emulator() as emu:
+            r = self.preflight(emu, b"http://localhost:3000")
+            self.assertEqual((r.status, r.body), (200, b""))
+            self.assertEqual(r.headers["access-control-allow-origin"], "*")
+            self.assertEqual(r.headers["access-control-allow-methods"], "POST")
+            self.assertEqual(r.headers["access-control-allow-headers"], "content-type,x-amz-target,authorization")
+            self.assertEqual(r.headers["access-control-max-age"], "172800")
+            # The call itself exposes AWS's headers to the page's script.
+            r = call(emu, "ListStreams", "{}", extra_headers={"Origin": "http://localhost:3000"})
+            self.assertEqual(r.status, 200)
+            self.assertEqual(r.headers["access-control-allow-origin"], "*")
+            self.assertIn("x-amzn-RequestId", r.headers["access-control-expose-headers"])
+            # No Origin: no CORS headers, and OPTIONS is a method like any other but POST (403).
+            r = call(emu, "ListStreams", "{}")
+            self.assertNotIn("access-control-allow-origin", r.headers)
+            with connect(emu) as s:
+                s.sendall(b"OPTIONS / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
+                self.assertEqual(read_response(s)[0].status, 403)
+            # HTTP/2 (curl, prior knowledge) gets the same preflight answer.
+            p = subprocess.run(["curl", "-s", "-i", "--http2-prior-knowledge", "-X", "OPTIONS",
+                                "-H", "Origin: http://localhost:3000", "-H", "Access-Control-Request-Method: POST",
+                                f"http://127.0.0.1:{emu.port}/"], capture_output=True, text=True, timeout=30)
+            self.assertIn("HTTP/2 200", p.stdout)
+            self.assertIn("access-control-allow-origin: *", p.stdout.lower())
+            self.assertIn("access-control-max-age: 172800", p.stdout.lower())
+
+    def test_restricted_origins(self):
+        from .kt import Emulator
+        with Emulator("--cors-origins", "https://app.example, http://localhost:3000") as emu:
+            r = self.preflight(emu, b"http://localhost:3000")
+            self.assertEqual(r.status, 200)
+            self.assertEqual(r.headers["access-control-allow-origin"], "http://localhost:3000")
+            r = self.preflight(emu, b"https://evil.example")
+            self.assertEqual(r.status, 403)
+            self.assertNotIn("access-control-allow-origin", r.headers)
+            r = call(emu, "ListStreams", "{}", extra_headers={"Origin": "https://evil.example"})
+            self.assertEqual(r.status, 200)
+            self.assertNotIn("access-control-allow-origin", r.headers)
+        with Emulator("--cors-origins", "none") as emu:
+            self.assertEqual(self.preflight(emu, b"http://localhost:3000").status, 403)
