@@ -296,8 +296,9 @@ void api_handle(struct api_ctx *ctx, const struct api_req *req, struct api_resp 
     struct kbuf msg = KBUF_INIT;
     enum schema_result r = schema_check(op->shape, &in, root, &msg);
     if (r != SCHEMA_OK) {
-        fail(resp, cbor, 400, r == SCHEMA_SERIALIZATION ? "SerializationException" : "ValidationException", "%s",
-             msg.p);
+        /* Whole, however long: up to 10 violations, each naming its member and value. */
+        fail_text(resp, cbor, 400, r == SCHEMA_SERIALIZATION ? "SerializationException" : "ValidationException",
+                  msg.p);
         kbuf_free(&msg);
         goto done;
     }

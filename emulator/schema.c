@@ -162,8 +162,12 @@ static const char novalue_marker;
 static void violation(struct vstate *vs, const struct in_val *v, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+#define MAX_VIOLATIONS 10 /* AWS lists (and counts) the first 10 */
+
 static void violation(struct vstate *vs, const struct in_val *v, const char *fmt, ...)
 {
+    if (vs->count >= MAX_VIOLATIONS)
+        return;
     if (vs->count++)
         kbuf_puts(&vs->errors, "; ");
     size_t n;

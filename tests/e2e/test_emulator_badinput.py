@@ -225,6 +225,13 @@ class BadInput(EmulatorTestCase, unittest.TestCase):
         b = self.assertError(call(self.emu, "ListStreams", '{"Limit": 0, "ExclusiveStartStreamName": ""}'), 400,
                              "ValidationException")
         self.assertTrue(b["message"].startswith("3 validation errors detected: "), b["message"])
+        # AWS lists and counts the first 10 violations only.
+        recs = [{"Data": "YQ==", "PartitionKey": ""}] * 25
+        b = self.assertError(call(self.emu, "PutRecords", put_body("bad", recs)), 400, "ValidationException")
+        self.assertTrue(b["message"].startswith("10 validation errors detected: "), b["message"])
+        self.assertEqual(b["message"].count("failed to satisfy constraint"), 10)
+        self.assertIn("'records.10.member.partitionKey'", b["message"])
+        self.assertNotIn("'records.11.member.partitionKey'", b["message"])
         self.assertError(call(self.emu, "PutRecords", put_body("bad", [])), 400, "ValidationException")
         recs = [{"Data": "YQ==", "PartitionKey": "k"}] * 501
         b = self.assertError(call(self.emu, "PutRecords", put_body("bad", recs)), 400, "ValidationException")
