@@ -233,15 +233,42 @@ void api_handle(struct api_ctx *ctx, const struct api_req *req, struct api_resp 
     }
     struct sigv4_auth auth;
     struct kt_err autherr;
-    if (!req->auth) {
+    struct auth_input ai = {
+        .method = req->method ? req->method : "POST",
+        .path = req->path ? req->path : "/",
+        .path_len = req->path ? req->path_len : 1,
+        .hblock = req->hblock,
+        .hblock_len = req->hblock_len,
+        .body = req->body,
+        .body_len = req->body_len,
+        .auth = &auth,
+    };
+    /* The signature: in the Authorization header, or in the query string (presigned), not both. */
+    const char *qm = req->path ? memchr(req->path, '?', req->path_len) : NULL;
+    struct kbuf qmsg = KBUF_INIT;
+    int query_auth = qm ? auth_from_query(qm + 1, req->path_len - (size_t)(qm + 1 - req->path), &auth, &ai, &qmsg)
+                        : 0;
+    if (req->auth && query_auth) {
+        kbuf_free(&qmsg);
+        fail(resp, cbor, 400, "InvalidSignatureException",
+             "Found both 'X-Amz-Algorithm' as a query-string param and 'Authorization' as HTTP header.");
+        goto done;
+    }
+    if (query_auth < 0) {
+        fail_text(resp, cbor, 400, "IncompleteSignatureException", qmsg.p);
+        kbuf_free(&qmsg);
+        goto done;
+    }
+    kbuf_free(&qmsg);
+    if (!req->auth && !query_auth) {
         fail(resp, cbor, 400, "MissingAuthenticationTokenException", "Missing Authentication Token");
         goto done;
     }
-    if (sigv4_parse_authorization(req->auth, req->auth_len, &auth, &autherr) != 0) {
+    if (req->auth && sigv4_parse_authorization(req->auth, req->auth_len, &auth, &autherr) != 0) {
         fail(resp, cbor, 400, "IncompleteSignatureException", "%s", autherr.msg);
         goto done;
     }
-    if (!req->has_date) {
+    if (req->auth && !req->has_date) {
         fail(resp, cbor, 400, "IncompleteSignatureException",
              "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. "
              "Authorization=%.*s",
@@ -250,16 +277,6 @@ void api_handle(struct api_ctx *ctx, const struct api_req *req, struct api_resp 
     }
 
     if (emu->cfg.verify_signatures) {
-        struct auth_input ai = {
-            .method = req->method ? req->method : "POST",
-            .path = req->path ? req->path : "/",
-            .path_len = req->path ? req->path_len : 1,
-            .hblock = req->hblock,
-            .hblock_len = req->hblock_len,
-            .body = req->body,
-            .body_len = req->body_len,
-            .auth = &auth,
-        };
         const char *type = NULL;
         struct kbuf m = KBUF_INIT;
         if (auth_verify(emu->cfg.keys, &ai, kt_now_ms() / 1000, &type, &m) != 0) {

@@ -73,6 +73,11 @@ static int64_t amz_date_seconds(const char *s, size_t n)
 static int request_date(const struct auth_input *in, char *amz, int64_t *sec)
 {
     size_t n;
+    if (in->presigned) {
+        *sec = amz_date_seconds(in->query_date, 16);
+        memcpy(amz, in->query_date, 17);
+        return *sec < 0 ? -1 : 0;
+    }
     const char *v = header(in, "x-amz-date", &n);
     if (v) {
         *sec = amz_date_seconds(v, n);
@@ -95,6 +100,81 @@ static int request_date(const struct auth_input *in, char *amz, int64_t *sec)
     *sec = (int64_t)timegm(&tm);
     sigv4_amz_date(amz, (long long)*sec);
     return 0;
+}
+
+static int hexval(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* The value of query parameter `name` (URL-decoded) into out; 1 when present. */
+static int query_param(const char *q, size_t n, const char *name, char *out, size_t cap)
+{
+    size_t nl = strlen(name);
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        while (j < n && q[j] != '&')
+            j++;
+        if (j - i > nl && q[i + nl] == '=' && memcmp(q + i, name, nl) == 0) {
+            size_t o = 0;
+            for (size_t k = i + nl + 1; k < j && o + 1 < cap; k++) {
+                int hi, lo;
+                if (q[k] == '%' && k + 2 < j + 1 && (hi = hexval(q[k + 1])) >= 0 && (lo = hexval(q[k + 2])) >= 0) {
+                    out[o++] = (char)(hi << 4 | lo);
+                    k += 2;
+                } else {
+                    out[o++] = q[k] == '+' ? ' ' : q[k];
+                }
+            }
+            out[o] = '\0';
+            return 1;
+        }
+        i = j + 1;
+    }
+    return 0;
+}
+
+int auth_from_query(const char *q, size_t n, struct sigv4_auth *a, struct auth_input *in, struct kbuf *msg)
+{
+    static const char *const need[] = {"X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Signature",
+                                       "X-Amz-SignedHeaders", "X-Amz-Date"};
+    char v[5][2048];
+    if (!q || !query_param(q, n, "X-Amz-Algorithm", v[0], sizeof v[0]))
+        return 0;
+    int missing = 0;
+    for (int i = 0; i < 5; i++)
+        if (!query_param(q, n, need[i], v[i], sizeof v[i]) || !v[i][0]) {
+            kbuf_appendf(msg, "AWS query-string parameters must include '%s'. ", need[i]);
+            missing = 1;
+        }
+    if (missing) {
+        kbuf_puts(msg, "Re-examine the query-string parameters.");
+        return -1;
+    }
+    char header[8256];
+    snprintf(header, sizeof header, "%s Credential=%s, SignedHeaders=%s, Signature=%s", v[0], v[1], v[3], v[2]);
+    struct kt_err err;
+    if (sigv4_parse_authorization(header, strlen(header), a, &err) != 0) {
+        kbuf_puts(msg, err.msg);
+        return -1;
+    }
+    if (strlen(v[4]) != 16 || amz_date_seconds(v[4], 16) < 0) {
+        kbuf_appendf(msg, "X-Amz-Date must be in ISO-8601 'basic format' (20261202T140000Z), not '%.64s'.", v[4]);
+        return -1;
+    }
+    in->presigned = 1;
+    memcpy(in->query_date, v[4], 17);
+    char ex[32];
+    in->expires_s = 0;
+    if (query_param(q, n, "X-Amz-Expires", ex, sizeof ex)) {
+        char *end;
+        in->expires_s = strtoll(ex, &end, 10);
+        if (*end || in->expires_s < 1 || in->expires_s > 604800) {
+            kbuf_appendf(msg, "X-Amz-Expires must be between 1 and 604800 seconds, not '%.32s'.", ex);
+            return -1;
+        }
+    }
+    return 1;
 }
 
 static int unreserved(unsigned char c)
@@ -137,7 +217,7 @@ static int qcmp(const void *a, const void *b)
 }
 
 /* The canonical query: its parameters sorted by name, then value, each "k=v". */
-static void canonical_query(struct kbuf *c, const char *q, size_t n)
+static void canonical_query(struct kbuf *c, const char *q, size_t n, int presigned)
 {
     struct qparam ps[64];
     size_t np = 0;
@@ -145,7 +225,8 @@ static void canonical_query(struct kbuf *c, const char *q, size_t n)
         size_t j = i;
         while (j < n && q[j] != '&')
             j++;
-        if (j > i) {
+        static const char sig[] = "X-Amz-Signature=";
+        if (j > i && !(presigned && j - i >= sizeof sig - 1 && memcmp(q + i, sig, sizeof sig - 1) == 0)) {
             const char *eq = memchr(q + i, '=', j - i);
             ps[np++] = (struct qparam){q + i, j - i, eq ? (size_t)(eq - (q + i)) : j - i};
         }
@@ -187,7 +268,7 @@ static int canonical_request(const struct auth_input *in, const char *payload_ha
     canonical_uri(c, in->path, plen);
     kbuf_putc(c, '\n');
     if (qm)
-        canonical_query(c, qm + 1, in->path_len - plen - 1);
+        canonical_query(c, qm + 1, in->path_len - plen - 1, in->presigned);
     kbuf_putc(c, '\n');
     for (const char *p = sh; *p;) {
         size_t n = strcspn(p, ";");
@@ -264,7 +345,11 @@ int auth_verify(const struct authkeys *keys, const struct auth_input *in, int64_
                     "Date must be in ISO-8601 'basic format' (X-Amz-Date: 20261202T140000Z) or an RFC 1123 Date "
                     "header.");
     sigv4_amz_date(now_amz, (long long)now_s);
-    if (sec < now_s - SKEW_S) {
+    if (in->presigned && in->expires_s && sec + in->expires_s < now_s)
+        return fail(type, "InvalidSignatureException", msg,
+                    "Signature expired: %s is now earlier than the %s it was presigned at plus %lld seconds "
+                    "(X-Amz-Expires).", now_amz, amz, in->expires_s);
+    if (sec < now_s - (in->presigned && in->expires_s ? in->expires_s : SKEW_S)) {
         sigv4_amz_date(edge, (long long)(now_s - SKEW_S));
         return fail(type, "InvalidSignatureException", msg, "Signature expired: %s is now earlier than %s (%s - 5 min.)",
                     amz, edge, now_amz);

@@ -8,7 +8,10 @@
  * header SignedHeaders names (values trimmed, repeated headers joined with
  * ','), that list, and the payload's SHA-256 (X-Amz-Content-Sha256 when the
  * client sent it; it must then be the body's). The date is X-Amz-Date (or
- * Date) and must be within 5 minutes of the clock.
+ * Date) and must be within 5 minutes of the clock. Signed in the query
+ * string (presigned), the signature and the rest come from the query, the
+ * query signed is the rest of it, and the date must be no older than
+ * X-Amz-Expires (or 5 minutes).
  *
  * The answers (HTTP 400, as AWS's JSON services answer them):
  *   unknown access key, or a session token that is not the key's
@@ -37,8 +40,21 @@ struct auth_input {
     size_t hblock_len;
     const char *body;
     size_t body_len;
-    const struct sigv4_auth *auth; /* the Authorization header, parsed */
+    const struct sigv4_auth *auth; /* the Authorization header, parsed (or the query's, when presigned) */
+    int presigned;             /* signed in the query string: its X-Amz-Date, no X-Amz-Signature in the query */
+    char query_date[17];       /* presigned: X-Amz-Date from the query */
+    long long expires_s;       /* presigned: X-Amz-Expires (0: not given) */
 };
+
+/*
+ * Query-string (presigned) SigV4: reads X-Amz-Algorithm, X-Amz-Credential,
+ * X-Amz-SignedHeaders, X-Amz-Signature, X-Amz-Date and X-Amz-Expires from the
+ * query q (n bytes, without '?') into a and in. Returns 1 when the query
+ * carries X-Amz-Algorithm (0 when not: no query auth); with it, -1 and an
+ * IncompleteSignatureException message in msg when a parameter is missing
+ * or unreadable, in AWS's words.
+ */
+int auth_from_query(const char *q, size_t n, struct sigv4_auth *a, struct auth_input *in, struct kbuf *msg);
 
 /* 0 when the signature is right at wall-clock second now_s; else -1 with the error type in *type and its message in msg. */
 int auth_verify(const struct authkeys *keys, const struct auth_input *in, int64_t now_s, const char **type,
