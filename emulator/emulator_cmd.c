@@ -42,6 +42,8 @@ static const char usage[] =
     "                                                                        [KINESIS_INITIALIZE_STREAMS]\n"
     "  --create-stream-ms MS    time a new stream stays CREATING (default 0)   [KINESIS_CREATE_STREAM_MS]\n"
     "  --delete-stream-ms MS    time a deleted stream stays DELETING (default 0) [KINESIS_DELETE_STREAM_MS]\n"
+    "  --enforce-limits         per shard 1 MiB/s or 1,000 records/s in, 5 GetRecords/s and 2 MiB/s out:\n"
+    "                           past them ProvisionedThroughputExceededException   [KINESIS_ENFORCE_LIMITS=1]\n"
     "  --cors-origins LIST      origins browsers may call from: * (default), a comma-separated list, or none\n"
     "                                                                         [KINESIS_CORS_ORIGINS]\n"
     "  --workers N              worker threads (default: one per CPU)\n"
@@ -130,6 +132,8 @@ int emulator_config_from_env(struct emu_config *cfg, struct kt_err *err)
         cfg->initialize_streams = v;
     if ((v = getenv("KINESIS_CORS_ORIGINS")) && *v)
         cfg->cors_origins = v;
+    if ((v = getenv("KINESIS_ENFORCE_LIMITS")) && *v)
+        cfg->enforce_limits = strcmp(v, "0") != 0;
     return 0;
 }
 
@@ -177,7 +181,7 @@ int emulator_main(int argc, char **argv)
     enum {
         O_HOST = 1000, O_PORT, O_ACCOUNT, O_REGION, O_ERRP, O_LATENCY, O_SHARDS, O_INIT, O_CREATE, O_DELETE,
         O_WORKERS, O_MAXBODY, O_IDLE, O_MAXCONN, O_QUIET, O_VERBOSE, O_REQTIMEOUT, O_TLSCERT, O_TLSKEY, O_TLSDIR,
-        O_NOTLS, O_VERIFY, O_CREDS, O_AKID, O_SECRET, O_TOKEN, O_CORS
+        O_NOTLS, O_VERIFY, O_CREDS, O_AKID, O_SECRET, O_TOKEN, O_CORS, O_LIMITS
     };
     static const struct option opts[] = {
         {"host", required_argument, NULL, O_HOST},
@@ -192,6 +196,7 @@ int emulator_main(int argc, char **argv)
         {"delete-stream-ms", required_argument, NULL, O_DELETE},
         {"workers", required_argument, NULL, O_WORKERS},
         {"cors-origins", required_argument, NULL, O_CORS},
+        {"enforce-limits", no_argument, NULL, O_LIMITS},
         {"max-body", required_argument, NULL, O_MAXBODY},
         {"idle-timeout", required_argument, NULL, O_IDLE},
         {"request-timeout", required_argument, NULL, O_REQTIMEOUT},
@@ -300,6 +305,9 @@ int emulator_main(int argc, char **argv)
             break;
         case O_CORS:
             cfg->cors_origins = optarg;
+            break;
+        case O_LIMITS:
+            cfg->enforce_limits = 1;
             break;
         case O_VERIFY:
             cfg->verify_signatures = 1;

@@ -111,10 +111,43 @@ static uint64_t store_record(struct op_call *c, struct stream *s, struct shard *
     return reclog_append(sh->log, r->key, r->key_len, data, r->data_len, c->now_ms, retention_ms(s), &ts);
 }
 
-static int throttle(struct op_call *c)
+#define LIMIT_WRITE_RECORDS 1000
+#define LIMIT_WRITE_BYTES ((uint64_t)1 << 20)
+#define LIMIT_READS 5
+#define LIMIT_READ_BYTES ((uint64_t)2 << 20)
+
+/* The shard's counters, started afresh when the second changed. */
+static struct shard_rate *rate_now(struct shard *sh, int64_t now_ms)
+{
+    int64_t sec = now_ms / 1000, cur = atomic_load(&sh->rate.sec);
+    if (cur != sec && atomic_compare_exchange_strong(&sh->rate.sec, &cur, sec)) {
+        atomic_store(&sh->rate.records, 0);
+        atomic_store(&sh->rate.bytes, 0);
+        atomic_store(&sh->rate.reads, 0);
+        atomic_store(&sh->rate.read_bytes, 0);
+    }
+    return &sh->rate;
+}
+
+/* With --enforce-limits: 1 when a write of `bytes` fits the shard's second (and it is counted). */
+static int write_allowed(struct op_call *c, struct shard *sh, size_t bytes)
+{
+    if (!c->emu->cfg.enforce_limits)
+        return 1;
+    struct shard_rate *r = rate_now(sh, c->now_ms);
+    uint64_t n = atomic_fetch_add(&r->records, 1) + 1, b = atomic_fetch_add(&r->bytes, bytes) + bytes;
+    if (n <= LIMIT_WRITE_RECORDS && b <= LIMIT_WRITE_BYTES)
+        return 1;
+    atomic_fetch_sub(&r->records, 1);
+    atomic_fetch_sub(&r->bytes, bytes);
+    return 0;
+}
+
+/* A write refused: at random (--error-probability), or over the shard's limits (--enforce-limits). */
+static int throttle(struct op_call *c, struct shard *sh, size_t bytes)
 {
     double p = c->emu->cfg.error_probability;
-    return p > 0 && op_random(c) < p;
+    return (p > 0 && op_random(c) < p) || !write_allowed(c, sh, bytes);
 }
 
 /* -------------------------------------------------------------- PutRecord */
@@ -133,7 +166,7 @@ int op_put_record(struct op_call *c)
     kbuf_reset(c->scratch);
     if (decode_data(c, &r, 0) != 0)
         return -1;
-    if (throttle(c))
+    if (throttle(c, sh, r.data_len + r.key_len))
         return op_fail(c, 400, "ProvisionedThroughputExceededException",
                        "Rate exceeded for shard %s in stream %s under account %s.", sid, s->name,
                        c->emu->cfg.account);
@@ -193,7 +226,7 @@ int op_put_records(struct op_call *c)
         struct shard *sh = stream_shard_for(s, r->hash);
         shard_id_format(sid, sh->index);
         rw_map(w);
-        if (throttle(c)) {
+        if (throttle(c, sh, r->data_len + r->key_len)) {
             failed++;
             snprintf(msg, sizeof msg, "Rate exceeded for shard %s in stream %s under account %s.", sid, s->name,
                      c->emu->cfg.account);
@@ -381,6 +414,16 @@ int op_get_records(struct op_call *c)
     op_int(c, "Limit", &limit);
 
     struct shard *sh = &s->shards[ip.shard];
+    if (c->emu->cfg.enforce_limits) {
+        /* 5 calls a second per shard, and 2 MiB a second of what they return (the call that passes it is whole). */
+        struct shard_rate *rt = rate_now(sh, c->now_ms);
+        if (atomic_fetch_add(&rt->reads, 1) >= LIMIT_READS || atomic_load(&rt->read_bytes) >= LIMIT_READ_BYTES) {
+            char sid[SHARD_ID_MAX];
+            shard_id_format(sid, sh->index);
+            return op_fail(c, 400, "ProvisionedThroughputExceededException",
+                           "Rate exceeded for shard %s in stream %s under account %s.", sid, s->name, acct);
+        }
+    }
     struct rw *w = c->w;
     char seq[SEQ_LEN + 1];
     rw_map(w);
@@ -417,6 +460,8 @@ int op_get_records(struct op_call *c)
         pos = v.index + 1;
     }
     reclog_done(&cur);
+    if (c->emu->cfg.enforce_limits)
+        atomic_fetch_add(&sh->rate.read_bytes, bytes);
     if (behind < 0)
         behind = 0;
     rw_end(w);

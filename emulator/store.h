@@ -18,6 +18,7 @@
 #define KT_STORE_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,10 +27,18 @@
 
 enum stream_status { ST_CREATING, ST_ACTIVE, ST_UPDATING, ST_DELETING, ST_GONE };
 
+/* What a shard took in the current second, for --enforce-limits (approximate at the second's edge). */
+struct shard_rate {
+    _Atomic int64_t sec;
+    _Atomic uint64_t records, bytes;     /* writes */
+    _Atomic uint64_t reads, read_bytes;  /* GetRecords calls and what they returned */
+};
+
 struct shard {
     uint32_t index;
     u128 start, end;
     struct reclog *log;     /* its records */
+    struct shard_rate rate;
 };
 
 struct tag {

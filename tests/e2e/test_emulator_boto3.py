@@ -560,6 +560,53 @@ class Boto3Configuration(unittest.TestCase):
         finally:
             self.check_exit(emu)
 
+    def test_enforced_throughput_limits(self):
+        # Off by default; with --enforce-limits a shard takes 1,000 records a second, record by record in
+        # PutRecords, and 5 GetRecords calls a second, in AWS's words.
+        for args, env in ((("--enforce-limits",), None), ((), {"KINESIS_ENFORCE_LIMITS": "1"})):
+            emu = Emulator(*args, env=env)
+            try:
+                k = boto3_client(emu)
+                k.create_stream(StreamName="lim", ShardCount=1)
+                batch = [{"Data": b"x" * 10, "PartitionKey": f"k{i}"} for i in range(500)]
+                # Below the limit: 400 records in each of two seconds, none refused.
+                for _ in range(2):
+                    time.sleep(1.02 - time.time() % 1)
+                    self.assertEqual(k.put_records(StreamName="lim", Records=batch[:400])["FailedRecordCount"], 0)
+                # Above it: 1,500 records within one second, the last 500 refused one by one.
+                time.sleep(1.02 - time.time() % 1)
+                results = [k.put_records(StreamName="lim", Records=batch) for _ in range(3)]
+                if time.time() % 1 > 0.9:
+                    continue  # the second ended under the calls: not a fair trial on this machine
+                failed = [r for res in results for r in res["Records"] if "ErrorCode" in r]
+                self.assertEqual(len(failed), 500, [res["FailedRecordCount"] for res in results])
+                self.assertEqual(failed[0]["ErrorCode"], "ProvisionedThroughputExceededException")
+                self.assertEqual(failed[0]["ErrorMessage"], "Rate exceeded for shard shardId-000000000000 in stream "
+                                                            "lim under account 000000000000.")
+                with self.assertRaises(ClientError) as cm:
+                    k.put_record(StreamName="lim", Data=b"x", PartitionKey="p")
+                self.assertEqual(error_code(cm), "ProvisionedThroughputExceededException")
+                # Reads: the sixth GetRecords within a second is refused.
+                it = k.get_shard_iterator(StreamName="lim", ShardId="shardId-000000000000",
+                                          ShardIteratorType="LATEST")["ShardIterator"]
+                time.sleep(1.02 - time.time() % 1)
+                for _ in range(5):
+                    it = k.get_records(ShardIterator=it, Limit=1)["NextShardIterator"]
+                with self.assertRaises(ClientError) as cm:
+                    k.get_records(ShardIterator=it)
+                self.assertEqual(error_code(cm), "ProvisionedThroughputExceededException")
+            finally:
+                self.check_exit(emu)
+        # Without the flag nothing is throttled.
+        emu = Emulator()
+        try:
+            k = boto3_client(emu)
+            k.create_stream(StreamName="free", ShardCount=1)
+            self.assertEqual(sum(k.put_records(StreamName="free", Records=batch)["FailedRecordCount"]
+                                 for _ in range(4)), 0)
+        finally:
+            self.check_exit(emu)
+
     def test_bad_configuration_is_refused(self):
         import subprocess
         from .kt import kintape_bin
