@@ -175,9 +175,9 @@ static int target_has_operation(const struct api_req *req)
 static int surface_answered(struct api_ctx *ctx, const struct api_req *req, struct api_resp *resp, int cbor)
 {
     int json = ctype_is(req, "application/x-amz-json-1.1"), plain = ctype_is(req, "application/json");
-    int known = req->target && has_prefix(req->target, req->target_len, TARGET_PREFIX) &&
-                find_op(req->target + strlen(TARGET_PREFIX), req->target_len - strlen(TARGET_PREFIX));
     if (req->body_len == 0) {
+        int known = req->target && has_prefix(req->target, req->target_len, TARGET_PREFIX) &&
+                    find_op(req->target + strlen(TARGET_PREFIX), req->target_len - strlen(TARGET_PREFIX));
         fail_text(resp, !json, 400, known ? "SerializationException" : "UnknownOperationException", NULL);
         return 1;
     }

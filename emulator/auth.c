@@ -119,7 +119,7 @@ static int query_param(const char *q, size_t n, const char *name, char *out, siz
             size_t o = 0;
             for (size_t k = i + nl + 1; k < j && o + 1 < cap; k++) {
                 int hi, lo;
-                if (q[k] == '%' && k + 2 < j + 1 && (hi = hexval(q[k + 1])) >= 0 && (lo = hexval(q[k + 2])) >= 0) {
+                if (q[k] == '%' && k + 2 < j && (hi = hexval(q[k + 1])) >= 0 && (lo = hexval(q[k + 2])) >= 0) {
                     out[o++] = (char)(hi << 4 | lo);
                     k += 2;
                 } else {

@@ -40,8 +40,8 @@ struct emu_config {
     const char *tls_dir;        /* --tls-dir: where the self-signed one is kept (and reused); NULL: a temp dir */
     int verify_signatures;      /* --verify-signatures: every request's SigV4 signature is checked (auth.h) */
     const struct authkeys *keys; /* ... against these credentials */
-    const char *cors_origins;
-    int enforce_limits;         /* --enforce-limits: per shard 1 MiB/s or 1,000 records/s in, 5 GetRecords/s and 2 MiB/s out */   /* --cors-origins: "*" (default), a comma-separated list, or "none" */
+    const char *cors_origins;   /* --cors-origins: "*" (default), a comma-separated list, or "none" */
+    int enforce_limits;         /* --enforce-limits: per shard 1 MiB/s or 1,000 records/s in, 5 GetRecords/s, 2 MiB/s out */
 };
 
 void emu_config_defaults(struct emu_config *cfg);

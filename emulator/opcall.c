@@ -142,10 +142,10 @@ struct stream *op_find_stream(struct op_call *c, int active, char *name, size_t 
         op_invalid(c, "Either StreamName or StreamARN must be provided.");
         return NULL;
     }
-    snprintf(name, cap, "%s", want_name);
     struct stream *s = store_find(&c->emu->store, want_region, want_name, c->now_ms);
     enum stream_status st = s ? stream_status(s, c->now_ms) : ST_GONE;
     if (!s || (active && st != ST_ACTIVE && st != ST_UPDATING)) {
+        snprintf(name, cap, "%s", want_name);
         *missing = 1;
         return NULL;
     }

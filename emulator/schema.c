@@ -149,7 +149,7 @@ static void type_mismatch(struct kbuf *msg, enum schema_kind want, const struct 
     case SK_STRING: kbuf_appendf(msg, "%s can not be converted to an String", got); return;
     case SK_BLOB: kbuf_appendf(msg, "%s can not be converted to a Blob", got); return;
     case SK_TIMESTAMP: kbuf_appendf(msg, "%s can not be converted to milliseconds since epoch", got); return;
-    case SK_LIST: kbuf_puts(msg, t == IN_MAP ? "Start of structure or map found where not expected." : "Expected list or null"); return;
+    case SK_LIST: kbuf_puts(msg, "Expected list or null"); return; /* a map: said above */
     case SK_MAP: kbuf_puts(msg, "Expected map or null"); return;
     case SK_STRUCT: kbuf_puts(msg, "Expected null"); return;
     }
