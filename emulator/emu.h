@@ -26,6 +26,7 @@ struct emu_config {
     int on_demand_shards;       /* shards an ON_DEMAND stream starts with */
     int64_t create_delay_ms;
     int64_t delete_delay_ms;
+    int64_t update_delay_ms;    /* a reshard's UPDATING time */
     int64_t iterator_ttl_ms;    /* 5 minutes, as AWS */
     size_t max_body;            /* larger request bodies get HTTP 413 */
     int workers;

@@ -42,6 +42,7 @@ static const char usage[] =
     "                                                                        [KINESIS_INITIALIZE_STREAMS]\n"
     "  --create-stream-ms MS    time a new stream stays CREATING (default 0)   [KINESIS_CREATE_STREAM_MS]\n"
     "  --delete-stream-ms MS    time a deleted stream stays DELETING (default 0) [KINESIS_DELETE_STREAM_MS]\n"
+    "  --update-stream-ms MS    time a resharded stream stays UPDATING (default 0) [KINESIS_UPDATE_STREAM_MS]\n"
     "  --enforce-limits         per shard 1 MiB/s or 1,000 records/s in, 5 GetRecords/s and 2 MiB/s out:\n"
     "                           past them ProvisionedThroughputExceededException   [KINESIS_ENFORCE_LIMITS=1]\n"
     "  --cors-origins LIST      origins browsers may call from: * (default), a comma-separated list, or none\n"
@@ -128,6 +129,9 @@ int emulator_config_from_env(struct emu_config *cfg, struct kt_err *err)
     if ((v = getenv("KINESIS_DELETE_STREAM_MS")) && *v &&
         set_ms(&cfg->delete_delay_ms, v, "KINESIS_DELETE_STREAM_MS", err))
         return -1;
+    if ((v = getenv("KINESIS_UPDATE_STREAM_MS")) && *v &&
+        set_ms(&cfg->update_delay_ms, v, "KINESIS_UPDATE_STREAM_MS", err))
+        return -1;
     if ((v = getenv("KINESIS_INITIALIZE_STREAMS")) && *v)
         cfg->initialize_streams = v;
     if ((v = getenv("KINESIS_CORS_ORIGINS")) && *v)
@@ -179,7 +183,7 @@ static void on_signal(int sig)
 int emulator_main(int argc, char **argv)
 {
     enum {
-        O_HOST = 1000, O_PORT, O_ACCOUNT, O_REGION, O_ERRP, O_LATENCY, O_SHARDS, O_INIT, O_CREATE, O_DELETE,
+        O_HOST = 1000, O_PORT, O_ACCOUNT, O_REGION, O_ERRP, O_LATENCY, O_SHARDS, O_INIT, O_CREATE, O_DELETE, O_UPDATE,
         O_WORKERS, O_MAXBODY, O_IDLE, O_MAXCONN, O_QUIET, O_VERBOSE, O_REQTIMEOUT, O_TLSCERT, O_TLSKEY, O_TLSDIR,
         O_NOTLS, O_VERIFY, O_CREDS, O_AKID, O_SECRET, O_TOKEN, O_CORS, O_LIMITS
     };
@@ -194,6 +198,7 @@ int emulator_main(int argc, char **argv)
         {"initialize-streams", required_argument, NULL, O_INIT},
         {"create-stream-ms", required_argument, NULL, O_CREATE},
         {"delete-stream-ms", required_argument, NULL, O_DELETE},
+        {"update-stream-ms", required_argument, NULL, O_UPDATE},
         {"workers", required_argument, NULL, O_WORKERS},
         {"cors-origins", required_argument, NULL, O_CORS},
         {"enforce-limits", no_argument, NULL, O_LIMITS},
@@ -270,6 +275,9 @@ int emulator_main(int argc, char **argv)
             break;
         case O_DELETE:
             bad = set_ms(&cfg->delete_delay_ms, optarg, "--delete-stream-ms", &err);
+            break;
+        case O_UPDATE:
+            bad = set_ms(&cfg->update_delay_ms, optarg, "--update-stream-ms", &err);
             break;
         case O_WORKERS:
             bad = kt_arg_int("--workers", optarg, "a number of threads", 1, 256, &v, &err);

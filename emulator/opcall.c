@@ -163,6 +163,107 @@ struct stream *op_stream(struct op_call *c, int active)
     return s;
 }
 
+long long op_shard_index(const char *text)
+{
+    const char *d = text ? strchr(text, '-') : NULL;
+    const char *p = d ? d + 1 : text;
+    long long v = 0;
+    if (!p || !*p || *p == '-')
+        return -1;
+    for (; *p && *p != '-'; p++) {
+        if (*p < '0' || *p > '9')
+            return -1;
+        v = v * 10 + (*p - '0');
+        if (v > INT32_MAX)
+            return -1;
+    }
+    return v;
+}
+
+struct region_count {
+    const char *region;
+    long shards, on_demand;
+};
+
+static void count_region(struct stream *s, void *arg)
+{
+    struct region_count *rc = arg;
+    if (strcmp(s->region, rc->region) != 0)
+        return;
+    rc->shards += s->nopen;
+    rc->on_demand += s->on_demand;
+}
+
+long op_region_shards(struct op_call *c, long *on_demand)
+{
+    struct region_count rc = {c->region, 0, 0};
+    store_each(&c->emu->store, c->now_ms, count_region, &rc);
+    if (on_demand)
+        *on_demand = rc.on_demand;
+    return rc.shards;
+}
+
+int op_shard_limit_check(struct op_call *c, long long more)
+{
+    const struct emu_config *cfg = &c->emu->cfg;
+    long now = op_region_shards(c, NULL);
+    if (cfg->shard_limit < 0 || now + more <= cfg->shard_limit)
+        return 0;
+    return op_fail(c, 400, "LimitExceededException",
+                   "This request would exceed the shard limit for the account %s in %s. Current shard "
+                   "count for the account: %ld. Limit: %ld. Number of additional shards that would have "
+                   "resulted from this request: %lld. Refer to the AWS Service Limits page "
+                   "(http://docs.aws.amazon.com/general/latest/gr/aws_service_limits.html) for current "
+                   "limits and how to request higher limits.",
+                   cfg->account, c->region, now, cfg->shard_limit, more);
+}
+
+void op_write_child_shards(struct op_call *c, const struct stream *s, const struct shard *sh)
+{
+    struct rw *w = c->w;
+    char id[SHARD_ID_MAX], lo[HK_TEXT_MAX], hi[HK_TEXT_MAX];
+    rw_key(w, "ChildShards");
+    rw_list(w);
+    for (int k = 0; k < 2 && sh->child[k] != SHARD_NONE; k++) {
+        const struct shard *ch = s->shards[sh->child[k]];
+        rw_map(w);
+        shard_id_format(id, ch->index);
+        rw_kstr(w, "ShardId", id);
+        rw_key(w, "ParentShards");
+        rw_list(w);
+        shard_id_format(id, ch->parent);
+        rw_cstr(w, id);
+        if (ch->adjacent != SHARD_NONE) {
+            shard_id_format(id, ch->adjacent);
+            rw_cstr(w, id);
+        }
+        rw_end(w);
+        rw_key(w, "HashKeyRange");
+        rw_map(w);
+        hk_format(lo, ch->start);
+        hk_format(hi, ch->end);
+        rw_kstr(w, "StartingHashKey", lo);
+        rw_kstr(w, "EndingHashKey", hi);
+        rw_end(w);
+        rw_end(w);
+    }
+    rw_end(w);
+}
+
+struct stream *op_stream_to_change(struct op_call *c)
+{
+    struct stream *s = op_stream(c, 0);
+    if (!s)
+        return NULL;
+    enum stream_status st = stream_status(s, c->now_ms);
+    if (st != ST_ACTIVE) {
+        op_fail(c, 400, "ResourceInUseException", "Stream %s under account %s not ACTIVE, instead in state %s",
+                s->name, c->emu->cfg.account, stream_status_name(st));
+        return NULL;
+    }
+    return s;
+}
+
 double op_random(struct op_call *c)
 {
     return (double)(kt_rand64(c->rng) >> 11) / 9007199254740992.0;

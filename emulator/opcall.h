@@ -63,6 +63,24 @@ struct stream *op_stream(struct op_call *c, int active);
  */
 struct stream *op_find_stream(struct op_call *c, int active, char *name, size_t cap, int *missing);
 
+/* The stream of op_stream, which must be ACTIVE to be changed (ResourceInUseException otherwise). */
+struct stream *op_stream_to_change(struct op_call *c);
+
+/* A ShardId as AWS reads it: the digits after its first '-' (up to the next), or all of it; -1 when not 0..2^31-1. */
+long long op_shard_index(const char *text);
+
+/* Open shards of the call's region (and, when on_demand is not NULL, its ON_DEMAND streams) (lock held). */
+long op_region_shards(struct op_call *c, long *on_demand);
+
+/* 0 when `more` open shards fit the region's --shard-limit; else -1 after AWS's LimitExceededException. */
+int op_shard_limit_check(struct op_call *c, long long more);
+
+/*
+ * "ChildShards": [{"ShardId", "ParentShards": [...], "HashKeyRange"}] of a
+ * closed shard, as GetRecords and SubscribeToShard send them at its end.
+ */
+void op_write_child_shards(struct op_call *c, const struct stream *s, const struct shard *sh);
+
 /* Uniform random in [0, 1) from the worker's generator. */
 double op_random(struct op_call *c);
 

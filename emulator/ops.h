@@ -31,6 +31,11 @@ int op_put_records(struct op_call *c);
 int op_get_shard_iterator(struct op_call *c);
 int op_get_records(struct op_call *c);
 
+/* ops_shards.c */
+int op_split_shard(struct op_call *c);
+int op_merge_shards(struct op_call *c);
+int op_update_shard_count(struct op_call *c);
+
 /* CreateStream's work, shared with KINESIS_INITIALIZE_STREAMS (write lock held). */
 int op_create_stream_named(struct op_call *c, const char *name, long long shards, int on_demand);
 

@@ -251,24 +251,6 @@ int op_put_records(struct op_call *c)
 
 /* ------------------------------------------------------- GetShardIterator */
 
-/* A ShardId as AWS reads it: the digits after its first '-' (up to the next), or all of it; -1 when not 0..2^31-1. */
-static long long shard_index_of(const char *text)
-{
-    const char *d = text ? strchr(text, '-') : NULL;
-    const char *p = d ? d + 1 : text;
-    long long v = 0;
-    if (!p || !*p || *p == '-')
-        return -1;
-    for (; *p && *p != '-'; p++) {
-        if (*p < '0' || *p > '9')
-            return -1;
-        v = v * 10 + (*p - '0');
-        if (v > INT32_MAX)
-            return -1;
-    }
-    return v;
-}
-
 int op_get_shard_iterator(struct op_call *c)
 {
     /*
@@ -279,7 +261,7 @@ int op_get_shard_iterator(struct op_call *c)
      */
     const char *acct = c->emu->cfg.account;
     const char *shard_text = op_str(c, "ShardId", NULL);
-    long long si = shard_index_of(shard_text);
+    long long si = op_shard_index(shard_text);
     if (si < 0) {
         const char *name = op_str(c, "StreamName", NULL);
         return op_fail(c, 400, "ResourceNotFoundException", "Could not find shard %s in stream %s under account %s.",
@@ -294,7 +276,7 @@ int op_get_shard_iterator(struct op_call *c)
         return op_fail(c, 400, "ResourceNotFoundException", "Shard shardId-%012lld in stream %s under account %s does "
                                                             "not exist",
                        si, s ? s->name : stream_name, acct);
-    struct shard *sh = &s->shards[si];
+    struct shard *sh = s->shards[si];
     char sid[SHARD_ID_MAX];
     shard_id_format(sid, sh->index);
     const char *type = op_str(c, "ShardIteratorType", NULL);
@@ -330,6 +312,8 @@ int op_get_shard_iterator(struct op_call *c)
     /* Positions only grow (appends) or move forward (retention), so reading them one by one is safe. */
     struct reclog_stat rs;
     reclog_stat(sh->log, &rs);
+    if (sh->closed_ms)
+        rs.next = sh->end_next;
     uint64_t pos;
     if (by_seq) {
         uint64_t epoch, number; /* 0: the shard's start; i + 1: the record at index i */
@@ -413,7 +397,7 @@ int op_get_records(struct op_call *c)
     long long limit = 10000;
     op_int(c, "Limit", &limit);
 
-    struct shard *sh = &s->shards[ip.shard];
+    struct shard *sh = s->shards[ip.shard];
     if (c->emu->cfg.enforce_limits) {
         /* 5 calls a second per shard, and 2 MiB a second of what they return (the call that passes it is whole). */
         struct shard_rate *rt = rate_now(sh, c->now_ms);
@@ -466,6 +450,13 @@ int op_get_records(struct op_call *c)
         behind = 0;
     rw_end(w);
 
+    if (sh->closed_ms && pos >= sh->end_next) {
+        /* A closed shard read to its end: no next iterator, and where its keys went on, as AWS answers. */
+        rw_ki64(w, "MillisBehindLatest", 0);
+        op_write_child_shards(c, s, sh);
+        rw_end(w);
+        return 0;
+    }
     ip.index = pos;
     ip.issued_ms = c->now_ms;
     char next[ITER_TEXT_MAX + 1];

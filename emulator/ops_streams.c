@@ -29,9 +29,16 @@ static void write_shard(struct rw *w, const struct stream *s, const struct shard
     shard_id_format(id, sh->index);
     hk_format(start, sh->start);
     hk_format(end, sh->end);
-    seq_format_start(seq, s->epoch, sh->index);
     rw_map(w);
     rw_kstr(w, "ShardId", id);
+    if (sh->parent != SHARD_NONE) {
+        shard_id_format(id, sh->parent);
+        rw_kstr(w, "ParentShardId", id);
+    }
+    if (sh->adjacent != SHARD_NONE) {
+        shard_id_format(id, sh->adjacent);
+        rw_kstr(w, "AdjacentParentShardId", id);
+    }
     rw_key(w, "HashKeyRange");
     rw_map(w);
     rw_kstr(w, "StartingHashKey", start);
@@ -39,7 +46,13 @@ static void write_shard(struct rw *w, const struct stream *s, const struct shard
     rw_end(w);
     rw_key(w, "SequenceNumberRange");
     rw_map(w);
+    seq_format_start(seq, s->epoch, sh->index);
     rw_kstr(w, "StartingSequenceNumber", seq);
+    if (sh->closed_ms) {
+        /* its last record's number; its start when it had none */
+        seq_format(seq, s->epoch, sh->index, sh->end_next);
+        rw_kstr(w, "EndingSequenceNumber", seq);
+    }
     rw_end(w);
     rw_end(w);
 }
@@ -49,6 +62,12 @@ static uint32_t shards_shown(const struct op_call *c, const struct stream *s)
 {
     enum stream_status st = stream_status(s, c->now_ms);
     return st == ST_CREATING || st == ST_DELETING ? 0 : s->nshards;
+}
+
+/* A closed shard is listed until its records are all past retention, as on AWS. */
+static int shard_listed(const struct op_call *c, const struct stream *s, const struct shard *sh)
+{
+    return !sh->closed_ms || sh->closed_ms + (int64_t)s->retention_hours * 3600000 > c->now_ms;
 }
 
 static void write_mode(struct rw *w, const struct stream *s)
@@ -79,42 +98,21 @@ static const char *status_of(struct op_call *c, const struct stream *s)
 
 /* ----------------------------------------------------------- CreateStream */
 
-struct region_count {
-    const char *region;
-    long shards;
-    long on_demand;
-};
-
-static void count_region(struct stream *s, void *arg)
-{
-    struct region_count *rc = arg;
-    if (strcmp(s->region, rc->region) != 0)
-        return;
-    rc->shards += s->nshards;
-    rc->on_demand += s->on_demand;
-}
-
 int op_create_stream_named(struct op_call *c, const char *name, long long shards, int on_demand)
 {
     struct emu *emu = c->emu;
     if (store_find(&emu->store, c->region, name, c->now_ms))
         return op_fail(c, 400, "ResourceInUseException", "Stream %s under account %s already exists.", name,
                        emu->cfg.account);
-    struct region_count rc = {c->region, 0, 0};
-    store_each(&emu->store, c->now_ms, count_region, &rc);
-    if (on_demand && emu->cfg.on_demand_stream_limit >= 0 && rc.on_demand >= emu->cfg.on_demand_stream_limit)
+    long od = 0;
+    op_region_shards(c, &od);
+    if (on_demand && emu->cfg.on_demand_stream_limit >= 0 && od >= emu->cfg.on_demand_stream_limit)
         return op_fail(c, 400, "LimitExceededException",
                        "This request would exceed the on-demand stream limit for the account %s in %s. "
                        "Current on-demand stream count for the account: %ld. Limit: %ld.",
-                       emu->cfg.account, c->region, rc.on_demand, emu->cfg.on_demand_stream_limit);
-    if (emu->cfg.shard_limit >= 0 && rc.shards + shards > emu->cfg.shard_limit)
-        return op_fail(c, 400, "LimitExceededException",
-                       "This request would exceed the shard limit for the account %s in %s. Current shard "
-                       "count for the account: %ld. Limit: %ld. Number of additional shards that would have "
-                       "resulted from this request: %lld. Refer to the AWS Service Limits page "
-                       "(http://docs.aws.amazon.com/general/latest/gr/aws_service_limits.html) for current "
-                       "limits and how to request higher limits.",
-                       emu->cfg.account, c->region, rc.shards, emu->cfg.shard_limit, shards);
+                       emu->cfg.account, c->region, od, emu->cfg.on_demand_stream_limit);
+    if (op_shard_limit_check(c, shards) != 0)
+        return -1;
     if (shards > 100000)
         return op_invalid(c, "ShardCount %lld is larger than the emulator supports (100000).", shards);
     store_add(&emu->store, emu->cfg.account, c->region, name, (uint32_t)shards, on_demand, c->now_ms,
@@ -289,8 +287,14 @@ int op_describe_stream(struct op_call *c)
     rw_key(w, "Shards");
     rw_list(w);
     uint32_t i = first, n = 0, shown = shards_shown(c, s);
-    for (; i < shown && n < limit; i++, n++)
-        write_shard(w, s, &s->shards[i]);
+    for (; i < shown && n < limit; i++) {
+        if (shard_listed(c, s, s->shards[i])) {
+            write_shard(w, s, s->shards[i]);
+            n++;
+        }
+    }
+    while (i < shown && !shard_listed(c, s, s->shards[i]))
+        i++;
     rw_end(w);
     rw_key(w, "HasMoreShards");
     rw_bool(w, i < shown);
@@ -323,7 +327,7 @@ int op_describe_stream_summary(struct op_call *c)
     rw_timestamp_ms(w, s->created_ms);
     write_monitoring(w);
     rw_kstr(w, "EncryptionType", "NONE");
-    rw_ki64(w, "OpenShardCount", s->nshards);
+    rw_ki64(w, "OpenShardCount", s->nopen);
     rw_ki64(w, "ConsumerCount", 0);
     rw_ki64(w, "MaxRecordSizeInKiB", s->max_record_kib);
     rw_end(w);
@@ -421,6 +425,40 @@ int op_list_streams(struct op_call *c)
 
 /* ------------------------------------------------------------- ListShards */
 
+/* ShardFilter types, as they travel in a NextToken. */
+enum shard_filter { SF_NONE, SF_AFTER_SHARD_ID, SF_AT_TRIM_HORIZON, SF_FROM_TRIM_HORIZON, SF_AT_LATEST,
+                    SF_AT_TIMESTAMP, SF_FROM_TIMESTAMP };
+static const char *const filter_names[] = {"", "AFTER_SHARD_ID", "AT_TRIM_HORIZON", "FROM_TRIM_HORIZON",
+                                           "AT_LATEST", "AT_TIMESTAMP", "FROM_TIMESTAMP"};
+
+/*
+ * Whether a shard passes the filter (AWS's ListShards ShardFilter): open at
+ * the time (AT_*), or open at it or after (FROM_*); the trim horizon is the
+ * retention period ago, and a time before the stream existed is its creation.
+ */
+static int shard_passes(const struct op_call *c, const struct stream *s, const struct shard *sh,
+                        enum shard_filter f, int64_t ts)
+{
+    if (!shard_listed(c, s, sh))
+        return 0;
+    if (f == SF_AT_TRIM_HORIZON || f == SF_FROM_TRIM_HORIZON)
+        ts = c->now_ms - (int64_t)s->retention_hours * 3600000;
+    if (ts < s->created_ms)
+        ts = s->created_ms;
+    switch (f) {
+    case SF_AT_LATEST:
+        return !sh->closed_ms;
+    case SF_AT_TRIM_HORIZON:
+    case SF_AT_TIMESTAMP:
+        return sh->created_ms <= ts && (!sh->closed_ms || sh->closed_ms >= ts);
+    case SF_FROM_TRIM_HORIZON:
+    case SF_FROM_TIMESTAMP:
+        return !sh->closed_ms || sh->closed_ms >= ts;
+    default:
+        return 1;
+    }
+}
+
 int op_list_shards(struct op_call *c)
 {
     size_t tl = 0;
@@ -430,6 +468,8 @@ int op_list_shards(struct op_call *c)
     long long limit = 1000;
     op_int(c, "MaxResults", &limit);
     uint32_t first = 0;
+    enum shard_filter f = SF_NONE;
+    int64_t ts = 0;
     struct stream *s;
     if (token) {
         if (name || arn)
@@ -447,6 +487,8 @@ int op_list_shards(struct op_call *c)
             return op_fail(c, 400, "ResourceNotFoundException", "Stream %s under account %s not found.",
                            tp.stream, c->emu->cfg.account);
         first = tp.shard;
+        f = (enum shard_filter)(tp.index >> 56); /* the filter goes on: its type, and its time below */
+        ts = (int64_t)(tp.index & (((uint64_t)1 << 56) - 1)) - ((int64_t)1 << 55);
     } else {
         s = op_stream(c, 0);
         if (!s)
@@ -455,20 +497,24 @@ int op_list_shards(struct op_call *c)
         const struct in_val *filter = op_get(c, "ShardFilter");
         const char *ftype = op_member_str(c, filter, "Type", NULL);
         const struct in_val *fsid = filter ? in_get(c->in, filter, "ShardId") : NULL;
-        if (ftype && strcmp(ftype, "AFTER_SHARD_ID") == 0) {
+        const struct in_val *fts = filter ? in_get(c->in, filter, "Timestamp") : NULL;
+        for (int k = 1; ftype && k <= SF_FROM_TIMESTAMP; k++)
+            if (strcmp(ftype, filter_names[k]) == 0)
+                f = (enum shard_filter)k;
+        if (f == SF_AFTER_SHARD_ID) {
             after = op_member_str(c, filter, "ShardId", NULL);
             if (!after)
-                return op_invalid(c, "ShardFilter of type AFTER_SHARD_ID requires a ShardId.");
-        } else if (ftype && (strcmp(ftype, "AT_TIMESTAMP") == 0 || strcmp(ftype, "FROM_TIMESTAMP") == 0)) {
-            int64_t ts;
-            const struct in_val *t = in_get(c->in, filter, "Timestamp");
-            if (!t)
-                return op_invalid(c, "ShardFilter of type %s requires a Timestamp.", ftype);
-            if (op_timestamp_ms(c, t, &ts) != 0)
+                return op_invalid(c, "Must specify ShardId in ShardFilter when ShardFilterType is AFTER_SHARD_ID.");
+        } else if (fsid) {
+            return op_invalid(c, "Must not specify ShardId in ShardFilter when ShardFilterType is %s.", ftype);
+        }
+        if (f == SF_AT_TIMESTAMP || f == SF_FROM_TIMESTAMP) {
+            if (!fts)
+                return op_invalid(c, "Must specify timestamp in ShardFilter when ShardFilterType is %s.", ftype);
+            if (op_timestamp_ms(c, fts, &ts) != 0)
                 return op_invalid(c, "ShardFilter Timestamp is not a valid timestamp.");
-            /* Every shard of an emulated stream is open from creation on: all qualify. */
-        } else if (ftype && fsid) {
-            return op_invalid(c, "ShardId can only be given with a ShardFilter of type AFTER_SHARD_ID.");
+        } else if (fts) {
+            return op_invalid(c, "Must not specify timestamp in ShardFilter when ShardFilterType is %s.", ftype);
         }
         first = stream_shard_after(s, after);
     }
@@ -477,11 +523,18 @@ int op_list_shards(struct op_call *c)
     rw_key(w, "Shards");
     rw_list(w);
     uint32_t i = first, n = 0, shown = shards_shown(c, s);
-    for (; i < shown && n < limit; i++, n++)
-        write_shard(w, s, &s->shards[i]);
+    for (; i < shown && n < limit; i++) {
+        if (shard_passes(c, s, s->shards[i], f, ts)) {
+            write_shard(w, s, s->shards[i]);
+            n++;
+        }
+    }
+    while (i < shown && !shard_passes(c, s, s->shards[i], f, ts))
+        i++;
     rw_end(w);
     if (i < shown) {
         struct iter_pos np = {.kind = ITER_LIST_SHARDS, .epoch = s->epoch, .shard = i, .issued_ms = c->now_ms};
+        np.index = ((uint64_t)f << 56) | ((uint64_t)(ts + ((int64_t)1 << 55)) & (((uint64_t)1 << 56) - 1));
         snprintf(np.region, sizeof np.region, "%s", s->region);
         snprintf(np.stream, sizeof np.stream, "%s", s->name);
         char text[ITER_TEXT_MAX + 1];
@@ -494,23 +547,9 @@ int op_list_shards(struct op_call *c)
 
 /* ------------------------------------------------------------------- Tags */
 
-static struct stream *stream_for_update(struct op_call *c)
-{
-    struct stream *s = op_stream(c, 0);
-    if (!s)
-        return NULL;
-    enum stream_status st = stream_status(s, c->now_ms);
-    if (st != ST_ACTIVE) {
-        op_fail(c, 400, "ResourceInUseException", "Stream %s under account %s not ACTIVE, instead in state %s",
-                s->name, c->emu->cfg.account, stream_status_name(st));
-        return NULL;
-    }
-    return s;
-}
-
 int op_add_tags(struct op_call *c)
 {
-    struct stream *s = stream_for_update(c);
+    struct stream *s = op_stream_to_change(c);
     if (!s)
         return -1;
     return apply_tags(c, s, op_get(c, "Tags"));
@@ -518,7 +557,7 @@ int op_add_tags(struct op_call *c)
 
 int op_remove_tags(struct op_call *c)
 {
-    struct stream *s = stream_for_update(c);
+    struct stream *s = op_stream_to_change(c);
     if (!s)
         return -1;
     const struct reqin *in = c->in;
@@ -573,7 +612,7 @@ static int change_retention(struct op_call *c, int increase)
         return op_invalid(c, "Maximum allowed retention period is %d hours. Requested retention period (%lld "
                              "hours) is too long.",
                           MAX_RETENTION_HOURS, hours);
-    struct stream *s = stream_for_update(c);
+    struct stream *s = op_stream_to_change(c);
     if (!s)
         return -1;
     if (increase && hours < s->retention_hours)
@@ -602,15 +641,14 @@ int op_decrease_retention(struct op_call *c)
 
 int op_describe_limits(struct op_call *c)
 {
-    struct region_count rc = {c->region, 0, 0};
-    store_each(&c->emu->store, c->now_ms, count_region, &rc);
+    long od = 0, open = op_region_shards(c, &od);
     long limit = c->emu->cfg.shard_limit < 0 ? 1000000 : c->emu->cfg.shard_limit;
     long od_limit = c->emu->cfg.on_demand_stream_limit < 0 ? 1000000 : c->emu->cfg.on_demand_stream_limit;
     struct rw *w = c->w;
     rw_map(w);
     rw_ki64(w, "ShardLimit", limit);
-    rw_ki64(w, "OpenShardCount", rc.shards);
-    rw_ki64(w, "OnDemandStreamCount", rc.on_demand);
+    rw_ki64(w, "OpenShardCount", open);
+    rw_ki64(w, "OnDemandStreamCount", od);
     rw_ki64(w, "OnDemandStreamCountLimit", od_limit);
     rw_end(w);
     return 0;

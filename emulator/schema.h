@@ -73,6 +73,7 @@ extern const struct schema_shape shape_CreateStream, shape_DeleteStream, shape_D
     shape_DescribeStreamSummary, shape_ListStreams, shape_ListShards, shape_PutRecord,
     shape_PutRecords, shape_GetShardIterator, shape_GetRecords, shape_AddTagsToStream,
     shape_RemoveTagsFromStream, shape_ListTagsForStream, shape_IncreaseStreamRetentionPeriod,
-    shape_DecreaseStreamRetentionPeriod, shape_DescribeLimits;
+    shape_DecreaseStreamRetentionPeriod, shape_DescribeLimits, shape_SplitShard, shape_MergeShards,
+    shape_UpdateShardCount;
 
 #endif

@@ -181,3 +181,31 @@ static const struct schema_field no_members_f[] = {
     {NULL, SK_STRING, 0, NL, NL, PAT_NONE, NULL, NULL, NULL, NULL},
 };
 const struct schema_shape shape_DescribeLimits = {no_members_f, 0};
+
+static const struct schema_field split_shard_f[] = {
+    F_STREAM_NAME(0),
+    STR("ShardToSplit", 1, 1, 128, PAT_NAME),
+    STR("NewStartingHashKey", 1, NL, NL, PAT_HASH_KEY),
+    F_STREAM_ARN,
+    F_STREAM_ID,
+};
+const struct schema_shape shape_SplitShard = SHAPE(split_shard_f);
+
+static const struct schema_field merge_shards_f[] = {
+    F_STREAM_NAME(0),
+    STR("ShardToMerge", 1, 1, 128, PAT_NAME),
+    STR("AdjacentShardToMerge", 1, 1, 128, PAT_NAME),
+    F_STREAM_ARN,
+    F_STREAM_ID,
+};
+const struct schema_shape shape_MergeShards = SHAPE(merge_shards_f);
+
+static const char *const scaling_types[] = {"UNIFORM_SCALING", NULL};
+static const struct schema_field update_shard_count_f[] = {
+    F_STREAM_NAME(0),
+    INT("TargetShardCount", 1, 1, NL),
+    ENUM("ScalingType", 1, scaling_types),
+    F_STREAM_ARN,
+    F_STREAM_ID,
+};
+const struct schema_shape shape_UpdateShardCount = SHAPE(update_shard_count_f);

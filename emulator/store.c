@@ -19,13 +19,126 @@ static struct reclog *memory_log(void *ctx, const struct stream *s, uint32_t sha
     return reclog_mem_new();
 }
 
-static void shard_init(struct store *st, struct stream *s, uint32_t index)
+/* A new open shard over [start, end], shards[nshards] (its lineage given; the open list is not touched). */
+static struct shard *shard_add(struct store *st, struct stream *s, u128 start, u128 end, int64_t now_ms,
+                               uint32_t parent, uint32_t adjacent)
 {
-    struct shard *sh = &s->shards[index];
-    memset(sh, 0, sizeof *sh);
-    sh->index = index;
-    hk_range(s->nshards, index, &sh->start, &sh->end);
-    sh->log = st->logs.new_log(st->logs.ctx, s, index);
+    if (s->nshards == s->capshards) {
+        s->capshards = s->capshards ? s->capshards * 2 : 4;
+        s->shards = xrealloc(s->shards, s->capshards * sizeof *s->shards);
+    }
+    struct shard *sh = xcalloc(1, sizeof *sh);
+    sh->index = s->nshards;
+    sh->start = start;
+    sh->end = end;
+    sh->created_ms = now_ms;
+    sh->parent = parent;
+    sh->adjacent = adjacent;
+    sh->child[0] = sh->child[1] = SHARD_NONE;
+    sh->log = st->logs.new_log(st->logs.ctx, s, sh->index);
+    s->shards[s->nshards++] = sh;
+    return sh;
+}
+
+/* Closes sh: it takes no more records (the caller holds the write lock, so no append is under way). */
+static void shard_close(struct shard *sh, int64_t now_ms, uint32_t child0, uint32_t child1)
+{
+    struct reclog_stat rs;
+    reclog_stat(sh->log, &rs);
+    sh->end_next = rs.next;
+    sh->closed_ms = now_ms;
+    sh->child[0] = child0;
+    sh->child[1] = child1;
+}
+
+static int by_start(const void *a, const void *b)
+{
+    u128 x = (*(struct shard *const *)a)->start, y = (*(struct shard *const *)b)->start;
+    return x < y ? -1 : x > y;
+}
+
+/* The open list made again from the shards (after a reshard). */
+static void open_rebuild(struct stream *s)
+{
+    free(s->open);
+    s->open = xcalloc(s->nshards ? s->nshards : 1, sizeof *s->open);
+    s->nopen = 0;
+    for (uint32_t i = 0; i < s->nshards; i++)
+        if (!s->shards[i]->closed_ms)
+            s->open[s->nopen++] = s->shards[i];
+    qsort(s->open, s->nopen, sizeof *s->open, by_start);
+    s->even = 0;
+}
+
+static struct shard *split_raw(struct store *st, struct stream *s, struct shard *sh, u128 at, int64_t now_ms)
+{
+    struct shard *a = shard_add(st, s, sh->start, at - 1, now_ms, sh->index, SHARD_NONE);
+    struct shard *b = shard_add(st, s, at, sh->end, now_ms, sh->index, SHARD_NONE);
+    shard_close(sh, now_ms, a->index, b->index);
+    return a;
+}
+
+static struct shard *merge_raw(struct store *st, struct stream *s, struct shard *a, struct shard *b, int64_t now_ms)
+{
+    u128 lo = a->start < b->start ? a->start : b->start, hi = a->end > b->end ? a->end : b->end;
+    struct shard *c = shard_add(st, s, lo, hi, now_ms, a->index, b->index);
+    shard_close(a, now_ms, c->index, SHARD_NONE);
+    shard_close(b, now_ms, c->index, SHARD_NONE);
+    return c;
+}
+
+struct shard *stream_split(struct store *st, struct stream *s, struct shard *sh, u128 at, int64_t now_ms)
+{
+    struct shard *a = split_raw(st, s, sh, at, now_ms);
+    open_rebuild(s);
+    return a;
+}
+
+struct shard *stream_merge(struct store *st, struct stream *s, struct shard *a, struct shard *b, int64_t now_ms)
+{
+    struct shard *c = merge_raw(st, s, a, b, now_ms);
+    open_rebuild(s);
+    return c;
+}
+
+void stream_rescale(struct store *st, struct stream *s, uint32_t n, int64_t now_ms)
+{
+    /* 1: split every open shard at each target boundary inside it, so each lies within one target range. */
+    uint32_t nold = s->nopen;
+    struct shard **old = xmalloc(nold * sizeof *old);
+    memcpy(old, s->open, nold * sizeof *old);
+    uint32_t t = 1; /* the next target boundary: the start of target shard t */
+    for (uint32_t k = 0; k < nold; k++) {
+        struct shard *cur = old[k];
+        for (;; t++) {
+            u128 b, e;
+            if (t >= n)
+                break;
+            hk_range(n, t, &b, &e);
+            if (b > cur->end)
+                break;
+            if (b > cur->start) {
+                split_raw(st, s, cur, b, now_ms);
+                cur = s->shards[s->nshards - 1]; /* the right child goes on to the next boundary */
+            }
+        }
+    }
+    free(old);
+    open_rebuild(s);
+    /* 2: merge, left to right, the shards inside each target range into one. */
+    nold = s->nopen;
+    old = xmalloc(nold * sizeof *old);
+    memcpy(old, s->open, nold * sizeof *old);
+    uint32_t k = 0;
+    for (t = 0; t < n && k < nold; t++) {
+        u128 b, e;
+        hk_range(n, t, &b, &e);
+        struct shard *acc = old[k++];
+        while (k < nold && old[k]->end <= e)
+            acc = merge_raw(st, s, acc, old[k++], now_ms);
+    }
+    free(old);
+    open_rebuild(s);
 }
 
 /* --------------------------------------------------------------- streams */
@@ -54,9 +167,12 @@ void store_init(struct store *st)
 
 static void stream_free(struct stream *s)
 {
-    for (uint32_t i = 0; i < s->nshards; i++)
-        reclog_free(s->shards[i].log);
+    for (uint32_t i = 0; i < s->nshards; i++) {
+        reclog_free(s->shards[i]->log);
+        free(s->shards[i]);
+    }
     free(s->shards);
+    free(s->open);
     for (size_t i = 0; i < s->ntags; i++) {
         free(s->tags[i].key);
         free(s->tags[i].value);
@@ -98,7 +214,9 @@ enum stream_status stream_status(const struct stream *s, int64_t now_ms)
 {
     if (s->delete_at_ms)
         return now_ms >= s->delete_at_ms ? ST_GONE : ST_DELETING;
-    return now_ms < s->active_at_ms ? ST_CREATING : ST_ACTIVE;
+    if (now_ms < s->active_at_ms)
+        return ST_CREATING;
+    return now_ms < s->update_until_ms ? ST_UPDATING : ST_ACTIVE;
 }
 
 const char *stream_status_name(enum stream_status status)
@@ -171,10 +289,15 @@ struct stream *store_add(struct store *st, const char *account, const char *regi
     s->on_demand = on_demand;
     s->retention_hours = 24;
     s->max_record_kib = 1024;
-    s->nshards = nshards;
-    s->shards = xcalloc(nshards, sizeof *s->shards);
-    for (uint32_t i = 0; i < nshards; i++)
-        shard_init(st, s, i);
+    for (uint32_t i = 0; i < nshards; i++) {
+        u128 lo, hi;
+        hk_range(nshards, i, &lo, &hi);
+        shard_add(st, s, lo, hi, now_ms, SHARD_NONE, SHARD_NONE);
+    }
+    s->open = xmalloc((nshards ? nshards : 1) * sizeof *s->open);
+    memcpy(s->open, s->shards, nshards * sizeof *s->open);
+    s->nopen = nshards;
+    s->even = 1;
     size_t b = name_hash(region, name) & (st->nbuckets - 1);
     s->next = st->buckets[b];
     st->buckets[b] = s;
@@ -260,7 +383,17 @@ uint32_t stream_shard_after(const struct stream *s, const char *after)
 
 struct shard *stream_shard_for(struct stream *s, u128 h)
 {
-    return &s->shards[hk_shard_of(h, s->nshards)];
+    if (s->even)
+        return s->open[hk_shard_of(h, s->nopen)];
+    uint32_t lo = 0, hi = s->nopen; /* the last open shard starting at or below h */
+    while (hi - lo > 1) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (s->open[mid]->start <= h)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return s->open[lo];
 }
 
 /* ------------------------------------------------------------------ tags */
@@ -324,11 +457,11 @@ static void add_totals(struct stream *s, void *arg)
     struct totals *t = arg;
     for (uint32_t i = 0; i < s->nshards; i++) {
         struct reclog_stat rs;
-        reclog_stat(s->shards[i].log, &rs);
+        reclog_stat(s->shards[i]->log, &rs);
         t->bytes += rs.bytes;
         t->records += rs.records;
     }
-    t->shards += s->nshards;
+    t->shards += s->nopen;
 }
 
 void store_totals(struct store *st, int64_t now_ms, uint64_t *bytes, uint64_t *records,

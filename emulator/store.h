@@ -34,11 +34,25 @@ struct shard_rate {
     _Atomic uint64_t reads, read_bytes;  /* GetRecords calls and what they returned */
 };
 
+#define SHARD_NONE UINT32_MAX
+
+/*
+ * A shard. Shards are never moved or freed while their stream lives, so a
+ * pointer to one stays good as long as the store lock is held. A shard is
+ * open until a split, a merge or UpdateShardCount closes it: then it takes
+ * no more records, its EndingSequenceNumber is that of its last record
+ * (its start when it had none) and its children carry on its hash keys.
+ */
 struct shard {
     uint32_t index;
     u128 start, end;
     struct reclog *log;     /* its records */
     struct shard_rate rate;
+    int64_t created_ms;
+    int64_t closed_ms;      /* 0 while open */
+    uint64_t end_next;      /* closed: the index the next record would have had */
+    uint32_t parent, adjacent;  /* SHARD_NONE when none */
+    uint32_t child[2];      /* closed: what carries on its keys (child[1] SHARD_NONE after a merge) */
 };
 
 struct tag {
@@ -56,11 +70,16 @@ struct stream {
     int64_t created_ms;
     int64_t active_at_ms;   /* CREATING until then */
     int64_t delete_at_ms;   /* 0, or DELETING until then and gone after */
+    int64_t update_until_ms; /* UPDATING until then (a reshard) */
     int on_demand;
     int retention_hours;
     int max_record_kib;
-    uint32_t nshards;
-    struct shard *shards;
+    uint32_t nshards;       /* every shard, open and closed: shards[i]->index == i */
+    uint32_t capshards;
+    struct shard **shards;
+    uint32_t nopen;         /* the open ones, by StartingHashKey: they cover the key space */
+    struct shard **open;
+    int even;               /* never resharded: open shard i is shard i of an even split */
     struct tag *tags;       /* sorted by key */
     size_t ntags;
 };
@@ -131,8 +150,19 @@ long long shard_id_parse(const char *s);
 /* Index of the first shard after the one named `after` (0 when NULL). */
 uint32_t stream_shard_after(const struct stream *s, const char *after);
 
-/* Shard whose hash-key range holds h. */
+/* The open shard whose hash-key range holds h. */
 struct shard *stream_shard_for(struct stream *s, u128 h);
+
+/*
+ * Resharding (write lock held; the caller has checked the request). Split
+ * closes sh and opens two children, [start, at - 1] and [at, end]; merge
+ * closes a and b (b's range right after a's) and opens one child over both.
+ * Return the first new shard.
+ */
+struct shard *stream_split(struct store *st, struct stream *s, struct shard *sh, u128 at, int64_t now_ms);
+struct shard *stream_merge(struct store *st, struct stream *s, struct shard *a, struct shard *b, int64_t now_ms);
+/* UNIFORM_SCALING to n open shards of even ranges, by splits and then merges, as AWS does it. */
+void stream_rescale(struct store *st, struct stream *s, uint32_t n, int64_t now_ms);
 
 /* Total data + key bytes and records held (store lock held). */
 void store_totals(struct store *st, int64_t now_ms, uint64_t *bytes, uint64_t *records,

@@ -192,10 +192,10 @@ class BadInput(EmulatorTestCase, unittest.TestCase):
         self.assertEqual(tags, {"Az09 _./=+-@:": "v", "\u00e9t\u00e9": "\u4e2d\u6587", "k": ""})
 
     def test_not_implemented_operation(self):
-        b = self.assertError(call(self.emu, "UpdateShardCount",
-                                  '{"StreamName":"bad","TargetShardCount":4,"ScalingType":"UNIFORM_SCALING"}'),
+        b = self.assertError(call(self.emu, "UpdateStreamWarmThroughput",
+                                  '{"StreamName":"bad","WarmThroughputMiBps":4}'),
                              501, "NotImplementedException")
-        self.assertIn("UpdateShardCount", b["message"])
+        self.assertIn("UpdateStreamWarmThroughput", b["message"])
         self.assertIn("not implemented", b["message"])
 
     def test_authentication(self):

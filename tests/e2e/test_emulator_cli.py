@@ -95,9 +95,9 @@ class AwsCli(EmulatorTestCase, unittest.TestCase):
                    "shardId-000000000000", "--shard-iterator-type", "AT_SEQUENCE_NUMBER")
         err = self.fails("ValidationException", "create-stream", "--stream-name", "bad name!", "--shard-count", "1")
         self.assertIn("Member must satisfy regular expression pattern", err)
-        err = self.fails("NotImplementedException", "update-shard-count", "--stream-name", "cli-dup",
-                         "--target-shard-count", "2", "--scaling-type", "UNIFORM_SCALING")
-        self.assertIn("UpdateShardCount", err)
+        err = self.fails("InvalidArgumentException", "update-shard-count", "--stream-name", "cli-dup",
+                         "--target-shard-count", "3", "--scaling-type", "UNIFORM_SCALING")
+        self.assertIn("more than double the current shard count 1", err)
         self.ok("delete-stream", "--stream-name", "cli-dup")
 
     def test_stream_arn_and_pagination(self):

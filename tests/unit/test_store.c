@@ -113,6 +113,55 @@ static void reads_do_not_hold_the_log(struct reclog *log, struct reclog *race)
     CHECK_INT(seen, RACE_RECORDS);
 }
 
+/* The open shards cover the key space in order, each of target i's even range; every closed shard's children its range. */
+static int rescaled_right(const struct stream *s, uint32_t n)
+{
+    if (s->nopen != n)
+        return 0;
+    for (uint32_t i = 0; i < n; i++) {
+        u128 lo, hi;
+        hk_range(n, i, &lo, &hi);
+        if (s->open[i]->start != lo || s->open[i]->end != hi || s->open[i]->closed_ms)
+            return 0;
+    }
+    for (uint32_t i = 0; i < s->nshards; i++) {
+        const struct shard *sh = s->shards[i];
+        if (!sh->closed_ms)
+            continue;
+        const struct shard *a = s->shards[sh->child[0]];
+        if (sh->child[1] == SHARD_NONE) { /* merged: the child holds it whole, and names it as a parent */
+            if (a->start > sh->start || a->end < sh->end || (a->parent != sh->index && a->adjacent != sh->index))
+                return 0;
+        } else { /* split: two children side by side over it */
+            const struct shard *b = s->shards[sh->child[1]];
+            if (a->start != sh->start || a->end + 1 != b->start || b->end != sh->end || a->parent != sh->index ||
+                b->parent != sh->index)
+                return 0;
+        }
+    }
+    return 1;
+}
+
+static void rescale_cases(struct store *st)
+{
+    static const uint32_t steps[][2] = {{3, 5}, {5, 3}, {4, 7}, {7, 4}, {1, 2}, {2, 1}, {6, 12}, {12, 6}, {9, 10}};
+    store_wrlock(st);
+    for (size_t k = 0; k < sizeof steps / sizeof steps[0]; k++) {
+        char name[32];
+        snprintf(name, sizeof name, "rescale%zu", k);
+        struct stream *s = store_add(st, "000000000000", "us-east-1", name, steps[k][0], 0, 1000, 0);
+        stream_rescale(st, s, steps[k][1], 2000);
+        if (!rescaled_right(s, steps[k][1]))
+            CHECK(!"UpdateShardCount's even ranges and lineage");
+        /* a key goes to the open shard that holds it */
+        u128 h = HK_MAX / 3;
+        struct shard *sh = stream_shard_for(s, h);
+        CHECK(sh->start <= h && h <= sh->end && !sh->closed_ms);
+        store_remove(st, s);
+    }
+    store_unlock(st);
+}
+
 int main(void)
 {
     alarm(60); /* a read that held the log against its own appends would hang here: fail instead */
@@ -129,7 +178,7 @@ int main(void)
     CHECK_INT(strlen(s->id), 24);
 
     /* 20,000 records of growing size across chunk boundaries, read back in order. */
-    struct shard *sh = &s->shards[0];
+    struct shard *sh = s->shards[0];
     struct reclog *log = sh->log;
     char data[3000];
     for (int i = 0; i < (int)sizeof data; i++)
@@ -198,7 +247,21 @@ int main(void)
     CHECK(reclog_next(&cur, &v) && v.index >= 4096 && v.index < 20001);
     reclog_done(&cur);
 
-    reads_do_not_hold_the_log(s->shards[1].log, s->shards[2].log);
+    reads_do_not_hold_the_log(s->shards[1]->log, s->shards[2]->log);
+    rescale_cases(&st);
+
+    /* A split closes its shard at its last record and routes keys to the two children. */
+    store_wrlock(&st);
+    struct shard *p = s->shards[3];
+    reclog_append(p->log, "k", 1, NULL, 0, 7000, 86400000, &ts);
+    u128 at = p->start + (p->end - p->start) / 2;
+    struct shard *left = stream_split(&st, s, p, at, 8000);
+    CHECK(p->closed_ms == 8000 && p->end_next == 1);
+    CHECK(stream_shard_for(s, at - 1) == left && stream_shard_for(s, at) == s->shards[left->index + 1]);
+    CHECK(stream_shard_for(s, HK_MAX)->index == left->index + 1);
+    struct shard *m = stream_merge(&st, s, left, s->shards[left->index + 1], 9000);
+    CHECK(m->start == p->start && m->end == p->end && m->parent == left->index && s->nopen == 4);
+    store_unlock(&st);
 
     /* Tags stay sorted and unique. */
     store_wrlock(&st);
