@@ -47,11 +47,11 @@ static const struct op_def ops[] = {
     {"DecreaseStreamRetentionPeriod", op_decrease_retention, &shape_DecreaseStreamRetentionPeriod, LOCK_WRITE},
     {"DeleteResourcePolicy", NULL, NULL, LOCK_NONE},
     {"DeleteStream", op_delete_stream, &shape_DeleteStream, LOCK_WRITE},
-    {"DeregisterStreamConsumer", NULL, NULL, LOCK_NONE},
+    {"DeregisterStreamConsumer", op_deregister_consumer, &shape_DeregisterStreamConsumer, LOCK_WRITE},
     {"DescribeAccountSettings", NULL, NULL, LOCK_NONE},
     {"DescribeLimits", op_describe_limits, &shape_DescribeLimits, LOCK_READ},
     {"DescribeStream", op_describe_stream, &shape_DescribeStream, LOCK_READ},
-    {"DescribeStreamConsumer", NULL, NULL, LOCK_NONE},
+    {"DescribeStreamConsumer", op_describe_consumer, &shape_DescribeStreamConsumer, LOCK_READ},
     {"DescribeStreamSummary", op_describe_stream_summary, &shape_DescribeStreamSummary, LOCK_READ},
     {"DisableEnhancedMonitoring", NULL, NULL, LOCK_NONE},
     {"EnableEnhancedMonitoring", NULL, NULL, LOCK_NONE},
@@ -60,7 +60,7 @@ static const struct op_def ops[] = {
     {"GetShardIterator", op_get_shard_iterator, &shape_GetShardIterator, LOCK_READ},
     {"IncreaseStreamRetentionPeriod", op_increase_retention, &shape_IncreaseStreamRetentionPeriod, LOCK_WRITE},
     {"ListShards", op_list_shards, &shape_ListShards, LOCK_READ},
-    {"ListStreamConsumers", NULL, NULL, LOCK_NONE},
+    {"ListStreamConsumers", op_list_consumers, &shape_ListStreamConsumers, LOCK_READ},
     {"ListStreams", op_list_streams, &shape_ListStreams, LOCK_READ},
     {"ListTagsForResource", NULL, NULL, LOCK_NONE},
     {"ListTagsForStream", op_list_tags, &shape_ListTagsForStream, LOCK_READ},
@@ -68,12 +68,12 @@ static const struct op_def ops[] = {
     {"PutRecord", op_put_record, &shape_PutRecord, LOCK_READ},
     {"PutRecords", op_put_records, &shape_PutRecords, LOCK_READ},
     {"PutResourcePolicy", NULL, NULL, LOCK_NONE},
-    {"RegisterStreamConsumer", NULL, NULL, LOCK_NONE},
+    {"RegisterStreamConsumer", op_register_consumer, &shape_RegisterStreamConsumer, LOCK_WRITE},
     {"RemoveTagsFromStream", op_remove_tags, &shape_RemoveTagsFromStream, LOCK_WRITE},
     {"SplitShard", op_split_shard, &shape_SplitShard, LOCK_WRITE},
     {"StartStreamEncryption", NULL, NULL, LOCK_NONE},
     {"StopStreamEncryption", NULL, NULL, LOCK_NONE},
-    {"SubscribeToShard", NULL, NULL, LOCK_NONE},
+    {"SubscribeToShard", op_subscribe_to_shard, &shape_SubscribeToShard, LOCK_READ},
     {"TagResource", NULL, NULL, LOCK_NONE},
     {"UntagResource", NULL, NULL, LOCK_NONE},
     {"UpdateAccountSettings", NULL, NULL, LOCK_NONE},
@@ -336,6 +336,7 @@ void api_handle(struct api_ctx *ctx, const struct api_req *req, struct api_resp 
         .scratch = &ctx->scratch,
         .rng = &ctx->rng,
         .status = 200,
+        .sub = resp->sub,
     };
     if (op->lock == LOCK_READ)
         store_rdlock(&emu->store);
@@ -346,6 +347,10 @@ void api_handle(struct api_ctx *ctx, const struct api_req *req, struct api_resp 
         store_unlock(&emu->store);
     resp->status = call.status;
     resp->content_type = rw_content_type(&w);
+    if (call.streaming && call.status == 200) {
+        resp->streaming = 1;
+        resp->content_type = SUB_CONTENT_TYPE;
+    }
 
 done:
     if (resp->status != 200)

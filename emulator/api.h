@@ -18,6 +18,7 @@
 #include "emu.h"
 #include "errbuf.h"
 #include "jread.h"
+#include "subreq.h"
 
 /* Per-thread state of the API layer: one per worker, never shared. */
 struct api_ctx {
@@ -53,6 +54,8 @@ struct api_resp {
     struct kbuf *body;         /* caller-owned, empty on entry */
     const char *content_type;  /* of the body (static text) */
     int delay_ms;              /* hold the response this long (KINESIS_LATENCY) */
+    struct sub_req *sub;       /* where a SubscribeToShard stream would start; NULL: none can be sent */
+    int streaming;             /* set: the answer is that event stream (status 200, no body yet) */
 };
 
 void api_handle(struct api_ctx *ctx, const struct api_req *req, struct api_resp *resp);

@@ -36,12 +36,18 @@ static ssize_t plain_write(struct conn *c, const void *buf, size_t n)
 
 const struct conn_io conn_io_plain = {.read = plain_read, .write = plain_write};
 
+size_t conn_unsent(const struct conn *c)
+{
+    size_t held = c->out.len - c->out_off;
+    for (const struct conn_seg *g = c->segs; g; g = g->next)
+        held += g->b.len;
+    return held;
+}
+
 /* Brings the emulator's total of unsent answers up to date with this connection. */
 static void account(struct conn *c)
 {
-    size_t held = c->out.len - c->out_off + c->extra;
-    for (const struct conn_seg *g = c->segs; g; g = g->next)
-        held += g->b.len;
+    size_t held = conn_unsent(c) + c->extra;
     if (held == c->counted)
         return;
     if (held > c->counted)
@@ -288,6 +294,11 @@ static void read_cb(evutil_socket_t fd, short what, void *arg)
 {
     struct conn *c = arg;
     if (what & EV_TIMEOUT) {
+        if (c->streaming) { /* a subscriber only reads: not idle while its stream lasts */
+            struct timeval tv = {c->w->emu->cfg.idle_timeout_s, 0};
+            event_add(c->rev, &tv);
+            return;
+        }
         conn_close(c);
         return;
     }

@@ -114,6 +114,7 @@ struct conn {
     int blocked;               /* waiting for its answers to drain (conn_block) */
     int close_after;           /* close once `out` is written */
     int waiting;               /* a call of it is out in the pool */
+    int streaming;             /* SubscribeToShard streams it carries: it is not idle while they last */
     int reading;
 };
 
@@ -143,6 +144,9 @@ static inline struct kbuf *conn_out(struct conn *c)
  * a worker never copies a large answer, however many wait to be sent.
  */
 void conn_out_take(struct conn *c, struct kbuf *body);
+
+/* Answer bytes queued and not yet written (in `out` and the segments). */
+size_t conn_unsent(const struct conn *c);
 
 /* Writes what it can of the output; returns -1 once the connection has been closed. */
 int conn_flush(struct conn *c);

@@ -18,6 +18,7 @@ void emu_config_defaults(struct emu_config *cfg)
     cfg->on_demand_shards = 4;
     cfg->cors_origins = "*";
     cfg->iterator_ttl_ms = ITER_TTL_MS;
+    cfg->subscription_ms = 300000;
     cfg->max_body = (size_t)32 << 20;
     cfg->workers = 0;
     cfg->idle_timeout_s = 300;

@@ -28,6 +28,7 @@ struct emu_config {
     int64_t delete_delay_ms;
     int64_t update_delay_ms;    /* a reshard's UPDATING time */
     int64_t iterator_ttl_ms;    /* 5 minutes, as AWS */
+    int64_t subscription_ms;    /* a SubscribeToShard stream ends after this: 5 minutes, as AWS */
     size_t max_body;            /* larger request bodies get HTTP 413 */
     int workers;
     int idle_timeout_s;

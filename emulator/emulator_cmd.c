@@ -43,6 +43,8 @@ static const char usage[] =
     "  --create-stream-ms MS    time a new stream stays CREATING (default 0)   [KINESIS_CREATE_STREAM_MS]\n"
     "  --delete-stream-ms MS    time a deleted stream stays DELETING (default 0) [KINESIS_DELETE_STREAM_MS]\n"
     "  --update-stream-ms MS    time a resharded stream stays UPDATING (default 0) [KINESIS_UPDATE_STREAM_MS]\n"
+    "  --subscription-ms MS     a SubscribeToShard stream ends after MS (default 300000, as AWS)\n"
+    "                                                                      [KINESIS_SUBSCRIPTION_MS]\n"
     "  --enforce-limits         per shard 1 MiB/s or 1,000 records/s in, 5 GetRecords/s and 2 MiB/s out:\n"
     "                           past them ProvisionedThroughputExceededException   [KINESIS_ENFORCE_LIMITS=1]\n"
     "  --cors-origins LIST      origins browsers may call from: * (default), a comma-separated list, or none\n"
@@ -132,6 +134,9 @@ int emulator_config_from_env(struct emu_config *cfg, struct kt_err *err)
     if ((v = getenv("KINESIS_UPDATE_STREAM_MS")) && *v &&
         set_ms(&cfg->update_delay_ms, v, "KINESIS_UPDATE_STREAM_MS", err))
         return -1;
+    if ((v = getenv("KINESIS_SUBSCRIPTION_MS")) && *v &&
+        set_ms(&cfg->subscription_ms, v, "KINESIS_SUBSCRIPTION_MS", err))
+        return -1;
     if ((v = getenv("KINESIS_INITIALIZE_STREAMS")) && *v)
         cfg->initialize_streams = v;
     if ((v = getenv("KINESIS_CORS_ORIGINS")) && *v)
@@ -183,7 +188,7 @@ static void on_signal(int sig)
 int emulator_main(int argc, char **argv)
 {
     enum {
-        O_HOST = 1000, O_PORT, O_ACCOUNT, O_REGION, O_ERRP, O_LATENCY, O_SHARDS, O_INIT, O_CREATE, O_DELETE, O_UPDATE,
+        O_HOST = 1000, O_PORT, O_ACCOUNT, O_REGION, O_ERRP, O_LATENCY, O_SHARDS, O_INIT, O_CREATE, O_DELETE, O_UPDATE, O_SUBMS,
         O_WORKERS, O_MAXBODY, O_IDLE, O_MAXCONN, O_QUIET, O_VERBOSE, O_REQTIMEOUT, O_TLSCERT, O_TLSKEY, O_TLSDIR,
         O_NOTLS, O_VERIFY, O_CREDS, O_AKID, O_SECRET, O_TOKEN, O_CORS, O_LIMITS
     };
@@ -199,6 +204,7 @@ int emulator_main(int argc, char **argv)
         {"create-stream-ms", required_argument, NULL, O_CREATE},
         {"delete-stream-ms", required_argument, NULL, O_DELETE},
         {"update-stream-ms", required_argument, NULL, O_UPDATE},
+        {"subscription-ms", required_argument, NULL, O_SUBMS},
         {"workers", required_argument, NULL, O_WORKERS},
         {"cors-origins", required_argument, NULL, O_CORS},
         {"enforce-limits", no_argument, NULL, O_LIMITS},
@@ -278,6 +284,9 @@ int emulator_main(int argc, char **argv)
             break;
         case O_UPDATE:
             bad = set_ms(&cfg->update_delay_ms, optarg, "--update-stream-ms", &err);
+            break;
+        case O_SUBMS:
+            bad = set_ms(&cfg->subscription_ms, optarg, "--subscription-ms", &err);
             break;
         case O_WORKERS:
             bad = kt_arg_int("--workers", optarg, "a number of threads", 1, 256, &v, &err);

@@ -32,6 +32,7 @@
 #include "pool.h"
 #include "route.h"
 #include "rw.h"
+#include "subscribe.h"
 
 #define MAX_URL 8192
 #define MAX_HEADER_VALUE 16384
@@ -58,6 +59,7 @@ struct h1 {
     int64_t body_start_ms;     /* when its headers were whole (chunked bodies' deadline) */
     unsigned turn;             /* requests answered since the last yield */
     struct kbuf pending;       /* input read while paused, fed when it may go on */
+    struct sub *sub;           /* a SubscribeToShard stream being sent: requests after it wait for its end */
 };
 
 static struct h1 *h1_of(http_parser *p)
@@ -293,6 +295,62 @@ static int after_answer(struct conn *c, int keep, int delay_ms)
     return 0;
 }
 
+/* ---------------------------------------------------- SubscribeToShard */
+
+/* Each event is one chunk of a chunked body. */
+static void sink_send(void *ctx, const void *p, size_t n)
+{
+    struct conn *c = ctx;
+    kbuf_appendf(conn_out(c), "%zx\r\n", n);
+    kbuf_append(conn_out(c), p, n);
+    kbuf_puts(conn_out(c), "\r\n");
+}
+
+static size_t sink_backlog(void *ctx)
+{
+    return conn_unsent(ctx);
+}
+
+static void sink_flush(void *ctx)
+{
+    conn_flush(ctx);
+}
+
+static void h1_resume(struct conn *c);
+
+/* The stream is over: the last chunk, and the requests that waited behind it go on. */
+static void sink_end(void *ctx)
+{
+    struct conn *c = ctx;
+    struct h1 *h = state(c);
+    h->sub = NULL;
+    c->streaming--;
+    c->waiting = 0;
+    kbuf_puts(conn_out(c), "0\r\n\r\n");
+    h1_resume(c);
+}
+
+static const struct sub_sink h1_sink = {sink_send, sink_backlog, sink_flush, sink_end};
+
+/* The 200 of a SubscribeToShard, and its subscription: parsing waits until it ends. */
+static void start_stream(struct conn *c, const struct http_response *resp)
+{
+    struct h1 *h = state(c);
+    char rid[40];
+    worker_request_id(c->w, rid);
+    kbuf_appendf(conn_out(c),
+                 "HTTP/1.1 200 OK\r\nx-amzn-RequestId: %s\r\nContent-Type: %s\r\nTransfer-Encoding: chunked\r\n"
+                 "Date: %s\r\n",
+                 rid, SUB_CONTENT_TYPE, worker_http_date(c->w));
+    route_cors_lines(&resp->cors, conn_out(c));
+    kbuf_puts(conn_out(c), "\r\n");
+    c->waiting = 1;
+    c->streaming++;
+    h->sub = sub_start(c->w, &resp->sub, &h1_sink, c);
+    http_parser_pause(&h->hp, 1);
+    h->turn = 0;
+}
+
 static int on_message_complete(http_parser *p)
 {
     struct h1 *h = h1_of(p);
@@ -330,6 +388,11 @@ static int on_message_complete(http_parser *p)
     struct http_response resp = {.body = &w->resp};
     kbuf_reset(&w->resp);
     route_serve(w, &req, &resp);
+    if (resp.streaming) {
+        kbuf_reset(&w->resp);
+        start_stream(c, &resp);
+        return 0;
+    }
     respond(c, resp.status, resp.content_type, &resp.cors, &w->resp, !keep);
     if (w->resp.cap > KEEP_BUFFER)
         kbuf_free(&w->resp);
@@ -368,6 +431,8 @@ static void h1_free(struct conn *c)
     struct h1 *h = state(c);
     if (!h)
         return;
+    if (h->sub)
+        sub_cancel(h->sub);
     kbuf_free(&h->url);
     kbuf_free(&h->body);
     kbuf_free(&h->hblock);
@@ -495,6 +560,15 @@ static void h1_answer(struct conn *c, struct pool_job *j)
     h1_resume(c);
 }
 
+/* All output is written: a subscription that waited for its peer goes on. */
+static int h1_more(struct conn *c)
+{
+    struct h1 *h = state(c);
+    if (h && h->sub)
+        sub_kick(h->sub);
+    return 0;
+}
+
 const struct conn_proto proto_http1 = {
     .name = "HTTP/1.1",
     .start = h1_start,
@@ -502,5 +576,6 @@ const struct conn_proto proto_http1 = {
     .resume = h1_resume,
     .timeout = h1_timeout,
     .answer = h1_answer,
+    .more = h1_more,
     .free = h1_free,
 };

@@ -20,7 +20,7 @@
 #define ITER_TEXT_MAX 512
 #define ITER_TTL_MS 300000
 
-enum iter_kind { ITER_SHARD = 1, ITER_LIST_SHARDS = 2, ITER_LIST_STREAMS = 3 };
+enum iter_kind { ITER_SHARD = 1, ITER_LIST_SHARDS = 2, ITER_LIST_STREAMS = 3, ITER_LIST_CONSUMERS = 4 };
 
 struct iter_pos {
     enum iter_kind kind;

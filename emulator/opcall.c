@@ -14,6 +14,7 @@
 #include "ktime.h"
 #include "rng.h"
 #include "schema.h"
+#include "seqnum.h"
 
 int op_fail(struct op_call *c, int status, const char *type, const char *fmt, ...)
 {
@@ -218,9 +219,8 @@ int op_shard_limit_check(struct op_call *c, long long more)
                    cfg->account, c->region, now, cfg->shard_limit, more);
 }
 
-void op_write_child_shards(struct op_call *c, const struct stream *s, const struct shard *sh)
+void op_write_child_shards(struct rw *w, const struct stream *s, const struct shard *sh)
 {
-    struct rw *w = c->w;
     char id[SHARD_ID_MAX], lo[HK_TEXT_MAX], hi[HK_TEXT_MAX];
     rw_key(w, "ChildShards");
     rw_list(w);
@@ -262,6 +262,94 @@ struct stream *op_stream_to_change(struct op_call *c)
         return NULL;
     }
     return s;
+}
+
+int op_start_position(struct op_call *c, const struct stream *s, const struct shard *sh, const char *type,
+                      const char *seqtext, size_t seql, const struct in_val *ts, const char *opname, uint64_t *out)
+{
+    const char *acct = c->emu->cfg.account;
+    char sid[SHARD_ID_MAX];
+    shard_id_format(sid, sh->index);
+    uint64_t pos;
+    int by_seq = strcmp(type, "AT_SEQUENCE_NUMBER") == 0 || strcmp(type, "AFTER_SEQUENCE_NUMBER") == 0;
+    int at_ts = strcmp(type, "AT_TIMESTAMP") == 0;
+
+    if (seqtext && !by_seq)
+        return op_invalid(c, "Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and "
+                             "StartingSequenceNumber or (2) TRIM_HORIZON or LATEST and no StartingSequenceNumber. "
+                             "Request specified %s and also a StartingSequenceNumber.",
+                          type);
+    if (by_seq && !seqtext)
+        return op_invalid(c, "Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and "
+                             "StartingSequenceNumber or (2) TRIM_HORIZON or LATEST and no StartingSequenceNumber. "
+                             "Request specified %s and no StartingSequenceNumber.",
+                          type);
+    int64_t ts_ms = 0;
+    if (at_ts) {
+        if (!ts)
+            return op_invalid(c, "Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP. "
+                                 "Current request has no timestamp parameter.");
+        if (op_timestamp_ms(c, ts, &ts_ms) != 0)
+            return op_invalid(c, "The Timestamp parameter is not a valid timestamp.");
+        if (ts_ms > c->now_ms)
+            return op_invalid(c, "The timestampInMillis parameter cannot be greater than the "
+                                 "currentTimestampInMillis. timestampInMillis: %lld, currentTimestampInMillis: %lld",
+                              (long long)ts_ms, (long long)c->now_ms);
+    }
+
+    /* Positions only grow (appends) or move forward (retention), so reading them one by one is safe. */
+    struct reclog_stat rs;
+    reclog_stat(sh->log, &rs);
+    if (sh->closed_ms)
+        rs.next = sh->end_next;
+    if (by_seq) {
+        uint64_t epoch, number; /* 0: the shard's start; i + 1: the record at index i */
+        uint32_t seq_shard;
+        int ok = seq_parse(seqtext, seql, &epoch, &seq_shard, &number) == 0;
+        if (ok && seq_shard != sh->index)
+            return op_invalid(c, "Invalid StartingSequenceNumber. It encodes shardId-%012u, while it was used in a "
+                                 "call to a shard with %s",
+                              seq_shard, sid);
+        if (!ok || epoch != s->epoch || number > rs.next)
+            return op_invalid(c, "StartingSequenceNumber %s used in %s on shard %s in stream %s under "
+                                 "account %s is invalid because it did not come from this stream.",
+                              seqtext, opname, sid, s->name, acct);
+        /* AT a record: that record; AFTER it: the next one; AT or AFTER the start: the first record. */
+        if (type[0] == 'A' && type[1] == 'F')
+            pos = number;
+        else
+            pos = number ? number - 1 : 0;
+        if (pos > rs.next)
+            pos = rs.next;
+    } else if (strcmp(type, "TRIM_HORIZON") == 0) {
+        pos = 0;
+    } else if (strcmp(type, "LATEST") == 0) {
+        pos = rs.next;
+    } else {
+        pos = reclog_index_at(sh->log, ts_ms);
+    }
+    uint64_t horizon = reclog_trim_horizon(sh->log, c->now_ms, (int64_t)s->retention_hours * 3600000);
+    if (pos < horizon)
+        pos = horizon;
+
+    *out = pos;
+    return 0;
+}
+
+void op_write_record(struct rw *w, const struct stream *s, const struct shard *sh, const struct rec_view *v)
+{
+    char seq[SEQ_LEN + 1];
+    seq_format_record(seq, s->epoch, sh->index, v->index);
+    rw_map(w);
+    rw_key(w, "SequenceNumber");
+    rw_ascii(w, seq, SEQ_LEN);
+    rw_key(w, "ApproximateArrivalTimestamp");
+    rw_timestamp_ms(w, v->ts_ms);
+    rw_key(w, "Data");
+    rw_blob(w, v->data, v->dlen);
+    rw_key(w, "PartitionKey");
+    rw_str(w, v->key, v->klen);
+    rw_end(w);
 }
 
 double op_random(struct op_call *c)

@@ -18,6 +18,7 @@
 #include "emu.h"
 #include "reqin.h"
 #include "rw.h"
+#include "subreq.h"
 
 /* One call in progress. */
 struct op_call {
@@ -30,6 +31,8 @@ struct op_call {
     struct kbuf *scratch;        /* the worker's: decoded record data */
     uint64_t *rng;               /* the worker's generator */
     int status;                  /* HTTP status of the answer */
+    struct sub_req *sub;         /* SubscribeToShard: where its stream starts (NULL: the caller cannot stream) */
+    int streaming;               /* ... and the op set it: the answer is that stream */
 };
 
 /* Replaces the answer with an error; returns -1 for `return op_fail(...)`. */
@@ -79,7 +82,16 @@ int op_shard_limit_check(struct op_call *c, long long more);
  * "ChildShards": [{"ShardId", "ParentShards": [...], "HashKeyRange"}] of a
  * closed shard, as GetRecords and SubscribeToShard send them at its end.
  */
-void op_write_child_shards(struct op_call *c, const struct stream *s, const struct shard *sh);
+void op_write_child_shards(struct rw *w, const struct stream *s, const struct shard *sh);
+/*
+ * Where a read of shard sh starts, for an iterator type (AT_/AFTER_SEQUENCE_NUMBER with
+ * seqtext, TRIM_HORIZON, LATEST, AT_TIMESTAMP with ts), as GetShardIterator and SubscribeToShard
+ * (opname, for messages) read it: 0 with the index in *out, or -1 after the error.
+ */
+int op_start_position(struct op_call *c, const struct stream *s, const struct shard *sh, const char *type,
+                      const char *seqtext, size_t seql, const struct in_val *ts, const char *opname, uint64_t *out);
+/* One record as GetRecords and SubscribeToShard send it. */
+void op_write_record(struct rw *w, const struct stream *s, const struct shard *sh, const struct rec_view *v);
 
 /* Uniform random in [0, 1) from the worker's generator. */
 double op_random(struct op_call *c);

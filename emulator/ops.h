@@ -36,6 +36,13 @@ int op_split_shard(struct op_call *c);
 int op_merge_shards(struct op_call *c);
 int op_update_shard_count(struct op_call *c);
 
+/* ops_consumers.c */
+int op_register_consumer(struct op_call *c);
+int op_deregister_consumer(struct op_call *c);
+int op_describe_consumer(struct op_call *c);
+int op_list_consumers(struct op_call *c);
+int op_subscribe_to_shard(struct op_call *c);
+
 /* CreateStream's work, shared with KINESIS_INITIALIZE_STREAMS (write lock held). */
 int op_create_stream_named(struct op_call *c, const char *name, long long shards, int on_demand);
 

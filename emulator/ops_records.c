@@ -171,6 +171,7 @@ int op_put_record(struct op_call *c)
                        "Rate exceeded for shard %s in stream %s under account %s.", sid, s->name,
                        c->emu->cfg.account);
     uint64_t idx = store_record(c, s, sh, &r);
+    shard_wake(sh);
     char seq[SEQ_LEN + 1];
     seq_format_record(seq, s->epoch, sh->index, idx);
     struct rw *w = c->w;
@@ -221,6 +222,8 @@ int op_put_records(struct op_call *c)
     rw_list(w);
     unsigned failed = 0;
     char seq[SEQ_LEN + 1], sid[SHARD_ID_MAX], msg[400];
+    struct shard *woken[16]; /* shards with subscribers to wake once the records are in */
+    size_t nwoken = 0;
     for (size_t i = 0; i < n; i++) {
         struct in_record *r = &recs[i];
         struct shard *sh = stream_shard_for(s, r->hash);
@@ -234,6 +237,16 @@ int op_put_records(struct op_call *c)
             rw_kstr(w, "ErrorMessage", msg);
         } else {
             uint64_t idx = store_record(c, s, sh, r);
+            if (atomic_load_explicit(&sh->nwatch, memory_order_relaxed)) {
+                size_t k = 0;
+                while (k < nwoken && woken[k] != sh)
+                    k++;
+                if (k == nwoken) {
+                    if (nwoken == KT_ARRAY_LEN(woken))
+                        shard_wake(woken[--nwoken]);
+                    woken[nwoken++] = sh;
+                }
+            }
             seq_format_record(seq, s->epoch, sh->index, idx);
             rw_key(w, "SequenceNumber");
             rw_ascii(w, seq, SEQ_LEN);
@@ -243,6 +256,8 @@ int op_put_records(struct op_call *c)
         rw_end(w);
     }
     rw_end(w);
+    for (size_t k = 0; k < nwoken; k++)
+        shard_wake(woken[k]);
     rw_ki64(w, "FailedRecordCount", failed);
     rw_kascii(w, "EncryptionType", "NONE");
     rw_end(w);
@@ -277,73 +292,12 @@ int op_get_shard_iterator(struct op_call *c)
                                                             "not exist",
                        si, s ? s->name : stream_name, acct);
     struct shard *sh = s->shards[si];
-    char sid[SHARD_ID_MAX];
-    shard_id_format(sid, sh->index);
-    const char *type = op_str(c, "ShardIteratorType", NULL);
     size_t seql = 0;
     const char *seqtext = op_str(c, "StartingSequenceNumber", &seql);
-    const struct in_val *ts = op_get(c, "Timestamp");
-    int by_seq = strcmp(type, "AT_SEQUENCE_NUMBER") == 0 || strcmp(type, "AFTER_SEQUENCE_NUMBER") == 0;
-    int at_ts = strcmp(type, "AT_TIMESTAMP") == 0;
-
-    if (seqtext && !by_seq)
-        return op_invalid(c, "Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and "
-                             "StartingSequenceNumber or (2) TRIM_HORIZON or LATEST and no StartingSequenceNumber. "
-                             "Request specified %s and also a StartingSequenceNumber.",
-                          type);
-    if (by_seq && !seqtext)
-        return op_invalid(c, "Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and "
-                             "StartingSequenceNumber or (2) TRIM_HORIZON or LATEST and no StartingSequenceNumber. "
-                             "Request specified %s and no StartingSequenceNumber.",
-                          type);
-    int64_t ts_ms = 0;
-    if (at_ts) {
-        if (!ts)
-            return op_invalid(c, "Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP. "
-                                 "Current request has no timestamp parameter.");
-        if (op_timestamp_ms(c, ts, &ts_ms) != 0)
-            return op_invalid(c, "The Timestamp parameter is not a valid timestamp.");
-        if (ts_ms > c->now_ms)
-            return op_invalid(c, "The timestampInMillis parameter cannot be greater than the "
-                                 "currentTimestampInMillis. timestampInMillis: %lld, currentTimestampInMillis: %lld",
-                              (long long)ts_ms, (long long)c->now_ms);
-    }
-
-    /* Positions only grow (appends) or move forward (retention), so reading them one by one is safe. */
-    struct reclog_stat rs;
-    reclog_stat(sh->log, &rs);
-    if (sh->closed_ms)
-        rs.next = sh->end_next;
     uint64_t pos;
-    if (by_seq) {
-        uint64_t epoch, number; /* 0: the shard's start; i + 1: the record at index i */
-        uint32_t seq_shard;
-        int ok = seq_parse(seqtext, seql, &epoch, &seq_shard, &number) == 0;
-        if (ok && seq_shard != sh->index)
-            return op_invalid(c, "Invalid StartingSequenceNumber. It encodes shardId-%012u, while it was used in a "
-                                 "call to a shard with %s",
-                              seq_shard, sid);
-        if (!ok || epoch != s->epoch || number > rs.next)
-            return op_invalid(c, "StartingSequenceNumber %s used in GetShardIterator on shard %s in stream %s under "
-                                 "account %s is invalid because it did not come from this stream.",
-                              seqtext, sid, s->name, acct);
-        /* AT a record: that record; AFTER it: the next one; AT or AFTER the start: the first record. */
-        if (type[0] == 'A' && type[1] == 'F')
-            pos = number;
-        else
-            pos = number ? number - 1 : 0;
-        if (pos > rs.next)
-            pos = rs.next;
-    } else if (strcmp(type, "TRIM_HORIZON") == 0) {
-        pos = 0;
-    } else if (strcmp(type, "LATEST") == 0) {
-        pos = rs.next;
-    } else {
-        pos = reclog_index_at(sh->log, ts_ms);
-    }
-    uint64_t horizon = reclog_trim_horizon(sh->log, c->now_ms, retention_ms(s));
-    if (pos < horizon)
-        pos = horizon;
+    if (op_start_position(c, s, sh, op_str(c, "ShardIteratorType", NULL), seqtext, seql, op_get(c, "Timestamp"),
+                          "GetShardIterator", &pos) != 0)
+        return -1;
 
     struct iter_pos ip = {.kind = ITER_SHARD, .epoch = s->epoch, .shard = sh->index, .index = pos,
                           .issued_ms = c->now_ms};
@@ -409,7 +363,6 @@ int op_get_records(struct op_call *c)
         }
     }
     struct rw *w = c->w;
-    char seq[SEQ_LEN + 1];
     rw_map(w);
     rw_key(w, "Records");
     rw_list(w);
@@ -430,17 +383,7 @@ int op_get_records(struct op_call *c)
             continue;
         bytes += v.dlen + v.klen;
         n++;
-        seq_format_record(seq, s->epoch, sh->index, v.index);
-        rw_map(w);
-        rw_key(w, "SequenceNumber");
-        rw_ascii(w, seq, SEQ_LEN);
-        rw_key(w, "ApproximateArrivalTimestamp");
-        rw_timestamp_ms(w, v.ts_ms);
-        rw_key(w, "Data");
-        rw_blob(w, v.data, v.dlen);
-        rw_key(w, "PartitionKey");
-        rw_str(w, v.key, v.klen);
-        rw_end(w);
+        op_write_record(w, s, sh, &v);
         pos = v.index + 1;
     }
     reclog_done(&cur);
@@ -453,7 +396,7 @@ int op_get_records(struct op_call *c)
     if (sh->closed_ms && pos >= sh->end_next) {
         /* A closed shard read to its end: no next iterator, and where its keys went on, as AWS answers. */
         rw_ki64(w, "MillisBehindLatest", 0);
-        op_write_child_shards(c, s, sh);
+        op_write_child_shards(w, s, sh);
         rw_end(w);
         return 0;
     }

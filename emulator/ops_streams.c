@@ -257,6 +257,12 @@ int op_delete_stream(struct op_call *c)
     if (st == ST_DELETING)
         return op_fail(c, 400, "ResourceNotFoundException", "Stream %s under account %s not found.", s->name,
                        c->emu->cfg.account);
+    const struct in_val *force = op_get(c, "EnforceConsumerDeletion");
+    if (s->nconsumers && !(force && in_bool(c->in, force)))
+        return op_fail(c, 400, "ResourceInUseException",
+                       "Stream %s under account %s has registered consumers: deregister them first, or set "
+                       "EnforceConsumerDeletion.",
+                       s->name, c->emu->cfg.account);
     /* A stream still CREATING may be deleted too, as on AWS: it goes DELETING. */
     if (c->emu->cfg.delete_delay_ms <= 0)
         store_remove(&c->emu->store, s);
@@ -328,7 +334,7 @@ int op_describe_stream_summary(struct op_call *c)
     write_monitoring(w);
     rw_kstr(w, "EncryptionType", "NONE");
     rw_ki64(w, "OpenShardCount", s->nopen);
-    rw_ki64(w, "ConsumerCount", 0);
+    rw_ki64(w, "ConsumerCount", (int64_t)s->nconsumers);
     rw_ki64(w, "MaxRecordSizeInKiB", s->max_record_kib);
     rw_end(w);
     rw_end(w);

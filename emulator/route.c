@@ -181,8 +181,10 @@ void route_api(struct api_ctx *ctx, const struct http_request *req, struct http_
         .body = req->body,
         .body_len = req->body_len,
     };
-    struct api_resp aresp = {.body = resp->body};
+    struct api_resp aresp = {.body = resp->body, .sub = &resp->sub};
+    resp->streaming = 0;
     api_handle(ctx, &areq, &aresp);
+    resp->streaming = aresp.streaming;
     resp->status = aresp.status;
     resp->content_type = aresp.content_type;
     resp->delay_ms = aresp.delay_ms;

@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 #include "buf.h"
+#include "subreq.h"
 #include "worker.h"
 
 /*
@@ -64,6 +65,8 @@ struct http_response {
     const char *content_type;  /* NULL: no Content-Type header */
     int delay_ms;              /* hold the answer this long (KINESIS_LATENCY) */
     struct http_cors cors;
+    int streaming;             /* SubscribeToShard: a 200 whose body is the event stream that starts at `sub` */
+    struct sub_req sub;
 };
 
 /* The CORS headers for req into out (origins: --cors-origins, "*" or a comma-separated list, "none"). */

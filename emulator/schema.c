@@ -4,6 +4,9 @@
  */
 #include "schema.h"
 
+#include <pthread.h>
+#include <regex.h>
+
 #include <stdio.h>
 #include <string.h>
 
@@ -59,6 +62,30 @@ static int stream_arn_text(const char *s, size_t n)
     return 0;
 }
 
+/* The two ARN patterns of the model as POSIX regular expressions, compiled once. */
+static regex_t arn_re[2];
+static int arn_re_ok;
+static pthread_once_t arn_once = PTHREAD_ONCE_INIT;
+
+static void compile_arn_patterns(void)
+{
+    arn_re_ok = regcomp(&arn_re[0], "^arn:aws.*:kinesis:.*:[0-9]{12}:.*stream/[a-zA-Z0-9_.-]+/consumer/"
+                                    "[a-zA-Z0-9_.-]+:[0-9]+$", REG_EXTENDED | REG_NOSUB) == 0 &&
+                regcomp(&arn_re[1], "^arn:aws.*:kinesis:.*:[0-9]{12}:.*stream/[^[:space:]]+$",
+                        REG_EXTENDED | REG_NOSUB) == 0;
+}
+
+static int arn_matches(int which, const char *s, size_t n)
+{
+    pthread_once(&arn_once, compile_arn_patterns);
+    if (!arn_re_ok || n > 2048 || memchr(s, '\0', n))
+        return 0;
+    char buf[2049];
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    return regexec(&arn_re[which], buf, 0, NULL, 0) == 0;
+}
+
 int schema_pattern_ok(enum schema_pattern p, const char *s, size_t n)
 {
     switch (p) {
@@ -80,6 +107,10 @@ int schema_pattern_ok(enum schema_pattern p, const char *s, size_t n)
         return number_text(s, n, 129);
     case PAT_STREAM_ARN:
         return stream_arn_text(s, n);
+    case PAT_CONSUMER_ARN:
+        return arn_matches(0, s, n);
+    case PAT_RESOURCE_ARN:
+        return arn_matches(1, s, n);
     case PAT_STREAM_ID:
         if (n != 24 || s[20] != '-')
             return 0;
@@ -99,6 +130,9 @@ const char *schema_pattern_text(enum schema_pattern p)
     case PAT_SEQUENCE: return "0|([1-9]\\d{0,128})";
     case PAT_STREAM_ARN: return "arn:aws.*:kinesis:.*:\\d{12}:stream/\\S+";
     case PAT_STREAM_ID: return "[a-z0-9]{20}-[a-z0-9]{3}";
+    case PAT_CONSUMER_ARN:
+        return "^(arn):aws.*:kinesis:.*:\\d{12}:.*stream\\/[a-zA-Z0-9_.-]+\\/consumer\\/[a-zA-Z0-9_.-]+:[0-9]+";
+    case PAT_RESOURCE_ARN: return "arn:aws.*:kinesis:.*:\\d{12}:.*stream/\\S+";
     default: return "";
     }
 }

@@ -32,6 +32,8 @@ enum schema_pattern {
     PAT_SEQUENCE,   /* 0|([1-9]\d{0,128}) */
     PAT_STREAM_ARN, /* arn:aws.*:kinesis:.*:\d{12}:stream/\S+ */
     PAT_STREAM_ID,  /* [a-z0-9]{20}-[a-z0-9]{3} */
+    PAT_CONSUMER_ARN, /* ^(arn):aws.*:kinesis:.*:\d{12}:.*stream\/[a-zA-Z0-9_.-]+\/consumer\/[a-zA-Z0-9_.-]+:[0-9]+ */
+    PAT_RESOURCE_ARN, /* arn:aws.*:kinesis:.*:\d{12}:.*stream/\S+ (a stream or a consumer) */
 };
 
 #define SCHEMA_NOLIMIT INT64_MIN
@@ -74,6 +76,7 @@ extern const struct schema_shape shape_CreateStream, shape_DeleteStream, shape_D
     shape_PutRecords, shape_GetShardIterator, shape_GetRecords, shape_AddTagsToStream,
     shape_RemoveTagsFromStream, shape_ListTagsForStream, shape_IncreaseStreamRetentionPeriod,
     shape_DecreaseStreamRetentionPeriod, shape_DescribeLimits, shape_SplitShard, shape_MergeShards,
-    shape_UpdateShardCount;
+    shape_UpdateShardCount, shape_RegisterStreamConsumer, shape_DescribeStreamConsumer,
+    shape_DeregisterStreamConsumer, shape_ListStreamConsumers, shape_SubscribeToShard;
 
 #endif

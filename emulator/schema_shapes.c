@@ -209,3 +209,48 @@ static const struct schema_field update_shard_count_f[] = {
     F_STREAM_ID,
 };
 const struct schema_shape shape_UpdateShardCount = SHAPE(update_shard_count_f);
+
+#define F_STREAM_ARN_REQ STR("StreamARN", 1, 1, 2048, PAT_STREAM_ARN)
+#define F_CONSUMER_NAME(req) STR("ConsumerName", req, 1, 128, PAT_NAME)
+#define F_CONSUMER_ARN(req) STR("ConsumerARN", req, 1, 2048, PAT_CONSUMER_ARN)
+
+static const struct schema_field register_consumer_f[] = {
+    F_STREAM_ARN_REQ,
+    F_CONSUMER_NAME(1),
+    F_STREAM_ID,
+    F_TAGS(0),
+};
+const struct schema_shape shape_RegisterStreamConsumer = SHAPE(register_consumer_f);
+
+static const struct schema_field consumer_f[] = {
+    F_STREAM_ARN,
+    F_CONSUMER_NAME(0),
+    F_CONSUMER_ARN(0),
+    F_STREAM_ID,
+};
+const struct schema_shape shape_DescribeStreamConsumer = SHAPE(consumer_f);
+const struct schema_shape shape_DeregisterStreamConsumer = SHAPE(consumer_f);
+
+static const struct schema_field list_consumers_f[] = {
+    F_STREAM_ARN_REQ,
+    STR("NextToken", 0, 1, 1048576, PAT_NONE),
+    INT("MaxResults", 0, 1, 10000),
+    TS("StreamCreationTimestamp"),
+    F_STREAM_ID,
+};
+const struct schema_shape shape_ListStreamConsumers = SHAPE(list_consumers_f);
+
+static const struct schema_field starting_position_f[] = {
+    ENUM("Type", 1, iterator_types),
+    STR("SequenceNumber", 0, NL, NL, PAT_SEQUENCE),
+    TS("Timestamp"),
+};
+static const struct schema_shape starting_position = SHAPE(starting_position_f);
+
+static const struct schema_field subscribe_f[] = {
+    F_CONSUMER_ARN(1),
+    F_STREAM_ID,
+    STR("ShardId", 1, 1, 128, PAT_NAME),
+    {"StartingPosition", SK_STRUCT, 1, NL, NL, PAT_NONE, NULL, &starting_position, NULL, NULL},
+};
+const struct schema_shape shape_SubscribeToShard = SHAPE(subscribe_f);

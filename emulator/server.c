@@ -22,6 +22,7 @@
 #include "log.h"
 #include "mem.h"
 #include "pool.h"
+#include "subscribe.h"
 #include "rng.h"
 #include "sniff.h"
 #include "tls.h"
@@ -113,6 +114,10 @@ static int worker_init(struct worker *w, struct emu *emu, int index, struct kt_e
         kt_err_set(err, "cannot start worker %d: cannot watch the pool's answers: %s", index, strerror(errno));
         return -1;
     }
+    if (sub_worker_init(w) != 0) {
+        kt_err_set(err, "cannot start worker %d: cannot make its subscriptions' eventfd: %s", index, strerror(errno));
+        return -1;
+    }
     return 0;
 }
 
@@ -127,6 +132,7 @@ static void worker_free(struct worker *w)
         event_free(w->done_ev);
     if (w->done_fd >= 0)
         close(w->done_fd);
+    sub_worker_free(w);
     pthread_mutex_destroy(&w->done_mu);
     if (w->pipe_ev)
         event_free(w->pipe_ev);
@@ -283,6 +289,7 @@ struct server *server_new(struct emu *emu, struct kt_err *err)
     for (int i = 0; i < s->nworkers; i++) {
         s->workers[i].pipe_fd[0] = s->workers[i].pipe_fd[1] = -1;
         s->workers[i].done_fd = -1;
+        s->workers[i].sub_fd = -1;
     }
     for (int i = 0; i < s->nworkers; i++) {
         s->inited++;

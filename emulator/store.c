@@ -35,6 +35,7 @@ static struct shard *shard_add(struct store *st, struct stream *s, u128 start, u
     sh->parent = parent;
     sh->adjacent = adjacent;
     sh->child[0] = sh->child[1] = SHARD_NONE;
+    pthread_mutex_init(&sh->watch_mu, NULL);
     sh->log = st->logs.new_log(st->logs.ctx, s, sh->index);
     s->shards[s->nshards++] = sh;
     return sh;
@@ -49,6 +50,52 @@ static void shard_close(struct shard *sh, int64_t now_ms, uint32_t child0, uint3
     sh->closed_ms = now_ms;
     sh->child[0] = child0;
     sh->child[1] = child1;
+    shard_wake(sh); /* its subscribers send the ChildShards and end */
+}
+
+void shard_watch_add(struct shard *sh, struct shard_watch *wt)
+{
+    pthread_mutex_lock(&sh->watch_mu);
+    wt->gone = 0;
+    wt->next = sh->watches;
+    sh->watches = wt;
+    atomic_fetch_add(&sh->nwatch, 1);
+    pthread_mutex_unlock(&sh->watch_mu);
+}
+
+void shard_watch_remove(struct shard *sh, struct shard_watch *wt)
+{
+    pthread_mutex_lock(&sh->watch_mu);
+    for (struct shard_watch **pp = &sh->watches; *pp; pp = &(*pp)->next) {
+        if (*pp == wt) {
+            *pp = wt->next;
+            atomic_fetch_sub(&sh->nwatch, 1);
+            break;
+        }
+    }
+    pthread_mutex_unlock(&sh->watch_mu);
+}
+
+void shard_wake_slow(struct shard *sh)
+{
+    pthread_mutex_lock(&sh->watch_mu);
+    for (struct shard_watch *wt = sh->watches; wt; wt = wt->next)
+        wt->wake(wt);
+    pthread_mutex_unlock(&sh->watch_mu);
+}
+
+/* The stream is being freed: every watch is let go, and told (write lock held). */
+static void shard_release_watches(struct shard *sh)
+{
+    pthread_mutex_lock(&sh->watch_mu);
+    while (sh->watches) {
+        struct shard_watch *wt = sh->watches;
+        sh->watches = wt->next;
+        wt->gone = 1;
+        wt->wake(wt);
+    }
+    atomic_store(&sh->nwatch, 0);
+    pthread_mutex_unlock(&sh->watch_mu);
 }
 
 static int by_start(const void *a, const void *b)
@@ -168,9 +215,13 @@ void store_init(struct store *st)
 static void stream_free(struct stream *s)
 {
     for (uint32_t i = 0; i < s->nshards; i++) {
+        shard_release_watches(s->shards[i]);
         reclog_free(s->shards[i]->log);
+        pthread_mutex_destroy(&s->shards[i]->watch_mu);
         free(s->shards[i]);
     }
+    while (s->consumers)
+        stream_consumer_remove(s, s->consumers);
     free(s->shards);
     free(s->open);
     for (size_t i = 0; i < s->ntags; i++) {
@@ -394,6 +445,70 @@ struct shard *stream_shard_for(struct stream *s, u128 h)
             hi = mid;
     }
     return s->open[lo];
+}
+
+/* ------------------------------------------------------------- consumers */
+
+struct consumer *stream_consumer_add(struct stream *s, const char *name, const char *account, int64_t now_ms,
+                                     int64_t create_delay_ms)
+{
+    struct consumer *cn = xcalloc(1, sizeof *cn);
+    snprintf(cn->name, sizeof cn->name, "%s", name);
+    /* arn:aws:kinesis:<region>:<account>:stream/<stream>/consumer/<name>:<creation, epoch seconds> */
+    snprintf(cn->arn, sizeof cn->arn, "arn:aws:kinesis:%s:%s:stream/%s/consumer/%s:%lld", s->region, account,
+             s->name, name, (long long)(now_ms / 1000));
+    cn->created_ms = now_ms;
+    cn->active_at_ms = now_ms + create_delay_ms;
+    pthread_mutex_init(&cn->mu, NULL);
+    cn->next = s->consumers;
+    s->consumers = cn;
+    s->nconsumers++;
+    return cn;
+}
+
+struct consumer *stream_consumer_find(const struct stream *s, const char *name)
+{
+    for (struct consumer *cn = s->consumers; cn; cn = cn->next)
+        if (strcmp(cn->name, name) == 0)
+            return cn;
+    return NULL;
+}
+
+void stream_consumer_remove(struct stream *s, struct consumer *cn)
+{
+    for (struct consumer **pp = &s->consumers; *pp; pp = &(*pp)->next) {
+        if (*pp == cn) {
+            *pp = cn->next;
+            s->nconsumers--;
+            pthread_mutex_destroy(&cn->mu);
+            free(cn->recent);
+            free(cn);
+            return;
+        }
+    }
+}
+
+#define RESUBSCRIBE_MS 5000
+
+int consumer_subscribe_ok(struct consumer *cn, uint32_t shard, int64_t now_ms)
+{
+    int ok = 1;
+    pthread_mutex_lock(&cn->mu);
+    size_t k = 0;
+    for (size_t i = 0; i < cn->nrecent; i++) { /* drop the old ones as we go */
+        if (now_ms - cn->recent[i].at_ms >= RESUBSCRIBE_MS)
+            continue;
+        if (cn->recent[i].shard == shard)
+            ok = 0;
+        cn->recent[k++] = cn->recent[i];
+    }
+    cn->nrecent = k;
+    if (ok) {
+        cn->recent = xrealloc(cn->recent, (cn->nrecent + 1) * sizeof *cn->recent);
+        cn->recent[cn->nrecent++] = (struct recent_sub){shard, now_ms};
+    }
+    pthread_mutex_unlock(&cn->mu);
+    return ok;
 }
 
 /* ------------------------------------------------------------------ tags */

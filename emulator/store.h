@@ -37,6 +37,19 @@ struct shard_rate {
 #define SHARD_NONE UINT32_MAX
 
 /*
+ * Something waiting for a shard's records (a SubscribeToShard): woken from
+ * whatever thread appends to the shard or closes it, so wake must be quick
+ * and must not take the store lock. A watch is added and removed with the
+ * store lock held for reading; when its stream is freed (write lock held)
+ * the store sets `gone`, wakes it and lets it go.
+ */
+struct shard_watch {
+    struct shard_watch *next;
+    void (*wake)(struct shard_watch *wt);
+    int gone;
+};
+
+/*
  * A shard. Shards are never moved or freed while their stream lives, so a
  * pointer to one stays good as long as the store lock is held. A shard is
  * open until a split, a merge or UpdateShardCount closes it: then it takes
@@ -53,6 +66,22 @@ struct shard {
     uint64_t end_next;      /* closed: the index the next record would have had */
     uint32_t parent, adjacent;  /* SHARD_NONE when none */
     uint32_t child[2];      /* closed: what carries on its keys (child[1] SHARD_NONE after a merge) */
+    pthread_mutex_t watch_mu;
+    struct shard_watch *watches;
+    _Atomic int nwatch;     /* read without the mutex on every append */
+};
+
+/* A registered enhanced fan-out consumer (RegisterStreamConsumer). */
+struct consumer {
+    struct consumer *next;
+    char name[129];
+    char arn[512];
+    int64_t created_ms;
+    int64_t active_at_ms;   /* CREATING until then */
+    /* SubscribeToShard calls of the last 5 seconds, by shard: a new one within them is refused (mutex). */
+    pthread_mutex_t mu;
+    struct recent_sub { uint32_t shard; int64_t at_ms; } *recent;
+    size_t nrecent;
 };
 
 struct tag {
@@ -82,6 +111,8 @@ struct stream {
     int even;               /* never resharded: open shard i is shard i of an even split */
     struct tag *tags;       /* sorted by key */
     size_t ntags;
+    struct consumer *consumers; /* newest first */
+    size_t nconsumers;
 };
 
 /* Makes the record log of a new shard; the store owns what it returns. */
@@ -140,6 +171,25 @@ void stream_tag_set(struct stream *s, const char *key, size_t klen, const char *
 void stream_tag_remove(struct stream *s, const char *key, size_t klen);
 /* Index of the first tag whose key is greater than `after` (or 0 when NULL). */
 size_t stream_tag_after(const struct stream *s, const char *after);
+
+/* Watches (see struct shard_watch): add/remove with the store lock held for reading or writing. */
+void shard_watch_add(struct shard *sh, struct shard_watch *wt);
+void shard_watch_remove(struct shard *sh, struct shard_watch *wt);
+/* Wakes the shard's watches: after an append, or when it closes. Cheap when it has none. */
+void shard_wake_slow(struct shard *sh);
+static inline void shard_wake(struct shard *sh)
+{
+    if (atomic_load_explicit(&sh->nwatch, memory_order_acquire))
+        shard_wake_slow(sh);
+}
+
+/* Consumers (write lock held to add or remove; read lock to find). */
+struct consumer *stream_consumer_add(struct stream *s, const char *name, const char *account, int64_t now_ms,
+                                     int64_t create_delay_ms);
+struct consumer *stream_consumer_find(const struct stream *s, const char *name);
+void stream_consumer_remove(struct stream *s, struct consumer *cn);
+/* 1 when the consumer may subscribe to the shard now (and it is noted), 0 within 5 s of the last time. */
+int consumer_subscribe_ok(struct consumer *cn, uint32_t shard, int64_t now_ms);
 
 /* "shardId-000000000007" (SHARD_ID_LEN characters); out needs SHARD_ID_MAX bytes. */
 #define SHARD_ID_LEN 20

@@ -8,6 +8,7 @@
 
 #include <event2/event.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,6 +18,7 @@
 struct conn;
 struct pool;
 struct pool_job;
+struct sub;
 
 struct worker {
     pthread_t tid;
@@ -41,6 +43,11 @@ struct worker {
     struct pool_job *done_head, *done_tail;
     int done_fd;               /* an eventfd the pool signals */
     struct event *done_ev;
+    /* SubscribeToShard subscriptions of this worker's connections (subscribe.h). */
+    struct sub *subs;
+    int sub_fd;                /* an eventfd appenders signal */
+    struct event *sub_ev;
+    _Atomic int sub_signalled;
 };
 
 /* "Tue, 24 Nov 2026 22:02:46 GMT", cached per second. */
