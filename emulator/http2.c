@@ -31,6 +31,7 @@
 #include "mem.h"
 #include "pool.h"
 #include "route.h"
+#include "subscribe.h"
 
 #define H2_MAX_STREAMS 128
 #define PUMP_AHEAD (256 * 1024) /* frames moved into the output ahead of the socket */
@@ -62,6 +63,9 @@ struct h2_stream {
     int waiting;               /* its call is out in the pool */
     int submitted;             /* its answer went to nghttp2 */
     struct h2_stream *qnext;
+    /* SubscribeToShard: its answer is an event stream, sent as the subscription writes it into resp */
+    struct sub *sub;
+    int streaming, stream_ended, deferred;
 };
 
 struct h2_session {
@@ -99,6 +103,10 @@ static void stream_free(struct h2_stream *st)
         st->next->prev = st->prev;
     if (st->timer)
         event_free(st->timer);
+    if (st->sub) {
+        sub_cancel(st->sub);
+        st->s->c->streaming--;
+    }
     if (st->queued) {
         struct h2_stream **pp = &st->s->q_head;
         while (*pp != st)
@@ -172,6 +180,35 @@ static ssize_t read_body(nghttp2_session *ng, int32_t id, uint8_t *buf, size_t l
     return (ssize_t)n;
 }
 
+/* An event stream's body: what the subscription has written so far; deferred until it writes more. */
+static ssize_t read_stream(nghttp2_session *ng, int32_t id, uint8_t *buf, size_t len, uint32_t *flags,
+                           nghttp2_data_source *src, void *user)
+{
+    struct h2_stream *st = src->ptr;
+    size_t left = st->resp.len - st->resp_off;
+    if (left == 0) {
+        if (st->stream_ended) {
+            *flags |= NGHTTP2_DATA_FLAG_EOF;
+            return 0;
+        }
+        st->deferred = 1;
+        if (st->sub)
+            sub_kick(st->sub); /* it may have waited for this: at the loop's next turn */
+        return NGHTTP2_ERR_DEFERRED;
+    }
+    size_t n = left < len ? left : len;
+    memcpy(buf, st->resp.p + st->resp_off, n);
+    st->resp_off += n;
+    set_unsent(st->s, st->s->unsent - n);
+    if (st->resp_off == st->resp.len) {
+        kbuf_reset(&st->resp);
+        st->resp_off = 0;
+        if (st->stream_ended)
+            *flags |= NGHTTP2_DATA_FLAG_EOF;
+    }
+    return (ssize_t)n;
+}
+
 static void submit(struct h2_stream *st)
 {
     struct worker *w = st->s->c->w;
@@ -183,11 +220,11 @@ static void submit(struct h2_stream *st)
 #define NV(n, v) {(uint8_t *)(n), (uint8_t *)(v), sizeof(n) - 1, strlen(v), NGHTTP2_NV_FLAG_NONE}
     nghttp2_nv nva[11] = {
         NV(":status", status),
-        NV("content-length", length),
         NV("x-amzn-requestid", rid),
         NV("date", date),
+        NV("content-length", length),
     };
-    size_t n = 4;
+    size_t n = st->streaming ? 3 : 4;
     if (st->content_type)
         nva[n++] = (nghttp2_nv)NV("content-type", st->content_type);
     if (st->status >= 400) {
@@ -208,7 +245,7 @@ static void submit(struct h2_stream *st)
         }
     }
 #undef NV
-    nghttp2_data_provider prd = {.source = {.ptr = st}, .read_callback = read_body};
+    nghttp2_data_provider prd = {.source = {.ptr = st}, .read_callback = st->streaming ? read_stream : read_body};
     st->submitted = 1;
     set_unsent(st->s, st->s->unsent + st->resp.len);
     nghttp2_submit_response(st->s->ng, st->id, nva, n, &prd);
@@ -270,6 +307,50 @@ static int behind_heavy(struct h2_stream *st)
     return route_is_heavy(&req);
 }
 
+/* ---------------------------------------------------- SubscribeToShard */
+
+static void sink_send(void *ctx, const void *p, size_t n)
+{
+    struct h2_stream *st = ctx;
+    kbuf_append(&st->resp, p, n);
+    set_unsent(st->s, st->s->unsent + n);
+    if (st->deferred) {
+        st->deferred = 0;
+        nghttp2_session_resume_data(st->s->ng, st->id);
+    }
+}
+
+static size_t sink_backlog(void *ctx)
+{
+    struct h2_stream *st = ctx;
+    return st->resp.len - st->resp_off;
+}
+
+static void sink_flush(void *ctx)
+{
+    struct h2_stream *st = ctx;
+    struct conn *c = st->s->c;
+    if (pump(st->s) != 0)
+        c->close_after = 1;
+    conn_flush(c);
+}
+
+/* The subscription is over: the stream ends once what it wrote is sent. */
+static void sink_end(void *ctx)
+{
+    struct h2_stream *st = ctx;
+    st->sub = NULL;
+    st->s->c->streaming--;
+    st->stream_ended = 1;
+    if (st->deferred) {
+        st->deferred = 0;
+        nghttp2_session_resume_data(st->s->ng, st->id);
+    }
+    sink_flush(st);
+}
+
+static const struct sub_sink h2_sink = {sink_send, sink_backlog, sink_flush, sink_end};
+
 static void answer(struct h2_stream *st)
 {
     struct worker *w = st->s->c->w;
@@ -309,6 +390,17 @@ static void answer(struct h2_stream *st)
         return;
     }
     route_serve(w, &req, &resp);
+    if (resp.streaming) {
+        kbuf_reset(&st->resp);
+        st->streaming = 1;
+        st->status = 200;
+        st->content_type = SUB_CONTENT_TYPE;
+        st->cors = resp.cors;
+        submit(st);
+        st->s->c->streaming++;
+        st->sub = sub_start(w, &resp.sub, &h2_sink, st);
+        return;
+    }
     reply(st, &resp);
 }
 
