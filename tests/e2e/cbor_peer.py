@@ -8,7 +8,10 @@ A call is {"op": NAME, "body": VALUE} (VALUE encoded with cbor2), {"op": NAME,
 as JSON with markers: {"$bytes": BASE64} is a CBOR byte string, {"$ms": N} tag 1
 with N (epoch milliseconds, as the AWS SDKs for Java send timestamps), {"$tag":
 [N, VALUE]} any other tag. An answer is {"status", "content_type", "body"}
-(body decoded the same way, or {"$undecodable": BASE64}).
+(body decoded the same way, or {"$undecodable": BASE64}). An event stream
+(SubscribeToShard's application/vnd.amazon.eventstream) is read message by
+message, CRCs checked: the body is {"$events": [{"headers": {...}, "payload":
+VALUE}]}, each payload decoded from CBOR.
 """
 import base64
 import http.client
@@ -16,7 +19,9 @@ import io
 import json
 import ssl
 import sys
+import struct
 import urllib.parse
+import zlib
 
 import cbor2
 import cbor2.decoder as decoder
@@ -62,6 +67,30 @@ def from_cbor(v):
     return v
 
 
+def events(data):
+    """The messages of an event stream, each checked against its CRCs."""
+    out, i = [], 0
+    while i < len(data):
+        total, hlen, pcrc = struct.unpack(">III", data[i:i + 12])
+        if zlib.crc32(data[i:i + 8]) != pcrc or zlib.crc32(data[i:i + total - 4]) != \
+                struct.unpack(">I", data[i + total - 4:i + total])[0]:
+            raise ValueError(f"event-stream CRC mismatch at byte {i}")
+        h, j, end = {}, i + 12, i + 12 + hlen
+        while j < end:
+            n = data[j]
+            name = data[j + 1:j + 1 + n].decode()
+            j += 1 + n
+            assert data[j] == 7, "header of type string"
+            vl = struct.unpack(">H", data[j + 1:j + 3])[0]
+            h[name] = data[j + 3:j + 3 + vl].decode()
+            j += 3 + vl
+        payload = data[end:i + total - 4]
+        value = decoder.CBORDecoder(io.BytesIO(payload)).decode() if payload else None
+        out.append({"headers": h, "payload": from_cbor(value) if payload else None})
+        i += total
+    return out
+
+
 def main():
     req = json.load(sys.stdin)
     url = urllib.parse.urlsplit(req["url"])
@@ -80,7 +109,10 @@ def main():
         r = conn.getresponse()
         data = r.read()
         try:
-            decoded = from_cbor(decoder.CBORDecoder(io.BytesIO(data)).decode()) if data else None
+            if r.getheader("Content-Type") == "application/vnd.amazon.eventstream":
+                decoded = {"$events": events(data)}
+            else:
+                decoded = from_cbor(decoder.CBORDecoder(io.BytesIO(data)).decode()) if data else None
         except Exception:  # what came back is not CBOR: the test says so
             decoded = {"$undecodable": base64.b64encode(data).decode()}
         out.append({"status": r.status, "content_type": r.getheader("Content-Type"), "body": decoded})
