@@ -290,6 +290,126 @@ class Consumers(EmulatorTestCase, unittest.TestCase):
             time.sleep(5.1)  # before subscribing the same consumer to the same shard again
 
 
+class EventReader:
+    """Reads a raw SubscribeToShard stream as it arrives: chunks, then whole messages."""
+
+    def __init__(self, sock):
+        self.sock, self.raw, self.body, self.ended = sock, b"", b"", False
+
+    def messages(self, timeout):
+        """The messages that came within timeout seconds (at least one, unless it timed out or ended)."""
+        self.sock.settimeout(timeout)
+        while True:
+            msgs, rest = evs_messages_prefix(self.body)
+            if msgs or self.ended:
+                self.body = rest
+                return msgs
+            try:
+                chunk = self.sock.recv(1 << 20)
+            except socket.timeout:
+                return []
+            if not chunk:
+                self.ended = True
+                continue
+            self.raw += chunk
+            while True:  # move whole chunks into the body
+                j = self.raw.find(b"\r\n")
+                if j < 0:
+                    break
+                n = int(self.raw[:j], 16)
+                if n == 0:
+                    self.ended = True
+                    break
+                if len(self.raw) < j + 2 + n + 2:
+                    break
+                self.body += self.raw[j + 2:j + 2 + n]
+                self.raw = self.raw[j + 2 + n + 2:]
+
+
+class Lineage(EmulatorTestCase, unittest.TestCase):
+    """A SubscribeToShard consumer follows ChildShards across a split, a merge and UpdateShardCount while a
+    producer writes throughout: every record once, in order per key."""
+    emulator_args = ("--subscription-ms", "120000")
+
+    def test_subscriber_follows_child_shards(self):
+        k = boto3_client(self.emu)
+        arn, carn = consumer(k, "fo-lineage", "follower", shards=2)
+        done, sent, got = threading.Event(), [], []
+
+        def produce():
+            p = boto3_client(self.emu)
+            i = 0
+            while not done.is_set():
+                batch = [{"Data": str(i + j).encode(), "PartitionKey": f"key{(i + j) % 13}"} for j in range(10)]
+                self.assertEqual(p.put_records(StreamName="fo-lineage", Records=batch)["FailedRecordCount"], 0)
+                sent.extend(range(i, i + 10))
+                i += 10
+                time.sleep(0.01)
+
+        def follow():
+            todo, seen, parents = ["shardId-000000000000", "shardId-000000000001"], set(), {}
+            while todo:
+                sid = next((x for x in todo if all(q in seen for q in parents.get(x, ()))), None)
+                if sid is None:
+                    raise AssertionError(f"no shard whose parents are read among {todo}")
+                todo.remove(sid)
+                sock, _ = raw_subscribe(self.emu, carn, sid)
+                r, children = EventReader(sock), None
+                while children is None:
+                    msgs = r.messages(2.0)
+                    if not msgs:
+                        if done.is_set() or r.ended:
+                            break  # an open shard at its tip once the producer has stopped
+                        continue
+                    for h, payload in msgs:
+                        if h.get(":event-type") != "SubscribeToShardEvent":
+                            continue
+                        e = json.loads(payload)
+                        got.extend((x["PartitionKey"], int(__import__("base64").b64decode(x["Data"])))
+                                   for x in e["Records"])
+                        if "ChildShards" in e:
+                            children = e["ChildShards"]
+                sock.close()
+                seen.add(sid)
+                for c in children or ():
+                    parents[c["ShardId"]] = c["ParentShards"]
+                    if c["ShardId"] not in todo and c["ShardId"] not in seen:
+                        todo.append(c["ShardId"])
+
+        errors = []
+
+        def guarded(fn):
+            def run():
+                try:
+                    fn()
+                except Exception as e:  # reported by the main thread
+                    errors.append(e)
+            return run
+
+        tp, tf = threading.Thread(target=guarded(produce)), threading.Thread(target=guarded(follow))
+        tp.start()
+        tf.start()
+        time.sleep(0.5)
+        k.split_shard(StreamName="fo-lineage", ShardToSplit="shardId-000000000000", NewStartingHashKey=str(2 ** 126))
+        time.sleep(0.5)
+        k.merge_shards(StreamName="fo-lineage", ShardToMerge="shardId-000000000003",
+                       AdjacentShardToMerge="shardId-000000000001")
+        time.sleep(0.5)
+        k.update_shard_count(StreamName="fo-lineage", TargetShardCount=3, ScalingType="UNIFORM_SCALING")
+        time.sleep(0.5)
+        done.set()
+        tp.join()
+        tf.join(timeout=120)
+        self.assertFalse(tf.is_alive())
+        self.assertEqual(errors, [])
+        self.assertEqual(sorted(v for _, v in got), sorted(sent))
+        by_key = {}
+        for key, v in got:
+            by_key.setdefault(key, []).append(v)
+        for key, vs in by_key.items():
+            self.assertEqual(vs, sorted(vs), f"{key} out of order")
+
+
 class FlowControl(unittest.TestCase):
     """A subscriber that does not read holds at most about SUB_BACKLOG in the emulator, and then gets every
     record in order once it reads: nothing skipped, nothing buffered without bound."""
