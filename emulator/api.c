@@ -40,47 +40,47 @@ struct op_def {
     enum op_lock lock;
 };
 
-/* Every operation of the API model; those without a handler answer "not implemented yet". */
+/* Every operation of the API model (39), each with its handler, input shape and lock. */
 static const struct op_def ops[] = {
     {"AddTagsToStream", op_add_tags, &shape_AddTagsToStream, LOCK_WRITE},
     {"CreateStream", op_create_stream, &shape_CreateStream, LOCK_WRITE},
     {"DecreaseStreamRetentionPeriod", op_decrease_retention, &shape_DecreaseStreamRetentionPeriod, LOCK_WRITE},
-    {"DeleteResourcePolicy", NULL, NULL, LOCK_NONE},
+    {"DeleteResourcePolicy", op_delete_resource_policy, &shape_DeleteResourcePolicy, LOCK_WRITE},
     {"DeleteStream", op_delete_stream, &shape_DeleteStream, LOCK_WRITE},
     {"DeregisterStreamConsumer", op_deregister_consumer, &shape_DeregisterStreamConsumer, LOCK_WRITE},
-    {"DescribeAccountSettings", NULL, NULL, LOCK_NONE},
+    {"DescribeAccountSettings", op_describe_account_settings, &shape_DescribeAccountSettings, LOCK_WRITE},
     {"DescribeLimits", op_describe_limits, &shape_DescribeLimits, LOCK_READ},
     {"DescribeStream", op_describe_stream, &shape_DescribeStream, LOCK_READ},
     {"DescribeStreamConsumer", op_describe_consumer, &shape_DescribeStreamConsumer, LOCK_READ},
     {"DescribeStreamSummary", op_describe_stream_summary, &shape_DescribeStreamSummary, LOCK_READ},
-    {"DisableEnhancedMonitoring", NULL, NULL, LOCK_NONE},
-    {"EnableEnhancedMonitoring", NULL, NULL, LOCK_NONE},
+    {"DisableEnhancedMonitoring", op_disable_monitoring, &shape_DisableEnhancedMonitoring, LOCK_WRITE},
+    {"EnableEnhancedMonitoring", op_enable_monitoring, &shape_EnableEnhancedMonitoring, LOCK_WRITE},
     {"GetRecords", op_get_records, &shape_GetRecords, LOCK_READ},
-    {"GetResourcePolicy", NULL, NULL, LOCK_NONE},
+    {"GetResourcePolicy", op_get_resource_policy, &shape_GetResourcePolicy, LOCK_READ},
     {"GetShardIterator", op_get_shard_iterator, &shape_GetShardIterator, LOCK_READ},
     {"IncreaseStreamRetentionPeriod", op_increase_retention, &shape_IncreaseStreamRetentionPeriod, LOCK_WRITE},
     {"ListShards", op_list_shards, &shape_ListShards, LOCK_READ},
     {"ListStreamConsumers", op_list_consumers, &shape_ListStreamConsumers, LOCK_READ},
     {"ListStreams", op_list_streams, &shape_ListStreams, LOCK_READ},
-    {"ListTagsForResource", NULL, NULL, LOCK_NONE},
+    {"ListTagsForResource", op_list_tags_for_resource, &shape_ListTagsForResource, LOCK_READ},
     {"ListTagsForStream", op_list_tags, &shape_ListTagsForStream, LOCK_READ},
     {"MergeShards", op_merge_shards, &shape_MergeShards, LOCK_WRITE},
     {"PutRecord", op_put_record, &shape_PutRecord, LOCK_READ},
     {"PutRecords", op_put_records, &shape_PutRecords, LOCK_READ},
-    {"PutResourcePolicy", NULL, NULL, LOCK_NONE},
+    {"PutResourcePolicy", op_put_resource_policy, &shape_PutResourcePolicy, LOCK_WRITE},
     {"RegisterStreamConsumer", op_register_consumer, &shape_RegisterStreamConsumer, LOCK_WRITE},
     {"RemoveTagsFromStream", op_remove_tags, &shape_RemoveTagsFromStream, LOCK_WRITE},
     {"SplitShard", op_split_shard, &shape_SplitShard, LOCK_WRITE},
-    {"StartStreamEncryption", NULL, NULL, LOCK_NONE},
-    {"StopStreamEncryption", NULL, NULL, LOCK_NONE},
+    {"StartStreamEncryption", op_start_encryption, &shape_StartStreamEncryption, LOCK_WRITE},
+    {"StopStreamEncryption", op_stop_encryption, &shape_StopStreamEncryption, LOCK_WRITE},
     {"SubscribeToShard", op_subscribe_to_shard, &shape_SubscribeToShard, LOCK_READ},
-    {"TagResource", NULL, NULL, LOCK_NONE},
-    {"UntagResource", NULL, NULL, LOCK_NONE},
-    {"UpdateAccountSettings", NULL, NULL, LOCK_NONE},
-    {"UpdateMaxRecordSize", NULL, NULL, LOCK_NONE},
+    {"TagResource", op_tag_resource, &shape_TagResource, LOCK_WRITE},
+    {"UntagResource", op_untag_resource, &shape_UntagResource, LOCK_WRITE},
+    {"UpdateAccountSettings", op_update_account_settings, &shape_UpdateAccountSettings, LOCK_WRITE},
+    {"UpdateMaxRecordSize", op_update_max_record_size, &shape_UpdateMaxRecordSize, LOCK_WRITE},
     {"UpdateShardCount", op_update_shard_count, &shape_UpdateShardCount, LOCK_WRITE},
-    {"UpdateStreamMode", NULL, NULL, LOCK_NONE},
-    {"UpdateStreamWarmThroughput", NULL, NULL, LOCK_NONE},
+    {"UpdateStreamMode", op_update_stream_mode, &shape_UpdateStreamMode, LOCK_WRITE},
+    {"UpdateStreamWarmThroughput", op_update_warm_throughput, &shape_UpdateStreamWarmThroughput, LOCK_WRITE},
 };
 
 void api_ctx_init(struct api_ctx *ctx, struct emu *emu, uint64_t seed)
@@ -286,12 +286,6 @@ void api_handle(struct api_ctx *ctx, const struct api_req *req, struct api_resp 
             goto done;
         }
         kbuf_free(&m);
-    }
-
-    if (!op->fn) {
-        fail(resp, cbor, 501, "NotImplementedException",
-             "Operation %s is not implemented yet by the kintape emulator", op->name);
-        goto done;
     }
 
     struct reqin in;

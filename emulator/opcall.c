@@ -87,7 +87,7 @@ int op_timestamp_ms(struct op_call *c, const struct in_val *v, int64_t *ms)
 }
 
 /* arn:<partition>:kinesis:<region>:<account>:stream/<name> */
-static int parse_stream_arn(const char *arn, size_t n, char *region, size_t rcap, char *account,
+int op_parse_stream_arn(const char *arn, size_t n, char *region, size_t rcap, char *account,
                             char *name, size_t ncap)
 {
     const char *f[6];
@@ -115,6 +115,41 @@ static int parse_stream_arn(const char *arn, size_t n, char *region, size_t rcap
     return 0;
 }
 
+int op_parse_consumer_arn(const char *arn, char *region, size_t rcap, char *account, char *stream, char *name)
+{
+    const char *p = arn;
+    const char *f[5];
+    size_t fl[5];
+    for (int i = 0; i < 5; i++) {
+        const char *colon = strchr(p, ':');
+        if (!colon)
+            return -1;
+        f[i] = p;
+        fl[i] = (size_t)(colon - p);
+        p = colon + 1;
+    }
+    if (fl[0] != 3 || memcmp(f[0], "arn", 3) != 0 || fl[2] != 7 || memcmp(f[2], "kinesis", 7) != 0 ||
+        fl[3] == 0 || fl[3] >= rcap || fl[4] != 12 || strncmp(p, "stream/", 7) != 0)
+        return -1;
+    memcpy(region, f[3], fl[3]);
+    region[fl[3]] = '\0';
+    memcpy(account, f[4], 12);
+    account[12] = '\0';
+    p += 7;
+    const char *slash = strstr(p, "/consumer/");
+    const char *last = strrchr(p, ':');
+    if (!slash || !last || last < slash || slash == p || (size_t)(slash - p) > 128)
+        return -1;
+    memcpy(stream, p, (size_t)(slash - p));
+    stream[slash - p] = '\0';
+    const char *cn = slash + 10;
+    if (last == cn || (size_t)(last - cn) > 128 || !last[1] || strspn(last + 1, "0123456789") != strlen(last + 1))
+        return -1;
+    memcpy(name, cn, (size_t)(last - cn));
+    name[last - cn] = '\0';
+    return 0;
+}
+
 struct stream *op_find_stream(struct op_call *c, int active, char *name, size_t cap, int *missing)
 {
     size_t nl = 0, al = 0;
@@ -125,7 +160,7 @@ struct stream *op_find_stream(struct op_call *c, int active, char *name, size_t 
     const char *want_name = given;
     *missing = 0;
     if (arn) {
-        if (parse_stream_arn(arn, al, region, sizeof region, account, aname, sizeof aname) != 0) {
+        if (op_parse_stream_arn(arn, al, region, sizeof region, account, aname, sizeof aname) != 0) {
             op_invalid(c, "Invalid StreamARN %s: expected arn:aws:kinesis:<region>:<account>:stream/<name>", arn);
             return NULL;
         }

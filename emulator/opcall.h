@@ -53,6 +53,11 @@ const char *op_member_str(struct op_call *c, const struct in_val *m, const char 
 /* A timestamp value (epoch seconds number, or text) in ms; -1 if bad. */
 int op_timestamp_ms(struct op_call *c, const struct in_val *v, int64_t *ms);
 
+/* arn:<partition>:kinesis:<region>:<account>:stream/<name>: 0 with its parts (region, account, name), or -1. */
+int op_parse_stream_arn(const char *arn, size_t n, char *region, size_t rcap, char *account, char *name, size_t ncap);
+/* arn:aws:kinesis:<region>:<account>:stream/<stream>/consumer/<name>:<seconds>: 0 with its parts, or -1. */
+int op_parse_consumer_arn(const char *arn, char *region, size_t rcap, char *account, char *stream, char *name);
+
 /*
  * The stream named by StreamName and/or StreamARN. With `active`, a stream
  * that is not ACTIVE counts as not found (as for record operations).

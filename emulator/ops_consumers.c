@@ -25,42 +25,6 @@ static const char *consumer_status(const struct op_call *c, const struct consume
     return c->now_ms < cn->active_at_ms ? "CREATING" : "ACTIVE";
 }
 
-/* arn:aws:kinesis:<region>:<account>:stream/<stream>/consumer/<name>:<seconds>: 0 with its parts, or -1. */
-static int parse_consumer_arn(const char *arn, char *region, size_t rcap, char *account, char *stream, char *name)
-{
-    const char *p = arn;
-    const char *f[5];
-    size_t fl[5];
-    for (int i = 0; i < 5; i++) {
-        const char *colon = strchr(p, ':');
-        if (!colon)
-            return -1;
-        f[i] = p;
-        fl[i] = (size_t)(colon - p);
-        p = colon + 1;
-    }
-    if (fl[0] != 3 || memcmp(f[0], "arn", 3) != 0 || fl[2] != 7 || memcmp(f[2], "kinesis", 7) != 0 ||
-        fl[3] == 0 || fl[3] >= rcap || fl[4] != 12 || strncmp(p, "stream/", 7) != 0)
-        return -1;
-    memcpy(region, f[3], fl[3]);
-    region[fl[3]] = '\0';
-    memcpy(account, f[4], 12);
-    account[12] = '\0';
-    p += 7;
-    const char *slash = strstr(p, "/consumer/");
-    const char *last = strrchr(p, ':');
-    if (!slash || !last || last < slash || slash == p || (size_t)(slash - p) > 128)
-        return -1;
-    memcpy(stream, p, (size_t)(slash - p));
-    stream[slash - p] = '\0';
-    const char *cn = slash + 10;
-    if (last == cn || (size_t)(last - cn) > 128 || !last[1] || strspn(last + 1, "0123456789") != strlen(last + 1))
-        return -1;
-    memcpy(name, cn, (size_t)(last - cn));
-    name[last - cn] = '\0';
-    return 0;
-}
-
 /*
  * The consumer a call names: ConsumerARN, or StreamARN and ConsumerName.
  * NULL after the error; *sp is its stream.
@@ -75,7 +39,7 @@ static struct consumer *named_consumer(struct op_call *c, struct stream **sp)
     struct consumer *cn;
     if (arn) {
         char region[64], account[13], stream[129], cname[129];
-        if (parse_consumer_arn(arn, region, sizeof region, account, stream, cname) != 0) {
+        if (op_parse_consumer_arn(arn, region, sizeof region, account, stream, cname) != 0) {
             op_invalid(c, "Invalid ConsumerARN %s.", arn);
             return NULL;
         }

@@ -178,7 +178,7 @@ int op_put_record(struct op_call *c)
     rw_map(w);
     rw_kascii(w, "ShardId", sid);
     rw_kascii(w, "SequenceNumber", seq);
-    rw_kascii(w, "EncryptionType", "NONE");
+    rw_kascii(w, "EncryptionType", s->key_id ? "KMS" : "NONE");
     rw_end(w);
     return 0;
 }
@@ -259,7 +259,7 @@ int op_put_records(struct op_call *c)
     for (size_t k = 0; k < nwoken; k++)
         shard_wake(woken[k]);
     rw_ki64(w, "FailedRecordCount", failed);
-    rw_kascii(w, "EncryptionType", "NONE");
+    rw_kascii(w, "EncryptionType", s->key_id ? "KMS" : "NONE");
     rw_end(w);
     return 0;
 }

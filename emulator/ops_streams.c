@@ -1,8 +1,8 @@
 /*
  * ops_streams.c — stream management operations of the Kinesis API:
  * CreateStream, DeleteStream, DescribeStream, DescribeStreamSummary,
- * ListStreams, ListShards, AddTagsToStream, RemoveTagsFromStream,
- * ListTagsForStream, Increase/DecreaseStreamRetentionPeriod, DescribeLimits.
+ * ListStreams, ListShards, Increase/DecreaseStreamRetentionPeriod,
+ * DescribeLimits.
  *
  * Follows the Amazon Kinesis Data Streams API Reference for each action;
  * error messages use AWS's wording.
@@ -20,7 +20,6 @@
 
 #define MIN_RETENTION_HOURS 24
 #define MAX_RETENTION_HOURS 8760
-#define MAX_TAGS_PER_STREAM 50
 #define TOKEN_TTL_MS 300000
 
 static void write_shard(struct rw *w, const struct stream *s, const struct shard *sh)
@@ -78,17 +77,19 @@ static void write_mode(struct rw *w, const struct stream *s)
     rw_end(w);
 }
 
-/* "EnhancedMonitoring": [{"ShardLevelMetrics": []}] */
-static void write_monitoring(struct rw *w)
+/* "EnhancedMonitoring": [{"ShardLevelMetrics": [...]}], "EncryptionType" (and "KeyId") */
+static void write_monitoring(struct rw *w, const struct stream *s)
 {
     rw_key(w, "EnhancedMonitoring");
     rw_list(w);
     rw_map(w);
     rw_key(w, "ShardLevelMetrics");
-    rw_list(w);
+    op_write_metrics(w, s->metrics);
     rw_end(w);
     rw_end(w);
-    rw_end(w);
+    rw_kstr(w, "EncryptionType", s->key_id ? "KMS" : "NONE");
+    if (s->key_id)
+        rw_kstr(w, "KeyId", s->key_id);
 }
 
 static const char *status_of(struct op_call *c, const struct stream *s)
@@ -120,100 +121,6 @@ int op_create_stream_named(struct op_call *c, const char *name, long long shards
     return 0;
 }
 
-/*
- * The characters AWS takes in a tag key or value: ASCII letters, digits,
- * space and _ . / = + - @ : %, and the code points U+00C0..U+1FFF and
- * U+2C00..U+D7FF (its "Unicode letters"); a tab, a control character,
- * U+0080..U+00BF, U+2000..U+2BFF and anything past U+D7FF are refused, and
- * so are bytes that are not UTF-8. '%' passes this check, and is refused by
- * the next one (tag_has_percent), with another message, as AWS does.
- */
-static int tag_text_ok(const char *t, size_t n)
-{
-    const unsigned char *p = (const unsigned char *)t;
-    for (size_t i = 0; i < n;) {
-        if (p[i] < 0x80) {
-            unsigned char ch = p[i++];
-            if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-                  (ch != 0 && strchr(" _./=+-@:%", ch) != NULL)))
-                return 0;
-            continue;
-        }
-        size_t len = utf8_seq(p + i, n - i);
-        if (!len)
-            return 0;
-        uint32_t cp = p[i] & (0x7f >> len);
-        for (size_t k = 1; k < len; k++)
-            cp = cp << 6 | (p[i + k] & 0x3f);
-        if (!((cp >= 0xc0 && cp <= 0x1fff) || (cp >= 0x2c00 && cp <= 0xd7ff)))
-            return 0;
-        i += len;
-    }
-    return 1;
-}
-
-static int tag_has_percent(const char *t, size_t n)
-{
-    return t && memchr(t, '%', n) != NULL;
-}
-
-/*
- * Checks tag keys (and values: NULL when there are none) as AWS does, every
- * one for its characters first, then for '%'; `removing` picks AWS's wording
- * for RemoveTagsFromStream. Returns 1, or 0 with the error answered.
- */
-static int tags_valid(struct op_call *c, const char *stream, int removing, const struct in_val *list, int is_map)
-{
-    const struct reqin *in = c->in;
-    for (int pass = 0; pass < 2; pass++)
-        for (const struct in_val *k = in_first(in, list); k; k = in_next(in, list, k)) {
-            size_t kl = 0, vl = 0;
-            const char *key = in_str(in, k, &kl);
-            const char *value = is_map ? in_str(in, in_value(in, k), &vl) : NULL;
-            if (pass == 0 && (!tag_text_ok(key, kl) || (value && !tag_text_ok(value, vl)))) {
-                op_invalid(c, "Some tags contain invalid characters. Valid characters: Unicode letters, digits, "
-                              "white space, _ . / = + - %% @ :.");
-                return 0;
-            }
-            if (pass == 1 && (tag_has_percent(key, kl) || tag_has_percent(value, vl))) {
-                op_invalid(c, "Failed to %s stream %s under account %s because some tags contained illegal "
-                              "characters. The allowed characters are Unicode letters, white-spaces, "
-                              "'_',',','/','=','+','-','@',':'.",
-                           removing ? "remove tags from" : "add tags to", stream ? stream : "",
-                           c->emu->cfg.account);
-                return 0;
-            }
-        }
-    return 1;
-}
-
-/* Applies a Tags map to a stream, within the per-stream tag limit. */
-static int apply_tags(struct op_call *c, struct stream *s, const struct in_val *tags)
-{
-    const struct reqin *in = c->in;
-    if (!tags_valid(c, s->name, 0, tags, 1))
-        return -1;
-    size_t new_keys = 0;
-    for (const struct in_val *k = in_first(in, tags); k; k = in_next(in, tags, k)) {
-        const char *key = in_str(in, k, NULL);
-        int exists = 0;
-        for (size_t i = 0; i < s->ntags && !exists; i++)
-            exists = strcmp(s->tags[i].key, key) == 0;
-        new_keys += !exists;
-    }
-    if (s->ntags + new_keys > MAX_TAGS_PER_STREAM)
-        return op_invalid(c, "Failed to add tags to stream %s under account %s because a given stream cannot "
-                             "have more than %d tags.",
-                          s->name, c->emu->cfg.account, MAX_TAGS_PER_STREAM);
-    for (const struct in_val *k = in_first(in, tags); k; k = in_next(in, tags, k)) {
-        size_t kl, vl;
-        const char *key = in_str(in, k, &kl);
-        const char *value = in_str(in, in_value(in, k), &vl);
-        stream_tag_set(s, key, kl, value, vl);
-    }
-    return 0;
-}
-
 int op_create_stream(struct op_call *c)
 {
     const char *name = op_str(c, "StreamName", NULL);
@@ -231,7 +138,7 @@ int op_create_stream(struct op_call *c)
     const struct in_val *tags = op_get(c, "Tags");
     if (tags && in_type(c->in, tags) != IN_MAP)
         tags = NULL;
-    if (tags && !tags_valid(c, name, 0, tags, 1))
+    if (tags && !op_tags_valid(c, name, 0, tags, 1))
         return -1;
     if (op_create_stream_named(c, name, shards, on_demand) != 0)
         return -1;
@@ -239,7 +146,7 @@ int op_create_stream(struct op_call *c)
     long long kib;
     if (op_int(c, "MaxRecordSizeInKiB", &kib))
         s->max_record_kib = (int)kib;
-    if (tags && apply_tags(c, s, tags) != 0) {
+    if (tags && op_apply_tags(c, &s->tags, s->name, tags) != 0) {
         store_remove(&c->emu->store, s);
         return -1;
     }
@@ -307,8 +214,7 @@ int op_describe_stream(struct op_call *c)
     rw_ki64(w, "RetentionPeriodHours", s->retention_hours);
     rw_key(w, "StreamCreationTimestamp");
     rw_timestamp_ms(w, s->created_ms);
-    write_monitoring(w);
-    rw_kstr(w, "EncryptionType", "NONE");
+    write_monitoring(w, s);
     rw_end(w);
     rw_end(w);
     return 0;
@@ -331,11 +237,17 @@ int op_describe_stream_summary(struct op_call *c)
     rw_ki64(w, "RetentionPeriodHours", s->retention_hours);
     rw_key(w, "StreamCreationTimestamp");
     rw_timestamp_ms(w, s->created_ms);
-    write_monitoring(w);
-    rw_kstr(w, "EncryptionType", "NONE");
+    write_monitoring(w, s);
     rw_ki64(w, "OpenShardCount", s->nopen);
     rw_ki64(w, "ConsumerCount", (int64_t)s->nconsumers);
     rw_ki64(w, "MaxRecordSizeInKiB", s->max_record_kib);
+    if (s->on_demand && s->warm_mibps) {
+        rw_key(w, "WarmThroughput");
+        rw_map(w);
+        rw_ki64(w, "TargetMiBps", s->warm_mibps);
+        rw_ki64(w, "CurrentMiBps", s->warm_mibps);
+        rw_end(w);
+    }
     rw_end(w);
     rw_end(w);
     return 0;
@@ -547,59 +459,6 @@ int op_list_shards(struct op_call *c)
         iter_encode(text, &np);
         rw_kstr(w, "NextToken", text);
     }
-    rw_end(w);
-    return 0;
-}
-
-/* ------------------------------------------------------------------- Tags */
-
-int op_add_tags(struct op_call *c)
-{
-    struct stream *s = op_stream_to_change(c);
-    if (!s)
-        return -1;
-    return apply_tags(c, s, op_get(c, "Tags"));
-}
-
-int op_remove_tags(struct op_call *c)
-{
-    struct stream *s = op_stream_to_change(c);
-    if (!s)
-        return -1;
-    const struct reqin *in = c->in;
-    const struct in_val *keys = op_get(c, "TagKeys");
-    if (!tags_valid(c, s->name, 1, keys, 0))
-        return -1;
-    for (const struct in_val *k = in_first(in, keys); k; k = in_next(in, keys, k)) {
-        size_t kl;
-        const char *key = in_str(in, k, &kl);
-        stream_tag_remove(s, key, kl);
-    }
-    return 0;
-}
-
-int op_list_tags(struct op_call *c)
-{
-    struct stream *s = op_stream(c, 0);
-    if (!s)
-        return -1;
-    long long limit = 50;
-    op_int(c, "Limit", &limit);
-    size_t i = stream_tag_after(s, op_str(c, "ExclusiveStartTagKey", NULL));
-    size_t start = i;
-    struct rw *w = c->w;
-    rw_map(w);
-    rw_key(w, "Tags");
-    rw_list(w);
-    for (; i < s->ntags && (long long)(i - start) < limit; i++) {
-        rw_map(w);
-        rw_kstr(w, "Key", s->tags[i].key);
-        rw_kstr(w, "Value", s->tags[i].value);
-        rw_end(w);
-    }
-    rw_end(w);
-    rw_key(w, "HasMoreTags");
-    rw_bool(w, i < s->ntags);
     rw_end(w);
     return 0;
 }

@@ -77,6 +77,11 @@ extern const struct schema_shape shape_CreateStream, shape_DeleteStream, shape_D
     shape_RemoveTagsFromStream, shape_ListTagsForStream, shape_IncreaseStreamRetentionPeriod,
     shape_DecreaseStreamRetentionPeriod, shape_DescribeLimits, shape_SplitShard, shape_MergeShards,
     shape_UpdateShardCount, shape_RegisterStreamConsumer, shape_DescribeStreamConsumer,
-    shape_DeregisterStreamConsumer, shape_ListStreamConsumers, shape_SubscribeToShard;
+    shape_DeregisterStreamConsumer, shape_ListStreamConsumers, shape_SubscribeToShard, shape_ListTagsForResource,
+    shape_GetResourcePolicy, shape_DeleteResourcePolicy, shape_TagResource, shape_UntagResource,
+    shape_PutResourcePolicy, shape_StartStreamEncryption, shape_StopStreamEncryption,
+    shape_EnableEnhancedMonitoring, shape_DisableEnhancedMonitoring, shape_UpdateStreamMode,
+    shape_UpdateMaxRecordSize, shape_UpdateStreamWarmThroughput, shape_DescribeAccountSettings,
+    shape_UpdateAccountSettings;
 
 #endif

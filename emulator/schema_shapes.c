@@ -254,3 +254,95 @@ static const struct schema_field subscribe_f[] = {
     {"StartingPosition", SK_STRUCT, 1, NL, NL, PAT_NONE, NULL, &starting_position, NULL, NULL},
 };
 const struct schema_shape shape_SubscribeToShard = SHAPE(subscribe_f);
+
+#define F_RESOURCE_ARN STR("ResourceARN", 1, 1, 2048, PAT_RESOURCE_ARN)
+
+static const struct schema_field resource_f[] = {
+    F_RESOURCE_ARN,
+    F_STREAM_ID,
+};
+const struct schema_shape shape_ListTagsForResource = SHAPE(resource_f);
+const struct schema_shape shape_GetResourcePolicy = SHAPE(resource_f);
+const struct schema_shape shape_DeleteResourcePolicy = SHAPE(resource_f);
+
+static const struct schema_field tag_resource_f[] = {
+    F_TAGS(1),
+    F_RESOURCE_ARN,
+    F_STREAM_ID,
+};
+const struct schema_shape shape_TagResource = SHAPE(tag_resource_f);
+
+static const struct schema_field untag_key = STR("TagKey", 0, 1, 128, PAT_NONE);
+static const struct schema_field untag_resource_f[] = {
+    {"TagKeys", SK_LIST, 1, 1, 50, PAT_NONE, NULL, NULL, &untag_key, NULL},
+    F_RESOURCE_ARN,
+    F_STREAM_ID,
+};
+const struct schema_shape shape_UntagResource = SHAPE(untag_resource_f);
+
+static const struct schema_field put_policy_f[] = {
+    F_RESOURCE_ARN,
+    F_STREAM_ID,
+    STR("Policy", 1, NL, NL, PAT_NONE),
+};
+const struct schema_shape shape_PutResourcePolicy = SHAPE(put_policy_f);
+
+static const char *const encryption_types[] = {"NONE", "KMS", NULL};
+static const struct schema_field encryption_f[] = {
+    F_STREAM_NAME(0),
+    ENUM("EncryptionType", 1, encryption_types),
+    STR("KeyId", 1, 1, 2048, PAT_NONE),
+    F_STREAM_ARN,
+    F_STREAM_ID,
+};
+const struct schema_shape shape_StartStreamEncryption = SHAPE(encryption_f);
+const struct schema_shape shape_StopStreamEncryption = SHAPE(encryption_f);
+
+static const char *const metric_names[] = {"IncomingBytes", "IncomingRecords", "OutgoingBytes", "OutgoingRecords",
+                                           "WriteProvisionedThroughputExceeded",
+                                           "ReadProvisionedThroughputExceeded", "IteratorAgeMilliseconds", "ALL",
+                                           NULL};
+static const struct schema_field metric_name = ENUM("MetricsName", 0, metric_names);
+static const struct schema_field monitoring_f[] = {
+    F_STREAM_NAME(0),
+    {"ShardLevelMetrics", SK_LIST, 1, 1, 7, PAT_NONE, NULL, NULL, &metric_name, NULL},
+    F_STREAM_ARN,
+    F_STREAM_ID,
+};
+const struct schema_shape shape_EnableEnhancedMonitoring = SHAPE(monitoring_f);
+const struct schema_shape shape_DisableEnhancedMonitoring = SHAPE(monitoring_f);
+
+static const struct schema_field update_mode_f[] = {
+    F_STREAM_ARN_REQ,
+    F_STREAM_ID,
+    {"StreamModeDetails", SK_STRUCT, 1, NL, NL, PAT_NONE, NULL, &stream_mode_details, NULL, NULL},
+    INT("WarmThroughputMiBps", 0, 0, NL),
+};
+const struct schema_shape shape_UpdateStreamMode = SHAPE(update_mode_f);
+
+static const struct schema_field max_record_f[] = {
+    F_STREAM_ARN,
+    F_STREAM_ID,
+    INT("MaxRecordSizeInKiB", 1, 1024, 10240),
+};
+const struct schema_shape shape_UpdateMaxRecordSize = SHAPE(max_record_f);
+
+static const struct schema_field warm_f[] = {
+    F_STREAM_ARN,
+    F_STREAM_NAME(0),
+    F_STREAM_ID,
+    INT("WarmThroughputMiBps", 1, 0, NL),
+};
+const struct schema_shape shape_UpdateStreamWarmThroughput = SHAPE(warm_f);
+
+const struct schema_shape shape_DescribeAccountSettings = {no_members_f, 0};
+
+static const char *const commitment_status[] = {"ENABLED", "DISABLED", NULL};
+static const struct schema_field commitment_f[] = {
+    ENUM("Status", 1, commitment_status),
+};
+static const struct schema_shape commitment = SHAPE(commitment_f);
+static const struct schema_field account_f[] = {
+    {"MinimumThroughputBillingCommitment", SK_STRUCT, 1, NL, NL, PAT_NONE, NULL, &commitment, NULL, NULL},
+};
+const struct schema_shape shape_UpdateAccountSettings = SHAPE(account_f);

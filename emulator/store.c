@@ -224,11 +224,9 @@ static void stream_free(struct stream *s)
         stream_consumer_remove(s, s->consumers);
     free(s->shards);
     free(s->open);
-    for (size_t i = 0; i < s->ntags; i++) {
-        free(s->tags[i].key);
-        free(s->tags[i].value);
-    }
-    free(s->tags);
+    tagset_free(&s->tags);
+    free(s->policy);
+    free(s->key_id);
     free(s);
 }
 
@@ -482,6 +480,8 @@ void stream_consumer_remove(struct stream *s, struct consumer *cn)
             s->nconsumers--;
             pthread_mutex_destroy(&cn->mu);
             free(cn->recent);
+            tagset_free(&cn->tags);
+            free(cn->policy);
             free(cn);
             return;
         }
@@ -523,43 +523,62 @@ static int tag_cmp(const char *a, const char *b, size_t blen)
     return alen < blen ? -1 : alen > blen;
 }
 
-void stream_tag_set(struct stream *s, const char *key, size_t klen, const char *value, size_t vlen)
+void tagset_set(struct tagset *t, const char *key, size_t klen, const char *value, size_t vlen)
 {
     size_t i = 0;
-    while (i < s->ntags && tag_cmp(s->tags[i].key, key, klen) < 0)
+    while (i < t->n && tag_cmp(t->v[i].key, key, klen) < 0)
         i++;
-    if (i < s->ntags && tag_cmp(s->tags[i].key, key, klen) == 0) {
-        free(s->tags[i].value);
-        s->tags[i].value = xstrndup(value, vlen);
+    if (i < t->n && tag_cmp(t->v[i].key, key, klen) == 0) {
+        free(t->v[i].value);
+        t->v[i].value = xstrndup(value, vlen);
         return;
     }
-    s->tags = xrealloc(s->tags, (s->ntags + 1) * sizeof *s->tags);
-    memmove(s->tags + i + 1, s->tags + i, (s->ntags - i) * sizeof *s->tags);
-    s->tags[i].key = xstrndup(key, klen);
-    s->tags[i].value = xstrndup(value, vlen);
-    s->ntags++;
+    t->v = xrealloc(t->v, (t->n + 1) * sizeof *t->v);
+    memmove(t->v + i + 1, t->v + i, (t->n - i) * sizeof *t->v);
+    t->v[i].key = xstrndup(key, klen);
+    t->v[i].value = xstrndup(value, vlen);
+    t->n++;
 }
 
-void stream_tag_remove(struct stream *s, const char *key, size_t klen)
+void tagset_remove(struct tagset *t, const char *key, size_t klen)
 {
-    for (size_t i = 0; i < s->ntags; i++) {
-        if (tag_cmp(s->tags[i].key, key, klen) == 0) {
-            free(s->tags[i].key);
-            free(s->tags[i].value);
-            memmove(s->tags + i, s->tags + i + 1, (s->ntags - i - 1) * sizeof *s->tags);
-            s->ntags--;
+    for (size_t i = 0; i < t->n; i++) {
+        if (tag_cmp(t->v[i].key, key, klen) == 0) {
+            free(t->v[i].key);
+            free(t->v[i].value);
+            memmove(t->v + i, t->v + i + 1, (t->n - i - 1) * sizeof *t->v);
+            t->n--;
             return;
         }
     }
 }
 
-size_t stream_tag_after(const struct stream *s, const char *after)
+size_t tagset_after(const struct tagset *t, const char *after)
 {
     size_t i = 0;
     if (after)
-        while (i < s->ntags && strcmp(s->tags[i].key, after) <= 0)
+        while (i < t->n && strcmp(t->v[i].key, after) <= 0)
             i++;
     return i;
+}
+
+int tagset_has(const struct tagset *t, const char *key)
+{
+    for (size_t i = 0; i < t->n; i++)
+        if (strcmp(t->v[i].key, key) == 0)
+            return 1;
+    return 0;
+}
+
+void tagset_free(struct tagset *t)
+{
+    for (size_t i = 0; i < t->n; i++) {
+        free(t->v[i].key);
+        free(t->v[i].value);
+    }
+    free(t->v);
+    t->v = NULL;
+    t->n = 0;
 }
 
 struct totals {

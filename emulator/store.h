@@ -71,6 +71,17 @@ struct shard {
     _Atomic int nwatch;     /* read without the mutex on every append */
 };
 
+struct tag {
+    char *key;
+    char *value;
+};
+
+/* A resource's tags, sorted by key. */
+struct tagset {
+    struct tag *v;
+    size_t n;
+};
+
 /* A registered enhanced fan-out consumer (RegisterStreamConsumer). */
 struct consumer {
     struct consumer *next;
@@ -82,12 +93,10 @@ struct consumer {
     pthread_mutex_t mu;
     struct recent_sub { uint32_t shard; int64_t at_ms; } *recent;
     size_t nrecent;
+    struct tagset tags;
+    char *policy;           /* PutResourcePolicy, or NULL */
 };
 
-struct tag {
-    char *key;
-    char *value;
-};
 
 struct stream {
     struct stream *next;    /* hash bucket chain */
@@ -109,8 +118,11 @@ struct stream {
     uint32_t nopen;         /* the open ones, by StartingHashKey: they cover the key space */
     struct shard **open;
     int even;               /* never resharded: open shard i is shard i of an even split */
-    struct tag *tags;       /* sorted by key */
-    size_t ntags;
+    struct tagset tags;
+    char *policy;           /* PutResourcePolicy, or NULL */
+    char *key_id;           /* StartStreamEncryption's KMS key (recorded: payloads are not encrypted), or NULL */
+    unsigned metrics;       /* EnableEnhancedMonitoring: bit i for shard-level metric i */
+    int warm_mibps;         /* UpdateStreamWarmThroughput (ON_DEMAND), 0 when none */
     struct consumer *consumers; /* newest first */
     size_t nconsumers;
 };
@@ -121,8 +133,15 @@ struct reclog_factory {
     void *ctx;
 };
 
+/* UpdateAccountSettings: the minimum throughput billing commitment (recorded, billed to no one). */
+struct account_settings {
+    int committed;
+    int64_t started_ms, ended_ms, earliest_end_ms;
+};
+
 struct store {
     pthread_rwlock_t lock;
+    struct account_settings account;
     struct stream **buckets;
     size_t nbuckets;
     size_t nstreams;
@@ -166,11 +185,14 @@ void store_reap(struct store *st, int64_t now_ms);
 size_t store_each(struct store *st, int64_t now_ms, void (*fn)(struct stream *, void *), void *arg);
 
 /* Sets a tag, replacing one with the same key (write lock held). */
-void stream_tag_set(struct stream *s, const char *key, size_t klen, const char *value, size_t vlen);
+void tagset_set(struct tagset *t, const char *key, size_t klen, const char *value, size_t vlen);
 /* Removes a tag if present (write lock held). */
-void stream_tag_remove(struct stream *s, const char *key, size_t klen);
+void tagset_remove(struct tagset *t, const char *key, size_t klen);
 /* Index of the first tag whose key is greater than `after` (or 0 when NULL). */
-size_t stream_tag_after(const struct stream *s, const char *after);
+size_t tagset_after(const struct tagset *t, const char *after);
+/* 1 when the set has the key. */
+int tagset_has(const struct tagset *t, const char *key);
+void tagset_free(struct tagset *t);
 
 /* Watches (see struct shard_watch): add/remove with the store lock held for reading or writing. */
 void shard_watch_add(struct shard *sh, struct shard_watch *wt);

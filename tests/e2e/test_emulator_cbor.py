@@ -52,7 +52,9 @@ def to_cbor_value(v):
 
 SEQ_KEYS = {"SequenceNumber", "StartingSequenceNumber", "EndingSequenceNumber"}
 ITER_KEYS = {"ShardIterator", "NextShardIterator", "StreamId"}  # opaque, different per stream or call
-TIME_KEYS = {"ApproximateArrivalTimestamp", "StreamCreationTimestamp"}
+TIME_KEYS = {"ApproximateArrivalTimestamp", "StreamCreationTimestamp", "ConsumerCreationTimestamp", "StartedAt",
+             "EndedAt", "EarliestAllowedEndAt"}
+ARN_KEYS = {"ConsumerARN"}  # ends with its creation second, which may differ between the two consumers
 
 
 class Cbor(EmulatorTestCase, unittest.TestCase):
@@ -77,6 +79,9 @@ class Cbor(EmulatorTestCase, unittest.TestCase):
                     self.assertLess(abs(j[k] * 1000 - c[k]["$ms"]), 120000, p)
                 elif k == "Data":
                     self.assertEqual(base64.b64decode(j[k]), base64.b64decode(c[k]["$bytes"]), p)
+                elif k in ARN_KEYS:
+                    self.assertEqual(j[k].rsplit(":", 1)[0].replace(names[0], "S"),
+                                     c[k].rsplit(":", 1)[0].replace(names[1], "S"), p)
                 else:
                     self.assertSameAnswer(j[k], c[k], p, names)
         elif isinstance(j, list):
@@ -160,6 +165,53 @@ class Cbor(EmulatorTestCase, unittest.TestCase):
         self.assertGreaterEqual(len(seq_recs[1]["body"]["Records"]), len(data))
         self.both([("DeleteStream", {"StreamName": "$S"}), ("DescribeStreamSummary", {"StreamName": "$S"})],
                   ("cj-core", "cc-core"))
+
+    def test_new_operations_answer_as_in_json(self):
+        """The operations beyond the core: resharding, consumers, settings, tags and policies by ARN."""
+        arn = "arn:aws:kinesis:us-east-1:000000000000:stream/$S"
+        steps = [
+            ("CreateStream", {"StreamName": "$S", "ShardCount": 2}),
+            ("SplitShard", {"StreamName": "$S", "ShardToSplit": "shardId-000000000000",
+                            "NewStartingHashKey": str(2 ** 126)}),
+            ("MergeShards", {"StreamName": "$S", "ShardToMerge": "shardId-000000000003",
+                             "AdjacentShardToMerge": "shardId-000000000001"}),
+            ("UpdateShardCount", {"StreamName": "$S", "TargetShardCount": 4, "ScalingType": "UNIFORM_SCALING"}),
+            ("ListShards", {"StreamName": "$S", "ShardFilter": {"Type": "AT_LATEST"}}),
+            ("DescribeStream", {"StreamName": "$S"}),
+            ("RegisterStreamConsumer", {"StreamARN": arn, "ConsumerName": "c1"}),
+            ("DescribeStreamConsumer", {"StreamARN": arn, "ConsumerName": "c1"}),
+            ("ListStreamConsumers", {"StreamARN": arn}),
+            ("StartStreamEncryption", {"StreamName": "$S", "EncryptionType": "KMS", "KeyId": "alias/aws/kinesis"}),
+            ("EnableEnhancedMonitoring", {"StreamName": "$S", "ShardLevelMetrics": ["IncomingBytes",
+                                                                                     "IteratorAgeMilliseconds"]}),
+            ("DisableEnhancedMonitoring", {"StreamName": "$S", "ShardLevelMetrics": ["IncomingBytes"]}),
+            ("DescribeStreamSummary", {"StreamName": "$S"}),
+            ("StopStreamEncryption", {"StreamName": "$S", "EncryptionType": "KMS", "KeyId": "alias/aws/kinesis"}),
+            ("UpdateMaxRecordSize", {"StreamARN": arn, "MaxRecordSizeInKiB": 2048}),
+            ("TagResource", {"ResourceARN": arn, "Tags": {"team": "t"}}),
+            ("ListTagsForResource", {"ResourceARN": arn}),
+            ("UntagResource", {"ResourceARN": arn, "TagKeys": ["team"]}),
+            ("PutResourcePolicy", {"ResourceARN": arn, "Policy": '{"Version": "2012-10-17", "Statement": []}'}),
+            ("GetResourcePolicy", {"ResourceARN": arn}),
+            ("DeleteResourcePolicy", {"ResourceARN": arn}),
+            ("GetResourcePolicy", {"ResourceARN": arn}),
+            ("UpdateStreamMode", {"StreamARN": arn, "StreamModeDetails": {"StreamMode": "ON_DEMAND"}}),
+            ("UpdateStreamWarmThroughput", {"StreamARN": arn, "WarmThroughputMiBps": 10}),
+            ("DescribeStreamSummary", {"StreamName": "$S"}),
+            ("DeregisterStreamConsumer", {"StreamARN": arn, "ConsumerName": "c1"}),
+            ("PutResourcePolicy", {"ResourceARN": arn, "Policy": "not json"}),
+            ("UpdateStreamWarmThroughput", {"StreamARN": arn, "WarmThroughputMiBps": -1}),
+            ("SplitShard", {"StreamName": "$S", "ShardToSplit": "shardId-000000000000",
+                            "NewStartingHashKey": "5"}),
+        ]
+        j, c = self.both(steps, ("cj-new", "cc-new"))
+        self.assertEqual([s for s, _ in j][:27], [200] * 26 + [400])
+        self.assertEqual(j[12][1]["StreamDescriptionSummary"]["EncryptionType"], "KMS")
+        self.assertEqual(j[24][1]["StreamDescriptionSummary"]["StreamModeDetails"]["StreamMode"], "ON_DEMAND")
+        for op in ("DescribeAccountSettings",):
+            jr = call(self.emu, op, "{}").json()
+            cr = cbor_calls(self.emu, [{"op": op, "body": {}}])[0]["body"]
+            self.assertSameAnswer(jr, cr, op)
 
     def test_bad_inputs_get_the_json_errors(self):
         big = base64.b64encode(b"x" * (1024 * 1024 + 1)).decode()

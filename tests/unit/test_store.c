@@ -265,15 +265,15 @@ int main(void)
 
     /* Tags stay sorted and unique. */
     store_wrlock(&st);
-    stream_tag_set(s, "b", 1, "2", 1);
-    stream_tag_set(s, "a", 1, "1", 1);
-    stream_tag_set(s, "b", 1, "3", 1);
-    CHECK_INT(s->ntags, 2);
-    CHECK_STR(s->tags[0].key, "a");
-    CHECK_STR(s->tags[1].value, "3");
-    CHECK_INT(stream_tag_after(s, "a"), 1);
-    stream_tag_remove(s, "a", 1);
-    CHECK_INT(s->ntags, 1);
+    tagset_set(&s->tags, "b", 1, "2", 1);
+    tagset_set(&s->tags, "a", 1, "1", 1);
+    tagset_set(&s->tags, "b", 1, "3", 1);
+    CHECK_INT(s->tags.n, 2);
+    CHECK_STR(s->tags.v[0].key, "a");
+    CHECK_STR(s->tags.v[1].value, "3");
+    CHECK_INT(tagset_after(&s->tags, "a"), 1);
+    tagset_remove(&s->tags, "a", 1);
+    CHECK_INT(s->tags.n, 1);
 
     /* Deletion with a delay: DELETING, then gone and reaped. */
     t->delete_at_ms = 2000;
