@@ -325,7 +325,7 @@ void api_handle(struct api_ctx *ctx, const struct api_req *req, struct api_resp 
         .in = &in,
         .root = root,
         .region = auth.region,
-        .now_ms = kt_now_ms(),
+        .now_ms = emu_now_ms(emu),
         .w = &w,
         .scratch = &ctx->scratch,
         .rng = &ctx->rng,
@@ -395,7 +395,7 @@ int api_initialize_streams(struct emu *emu, const char *spec, struct kt_err *err
         struct op_call call = {
             .emu = emu,
             .region = region && *region ? region : emu->cfg.default_region,
-            .now_ms = kt_now_ms(),
+            .now_ms = emu_now_ms(emu),
             .w = &w,
             .scratch = &scratch,
             .rng = &rng,

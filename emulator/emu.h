@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ktime.h"
 #include "store.h"
 
 struct ssl_ctx_st;
@@ -43,6 +44,7 @@ struct emu_config {
     int verify_signatures;      /* --verify-signatures: every request's SigV4 signature is checked (auth.h) */
     const struct authkeys *keys; /* ... against these credentials */
     const char *cors_origins;   /* --cors-origins: "*" (default), a comma-separated list, or "none" */
+    int test_clock;             /* --test-clock: POST /_kintape/clock moves the emulator's clock on (tests) */
     int enforce_limits;         /* --enforce-limits: per shard 1 MiB/s or 1,000 records/s in, 5 GetRecords/s, 2 MiB/s out */
 };
 
@@ -65,6 +67,13 @@ struct emu {
     atomic_uint_fast64_t auth_failures;  /* requests refused by --verify-signatures */
     int64_t started_ms;
     const char *version;
+    _Atomic int64_t clock_offset_ms; /* --test-clock: what POST /_kintape/clock has moved the clock on by */
 };
+
+/* The emulator's clock: the wall clock, moved on by --test-clock's offset. */
+static inline int64_t emu_now_ms(struct emu *e)
+{
+    return kt_now_ms() + atomic_load_explicit(&e->clock_offset_ms, memory_order_relaxed);
+}
 
 #endif

@@ -47,6 +47,8 @@ static const char usage[] =
     "                                                                      [KINESIS_SUBSCRIPTION_MS]\n"
     "  --enforce-limits         per shard 1 MiB/s or 1,000 records/s in, 5 GetRecords/s and 2 MiB/s out:\n"
     "                           past them ProvisionedThroughputExceededException   [KINESIS_ENFORCE_LIMITS=1]\n"
+    "  --test-clock             for tests: POST /_kintape/clock?advance_ms=N moves the clock N ms on\n"
+    "                           (retention, iterator expiry)               [KINESIS_TEST_CLOCK=1]\n"
     "  --cors-origins LIST      origins browsers may call from: * (default), a comma-separated list, or none\n"
     "                                                                         [KINESIS_CORS_ORIGINS]\n"
     "  --workers N              worker threads (default: one per CPU)\n"
@@ -141,6 +143,8 @@ int emulator_config_from_env(struct emu_config *cfg, struct kt_err *err)
         cfg->initialize_streams = v;
     if ((v = getenv("KINESIS_CORS_ORIGINS")) && *v)
         cfg->cors_origins = v;
+    if ((v = getenv("KINESIS_TEST_CLOCK")) && *v)
+        cfg->test_clock = strcmp(v, "0") != 0;
     if ((v = getenv("KINESIS_ENFORCE_LIMITS")) && *v)
         cfg->enforce_limits = strcmp(v, "0") != 0;
     return 0;
@@ -190,7 +194,7 @@ int emulator_main(int argc, char **argv)
     enum {
         O_HOST = 1000, O_PORT, O_ACCOUNT, O_REGION, O_ERRP, O_LATENCY, O_SHARDS, O_INIT, O_CREATE, O_DELETE, O_UPDATE, O_SUBMS,
         O_WORKERS, O_MAXBODY, O_IDLE, O_MAXCONN, O_QUIET, O_VERBOSE, O_REQTIMEOUT, O_TLSCERT, O_TLSKEY, O_TLSDIR,
-        O_NOTLS, O_VERIFY, O_CREDS, O_AKID, O_SECRET, O_TOKEN, O_CORS, O_LIMITS
+        O_NOTLS, O_VERIFY, O_CREDS, O_AKID, O_SECRET, O_TOKEN, O_CORS, O_LIMITS, O_TESTCLOCK
     };
     static const struct option opts[] = {
         {"host", required_argument, NULL, O_HOST},
@@ -208,6 +212,7 @@ int emulator_main(int argc, char **argv)
         {"workers", required_argument, NULL, O_WORKERS},
         {"cors-origins", required_argument, NULL, O_CORS},
         {"enforce-limits", no_argument, NULL, O_LIMITS},
+        {"test-clock", no_argument, NULL, O_TESTCLOCK},
         {"max-body", required_argument, NULL, O_MAXBODY},
         {"idle-timeout", required_argument, NULL, O_IDLE},
         {"request-timeout", required_argument, NULL, O_REQTIMEOUT},
@@ -325,6 +330,9 @@ int emulator_main(int argc, char **argv)
             break;
         case O_LIMITS:
             cfg->enforce_limits = 1;
+            break;
+        case O_TESTCLOCK:
+            cfg->test_clock = 1;
             break;
         case O_VERIFY:
             cfg->verify_signatures = 1;

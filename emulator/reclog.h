@@ -61,6 +61,7 @@ struct reclog_ops {
     void (*skip)(struct reclog_cursor *c);
     void (*done)(struct reclog_cursor *c);
     uint64_t (*trim_horizon)(struct reclog *log, int64_t now_ms, int64_t retention_ms);
+    void (*trim)(struct reclog *log, int64_t now_ms, int64_t retention_ms);
     uint64_t (*index_at)(struct reclog *log, int64_t ts_ms);
     void (*stat)(struct reclog *log, struct reclog_stat *st);
     void (*free)(struct reclog *log);
@@ -122,6 +123,12 @@ static inline void reclog_done(struct reclog_cursor *c)
 static inline uint64_t reclog_trim_horizon(struct reclog *log, int64_t now_ms, int64_t retention_ms)
 {
     return log->ops->trim_horizon(log, now_ms, retention_ms);
+}
+
+/* Frees what it holds of the records older than retention_ms (as much as it can: the memory log, whole chunks). */
+static inline void reclog_trim(struct reclog *log, int64_t now_ms, int64_t retention_ms)
+{
+    log->ops->trim(log, now_ms, retention_ms);
 }
 
 /* The index of the first record that arrived at or after ts_ms (the next index when none did). */

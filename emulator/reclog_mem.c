@@ -11,8 +11,10 @@
  * realloc would copy megabytes under the lock); each new chunk is twice the
  * size of the one before, from CHUNK_MIN_BYTES up to CHUNK_BYTES (or one
  * record, if larger), so a shard with few records costs little and a busy
- * one allocates rarely. Records past retention are dropped a chunk at a
- * time, when a new chunk is started.
+ * one allocates rarely. A chunk's records arrive within CHUNK_SPAN_MS of its
+ * first, so a chunk ages as a whole. Records past retention are dropped a chunk at a
+ * time, when a new chunk is started, and by reclog_trim (the store calls
+ * it every second), so an idle shard gives its memory back too.
  *
  * One mutex guards the chunk list and each chunk's count. A reader holds it
  * only to find its place: it pins the chunk it reads (refs), notes how many
@@ -34,6 +36,8 @@
 #define CHUNK_BYTES ((size_t)1 << 20)
 #define CHUNK_MIN_BYTES 4096
 #define REC_HDR 14
+#define CHUNK_SPAN_MS 60000        /* a chunk's records arrive within a minute: retention frees them within one */
+#define CHUNK_SPAN_MIN_BYTES 256
 
 struct chunk {
     uint64_t first;
@@ -41,7 +45,7 @@ struct chunk {
     uint32_t cap_offs;         /* records it can take: its offsets never move */
     uint32_t refs;             /* cursors reading it */
     int dropped;               /* out of the list (retention): freed when refs falls to 0 */
-    int64_t last_ts;
+    int64_t first_ts, last_ts;
     size_t used, cap;
     uint32_t *offs;
     uint8_t *data;
@@ -89,11 +93,11 @@ static int64_t rec_ts(const struct chunk *c, uint32_t slot)
     return ts;
 }
 
-static void drop_expired(struct memlog *m, int64_t cutoff_ms)
+/* Frees the chunks whose newest record arrived before the cutoff; all but the newest when keep_last (lock held). */
+static void drop_expired(struct memlog *m, int64_t cutoff_ms, int keep_last)
 {
     size_t drop = 0;
-    /* Keep the newest chunk: it is the one being appended to. */
-    while (drop + 1 < m->nchunks && m->chunks[drop]->last_ts < cutoff_ms) {
+    while (drop + (keep_last ? 1 : 0) < m->nchunks && m->chunks[drop]->last_ts < cutoff_ms) {
         struct chunk *c = m->chunks[drop];
         m->bytes -= c->used - (size_t)c->count * REC_HDR;
         if (c->refs)
@@ -111,7 +115,9 @@ static void drop_expired(struct memlog *m, int64_t cutoff_ms)
 static struct chunk *new_chunk(struct memlog *m, size_t need)
 {
     struct chunk *c = xcalloc(1, sizeof *c);
-    size_t cap = m->nchunks ? KT_MIN(m->chunks[m->nchunks - 1]->cap * 2, CHUNK_BYTES) : CHUNK_MIN_BYTES;
+    /* twice what the last one held: a full chunk's capacity, a chunk started for its age what it used */
+    size_t last = m->nchunks ? m->chunks[m->nchunks - 1]->used : 0;
+    size_t cap = m->nchunks ? KT_MAX(KT_MIN(last * 2, CHUNK_BYTES), CHUNK_SPAN_MIN_BYTES) : CHUNK_MIN_BYTES;
     c->first = m->next;
     c->cap = KT_MAX(need, cap);
     c->data = xmalloc(c->cap);
@@ -133,8 +139,8 @@ static uint64_t mem_append(struct reclog *log, const char *key, size_t klen, con
     size_t need = REC_HDR + klen + dlen;
     pthread_mutex_lock(&m->mu);
     struct chunk *c = m->nchunks ? m->chunks[m->nchunks - 1] : NULL;
-    if (!c || c->count == c->cap_offs || c->used + need > c->cap) {
-        drop_expired(m, now_ms - retention_ms);
+    if (!c || c->count == c->cap_offs || c->used + need > c->cap || now_ms - c->first_ts >= CHUNK_SPAN_MS) {
+        drop_expired(m, now_ms - retention_ms, 1); /* the newest is the one appended to */
         c = new_chunk(m, need);
     }
     int64_t ts = now_ms > m->last_ts ? now_ms : m->last_ts;
@@ -147,6 +153,8 @@ static uint64_t mem_append(struct reclog *log, const char *key, size_t klen, con
     memcpy(p + REC_HDR, key, klen);
     if (dlen)
         memcpy(p + REC_HDR + klen, data, dlen);
+    if (!c->count)
+        c->first_ts = ts;
     c->offs[c->count++] = (uint32_t)c->used;
     c->used += need;
     c->last_ts = ts;
@@ -312,6 +320,14 @@ static void mem_stat(struct reclog *log, struct reclog_stat *st)
     pthread_mutex_unlock(&m->mu);
 }
 
+static void mem_trim(struct reclog *log, int64_t now_ms, int64_t retention_ms)
+{
+    struct memlog *m = ml(log);
+    pthread_mutex_lock(&m->mu);
+    drop_expired(m, now_ms - retention_ms, 0);
+    pthread_mutex_unlock(&m->mu);
+}
+
 static void mem_free(struct reclog *log)
 {
     struct memlog *m = ml(log);
@@ -329,6 +345,7 @@ static const struct reclog_ops mem_ops = {
     .skip = mem_skip,
     .done = mem_done,
     .trim_horizon = mem_trim_horizon,
+    .trim = mem_trim,
     .index_at = mem_index_at,
     .stat = mem_stat,
     .free = mem_free,

@@ -6,6 +6,7 @@
 #include "route.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -120,6 +121,41 @@ static void health(struct worker *w, struct kbuf *b)
                  (unsigned long long)atomic_load(&emu->auth_failures));
 }
 
+static int path_is(const struct http_request *req, const char *path);
+
+/*
+ * --test-clock: POST /_kintape/clock?advance_ms=N moves the emulator's clock
+ * N ms on (records' ages, retention, iterator expiry), so tests need not
+ * wait hours. Answers the clock's time.
+ */
+static void test_clock(struct worker *w, const struct http_request *req, struct http_response *resp)
+{
+    const char *q = memchr(req->path, '?', req->path_len);
+    static const char key[] = "advance_ms=";
+    long long ms = 0;
+    if (q && (size_t)(req->path + req->path_len - q - 1) > sizeof key - 1 && memcmp(q + 1, key, sizeof key - 1) == 0) {
+        char num[24];
+        size_t n = (size_t)(req->path + req->path_len - (q + sizeof key));
+        if (n < sizeof num) {
+            memcpy(num, q + sizeof key, n);
+            num[n] = '\0';
+            char *end;
+            ms = strtoll(num, &end, 10);
+            if (*end || ms < 0)
+                ms = -1;
+        } else {
+            ms = -1;
+        }
+    }
+    if (ms < 0) {
+        route_error(resp, 400, "InvalidArgumentException", "expected POST /_kintape/clock?advance_ms=N (N >= 0)");
+        return;
+    }
+    atomic_fetch_add(&w->emu->clock_offset_ms, ms);
+    kbuf_appendf(resp->body, "{\"now_ms\":%lld,\"offset_ms\":%lld}", (long long)emu_now_ms(w->emu),
+                 (long long)atomic_load(&w->emu->clock_offset_ms));
+}
+
 static int path_is(const struct http_request *req, const char *path)
 {
     size_t n = strlen(path);
@@ -140,6 +176,10 @@ void route_serve(struct worker *w, struct http_request *req, struct http_respons
     }
     if (req->is_get && (path_is(req, "/health") || path_is(req, "/_health"))) {
         health(w, resp->body);
+        return;
+    }
+    if (w->emu->cfg.test_clock && req->is_post && path_is(req, "/_kintape/clock")) {
+        test_clock(w, req, resp);
         return;
     }
     if (!req->is_post) {

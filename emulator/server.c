@@ -214,11 +214,18 @@ static void stop_cb(evutil_socket_t fd, short what, void *arg)
     event_base_loopbreak(s->base);
 }
 
+/* Every second: streams past their DELETING time go, and records past retention give their memory back. */
 static void reap_cb(evutil_socket_t fd, short what, void *arg)
 {
     struct server *s = arg;
-    store_wrlock(&s->emu->store);
-    store_reap(&s->emu->store, kt_now_ms());
+    int64_t now = emu_now_ms(s->emu);
+    if (s->emu->cfg.delete_delay_ms > 0) {
+        store_wrlock(&s->emu->store);
+        store_reap(&s->emu->store, now);
+        store_unlock(&s->emu->store);
+    }
+    store_rdlock(&s->emu->store);
+    store_trim(&s->emu->store, now);
     store_unlock(&s->emu->store);
 }
 
@@ -311,7 +318,7 @@ struct server *server_new(struct emu *emu, struct kt_err *err)
     s->reap_ev = event_new(s->base, -1, EV_PERSIST, reap_cb, s);
     struct timeval second = {1, 0};
     if (!s->listen_ev || !s->stop_ev || !s->reap_ev || event_add(s->listen_ev, NULL) != 0 ||
-        event_add(s->stop_ev, NULL) != 0 || (emu->cfg.delete_delay_ms > 0 && event_add(s->reap_ev, &second) != 0)) {
+        event_add(s->stop_ev, NULL) != 0 || event_add(s->reap_ev, &second) != 0) {
         kt_err_set(err, "cannot set up the acceptor's events");
         goto fail;
     }

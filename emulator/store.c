@@ -581,6 +581,18 @@ void tagset_free(struct tagset *t)
     t->n = 0;
 }
 
+static void trim_stream(struct stream *s, void *arg)
+{
+    int64_t now = *(const int64_t *)arg, retention = (int64_t)s->retention_hours * 3600000;
+    for (uint32_t i = 0; i < s->nshards; i++)
+        reclog_trim(s->shards[i]->log, now, retention);
+}
+
+void store_trim(struct store *st, int64_t now_ms)
+{
+    store_each(st, now_ms, trim_stream, &now_ms);
+}
+
 struct totals {
     int64_t now;
     uint64_t bytes, records, shards;

@@ -236,6 +236,9 @@ struct shard *stream_merge(struct store *st, struct stream *s, struct shard *a, 
 /* UNIFORM_SCALING to n open shards of even ranges, by splits and then merges, as AWS does it. */
 void stream_rescale(struct store *st, struct stream *s, uint32_t n, int64_t now_ms);
 
+/* Frees the records past every stream's retention (store lock held for reading). */
+void store_trim(struct store *st, int64_t now_ms);
+
 /* Total data + key bytes and records held (store lock held). */
 void store_totals(struct store *st, int64_t now_ms, uint64_t *bytes, uint64_t *records,
                   uint64_t *shards, uint64_t *streams);

@@ -135,8 +135,8 @@ static struct stream *locate(struct sub *s, struct shard **shp)
     char msg[512];
     struct stream *st = s->watching && s->watch.gone ? NULL
                                                      : store_find(&s->w->emu->store, s->req.region, s->req.stream,
-                                                                  kt_now_ms());
-    enum stream_status status = st ? stream_status(st, kt_now_ms()) : ST_GONE;
+                                                                  emu_now_ms(s->w->emu));
+    enum stream_status status = st ? stream_status(st, emu_now_ms(s->w->emu)) : ST_GONE;
     if (!st || st->epoch != s->req.epoch || (status != ST_ACTIVE && status != ST_UPDATING)) {
         snprintf(msg, sizeof msg, "Stream %s under account %s not found.", s->req.stream, s->req.account);
         send_exception(s, "ResourceNotFoundException", msg);
@@ -250,7 +250,7 @@ static void pump(struct sub *s)
         return;
     }
     struct store *store = &s->w->emu->store;
-    int64_t now_ms = kt_now_ms();
+    int64_t now_ms = emu_now_ms(s->w->emu);
     store_rdlock(store);
     struct shard *sh = NULL;
     struct stream *st = locate(s, &sh);
