@@ -324,6 +324,7 @@ void api_handle(struct api_ctx *ctx, const struct api_req *req, struct api_resp 
         .emu = emu,
         .in = &in,
         .root = root,
+        .account = emu_account_of(&emu->cfg, auth.access_key),
         .region = auth.region,
         .now_ms = emu_now_ms(emu),
         .w = &w,
@@ -394,6 +395,7 @@ int api_initialize_streams(struct emu *emu, const char *spec, struct kt_err *err
         struct kbuf scratch = KBUF_INIT;
         struct op_call call = {
             .emu = emu,
+            .account = emu->cfg.account,
             .region = region && *region ? region : emu->cfg.default_region,
             .now_ms = emu_now_ms(emu),
             .w = &w,

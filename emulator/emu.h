@@ -20,6 +20,9 @@ struct emu_config {
     int port;
     char account[13];
     char default_region[64];
+    /* --accounts KEY=ACCOUNT,...: the account of each access key; any other key is in `account` */
+    struct emu_account { char key[129]; char account[13]; } accounts[64];
+    int naccounts;
     double error_probability;   /* KINESIS_ERROR_PROBABILITY */
     int latency_ms;             /* KINESIS_LATENCY */
     long shard_limit;           /* KINESIS_SHARD_LIMIT; < 0 means no limit */
@@ -49,6 +52,12 @@ struct emu_config {
 };
 
 void emu_config_defaults(struct emu_config *cfg);
+
+struct kt_err;
+/* Reads --accounts' "KEY=ACCOUNT,..." (12-digit accounts) into cfg. 0, or -1 with err set. */
+int emu_parse_accounts(struct emu_config *cfg, const char *spec, struct kt_err *err);
+/* The account an access key is in. */
+const char *emu_account_of(const struct emu_config *cfg, const char *access_key);
 
 /* The emulator: configuration and store, shared by every worker thread. */
 struct emu {

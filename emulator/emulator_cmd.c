@@ -33,6 +33,8 @@ static const char usage[] =
     "  --host ADDR              address to listen on (default 127.0.0.1)\n"
     "  --port N                 port (default 4566; 0 picks a free port)\n"
     "  --account ID             12-digit account id in ARNs and messages (default 000000000000)\n"
+    "  --accounts MAP           the account of each access key: KEY=ACCOUNT,... (others: --account);\n"
+    "                           streams are kept apart by account and region  [KINESIS_ACCOUNTS]\n"
     "  --region NAME            region of --initialize-streams entries without one (default us-east-1)\n"
     "  --error-probability P    0.0-1.0: PutRecord answers ProvisionedThroughputExceededException and\n"
     "                           PutRecords fails records with it, at random  [KINESIS_ERROR_PROBABILITY]\n"
@@ -143,6 +145,8 @@ int emulator_config_from_env(struct emu_config *cfg, struct kt_err *err)
         cfg->initialize_streams = v;
     if ((v = getenv("KINESIS_CORS_ORIGINS")) && *v)
         cfg->cors_origins = v;
+    if ((v = getenv("KINESIS_ACCOUNTS")) && *v && emu_parse_accounts(cfg, v, err) != 0)
+        return -1;
     if ((v = getenv("KINESIS_TEST_CLOCK")) && *v)
         cfg->test_clock = strcmp(v, "0") != 0;
     if ((v = getenv("KINESIS_ENFORCE_LIMITS")) && *v)
@@ -194,7 +198,7 @@ int emulator_main(int argc, char **argv)
     enum {
         O_HOST = 1000, O_PORT, O_ACCOUNT, O_REGION, O_ERRP, O_LATENCY, O_SHARDS, O_INIT, O_CREATE, O_DELETE, O_UPDATE, O_SUBMS,
         O_WORKERS, O_MAXBODY, O_IDLE, O_MAXCONN, O_QUIET, O_VERBOSE, O_REQTIMEOUT, O_TLSCERT, O_TLSKEY, O_TLSDIR,
-        O_NOTLS, O_VERIFY, O_CREDS, O_AKID, O_SECRET, O_TOKEN, O_CORS, O_LIMITS, O_TESTCLOCK
+        O_NOTLS, O_VERIFY, O_CREDS, O_AKID, O_SECRET, O_TOKEN, O_CORS, O_LIMITS, O_TESTCLOCK, O_ACCOUNTS
     };
     static const struct option opts[] = {
         {"host", required_argument, NULL, O_HOST},
@@ -213,6 +217,7 @@ int emulator_main(int argc, char **argv)
         {"cors-origins", required_argument, NULL, O_CORS},
         {"enforce-limits", no_argument, NULL, O_LIMITS},
         {"test-clock", no_argument, NULL, O_TESTCLOCK},
+        {"accounts", required_argument, NULL, O_ACCOUNTS},
         {"max-body", required_argument, NULL, O_MAXBODY},
         {"idle-timeout", required_argument, NULL, O_IDLE},
         {"request-timeout", required_argument, NULL, O_REQTIMEOUT},
@@ -333,6 +338,9 @@ int emulator_main(int argc, char **argv)
             break;
         case O_TESTCLOCK:
             cfg->test_clock = 1;
+            break;
+        case O_ACCOUNTS:
+            bad = emu_parse_accounts(cfg, optarg, &err);
             break;
         case O_VERIFY:
             cfg->verify_signatures = 1;

@@ -168,7 +168,7 @@ struct stream *op_find_stream(struct op_call *c, int active, char *name, size_t 
             op_invalid(c, "StreamARN %s and StreamName %s do not name the same stream.", arn, given);
             return NULL;
         }
-        if (strcmp(account, c->emu->cfg.account) != 0) {
+        if (strcmp(account, c->account) != 0) {
             op_fail(c, 400, "ResourceNotFoundException", "Stream %s under account %s not found.", aname, account);
             return NULL;
         }
@@ -178,7 +178,7 @@ struct stream *op_find_stream(struct op_call *c, int active, char *name, size_t 
         op_invalid(c, "Either StreamName or StreamARN must be provided.");
         return NULL;
     }
-    struct stream *s = store_find(&c->emu->store, want_region, want_name, c->now_ms);
+    struct stream *s = store_find(&c->emu->store, c->account, want_region, want_name, c->now_ms);
     enum stream_status st = s ? stream_status(s, c->now_ms) : ST_GONE;
     if (!s || (active && st != ST_ACTIVE && st != ST_UPDATING)) {
         snprintf(name, cap, "%s", want_name);
@@ -195,7 +195,7 @@ struct stream *op_stream(struct op_call *c, int active)
     struct stream *s = op_find_stream(c, active, name, sizeof name, &missing);
     if (missing)
         op_fail(c, 400, "ResourceNotFoundException", "Stream %s under account %s not found.", name,
-                c->emu->cfg.account);
+                c->account);
     return s;
 }
 
@@ -217,14 +217,14 @@ long long op_shard_index(const char *text)
 }
 
 struct region_count {
-    const char *region;
+    const char *account, *region;
     long shards, on_demand;
 };
 
 static void count_region(struct stream *s, void *arg)
 {
     struct region_count *rc = arg;
-    if (strcmp(s->region, rc->region) != 0)
+    if (strcmp(s->region, rc->region) != 0 || strcmp(s->account, rc->account) != 0)
         return;
     rc->shards += s->nopen;
     rc->on_demand += s->on_demand;
@@ -232,7 +232,7 @@ static void count_region(struct stream *s, void *arg)
 
 long op_region_shards(struct op_call *c, long *on_demand)
 {
-    struct region_count rc = {c->region, 0, 0};
+    struct region_count rc = {c->account, c->region, 0, 0};
     store_each(&c->emu->store, c->now_ms, count_region, &rc);
     if (on_demand)
         *on_demand = rc.on_demand;
@@ -293,7 +293,7 @@ struct stream *op_stream_to_change(struct op_call *c)
     enum stream_status st = stream_status(s, c->now_ms);
     if (st != ST_ACTIVE) {
         op_fail(c, 400, "ResourceInUseException", "Stream %s under account %s not ACTIVE, instead in state %s",
-                s->name, c->emu->cfg.account, stream_status_name(st));
+                s->name, c->account, stream_status_name(st));
         return NULL;
     }
     return s;
@@ -302,7 +302,7 @@ struct stream *op_stream_to_change(struct op_call *c)
 int op_start_position(struct op_call *c, const struct stream *s, const struct shard *sh, const char *type,
                       const char *seqtext, size_t seql, const struct in_val *ts, const char *opname, uint64_t *out)
 {
-    const char *acct = c->emu->cfg.account;
+    const char *acct = c->account;
     char sid[SHARD_ID_MAX];
     shard_id_format(sid, sh->index);
     uint64_t pos;

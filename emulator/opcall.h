@@ -25,6 +25,7 @@ struct op_call {
     struct emu *emu;
     const struct reqin *in;
     const struct in_val *root;   /* the request's map; NULL when the call has no input */
+    const char *account;         /* the caller's: its access key's (--accounts), or the configured account */
     const char *region;
     int64_t now_ms;
     struct rw *w;                /* the answer */

@@ -34,7 +34,7 @@ static struct consumer *named_consumer(struct op_call *c, struct stream **sp)
     const char *arn = op_str(c, "ConsumerARN", NULL);
     const char *sarn = op_str(c, "StreamARN", NULL);
     const char *name = op_str(c, "ConsumerName", NULL);
-    const char *acct = c->emu->cfg.account;
+    const char *acct = c->account;
     struct stream *s;
     struct consumer *cn;
     if (arn) {
@@ -43,7 +43,7 @@ static struct consumer *named_consumer(struct op_call *c, struct stream **sp)
             op_invalid(c, "Invalid ConsumerARN %s.", arn);
             return NULL;
         }
-        s = strcmp(account, acct) == 0 ? store_find(&c->emu->store, region, stream, c->now_ms) : NULL;
+        s = strcmp(account, acct) == 0 ? store_find(&c->emu->store, account, region, stream, c->now_ms) : NULL;
         cn = s ? stream_consumer_find(s, cname) : NULL;
         if (!cn || strcmp(cn->arn, arn) != 0) {
             op_fail(c, 400, "ResourceNotFoundException", "Consumer %s under stream %s not found.", arn, stream);
@@ -89,15 +89,15 @@ int op_register_consumer(struct op_call *c)
     const char *name = op_str(c, "ConsumerName", NULL);
     if (stream_consumer_find(s, name))
         return op_fail(c, 400, "ResourceInUseException", "Consumer %s under stream %s already exists for account %s.",
-                       name, s->name, c->emu->cfg.account);
+                       name, s->name, c->account);
     if (s->nconsumers >= MAX_CONSUMERS)
         return op_fail(c, 400, "LimitExceededException", "Consumer limit of %d has been reached for stream %s under "
-                       "account %s.", MAX_CONSUMERS, s->name, c->emu->cfg.account);
+                       "account %s.", MAX_CONSUMERS, s->name, c->account);
     enum stream_status st = stream_status(s, c->now_ms);
     if (st != ST_ACTIVE && st != ST_UPDATING)
         return op_fail(c, 400, "ResourceInUseException", "Stream %s under account %s not ACTIVE, instead in state %s",
-                       s->name, c->emu->cfg.account, stream_status_name(st));
-    struct consumer *cn = stream_consumer_add(s, name, c->emu->cfg.account, c->now_ms, c->emu->cfg.create_delay_ms);
+                       s->name, c->account, stream_status_name(st));
+    struct consumer *cn = stream_consumer_add(s, name, c->account, c->now_ms, c->emu->cfg.create_delay_ms);
     rw_map(c->w);
     rw_key(c->w, "Consumer");
     write_consumer(c, s, cn, 0);
@@ -186,7 +186,7 @@ int op_list_consumers(struct op_call *c)
 
 int op_subscribe_to_shard(struct op_call *c)
 {
-    const char *acct = c->emu->cfg.account;
+    const char *acct = c->account;
     struct stream *s;
     struct consumer *cn = named_consumer(c, &s);
     if (!cn)

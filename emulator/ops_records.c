@@ -169,7 +169,7 @@ int op_put_record(struct op_call *c)
     if (throttle(c, sh, r.data_len + r.key_len))
         return op_fail(c, 400, "ProvisionedThroughputExceededException",
                        "Rate exceeded for shard %s in stream %s under account %s.", sid, s->name,
-                       c->emu->cfg.account);
+                       c->account);
     uint64_t idx = store_record(c, s, sh, &r);
     shard_wake(sh);
     char seq[SEQ_LEN + 1];
@@ -232,7 +232,7 @@ int op_put_records(struct op_call *c)
         if (throttle(c, sh, r->data_len + r->key_len)) {
             failed++;
             snprintf(msg, sizeof msg, "Rate exceeded for shard %s in stream %s under account %s.", sid, s->name,
-                     c->emu->cfg.account);
+                     c->account);
             rw_kstr(w, "ErrorCode", "ProvisionedThroughputExceededException");
             rw_kstr(w, "ErrorMessage", msg);
         } else {
@@ -274,7 +274,7 @@ int op_get_shard_iterator(struct op_call *c)
      * (shardId-000000000005 for "shardId-5"), and a stream that is not there
      * is answered in the shard's words.
      */
-    const char *acct = c->emu->cfg.account;
+    const char *acct = c->account;
     const char *shard_text = op_str(c, "ShardId", NULL);
     long long si = op_shard_index(shard_text);
     if (si < 0) {
@@ -326,7 +326,7 @@ int op_get_records(struct op_call *c)
 {
     size_t tl = 0;
     const char *text = op_str(c, "ShardIterator", &tl);
-    const char *acct = c->emu->cfg.account;
+    const char *acct = c->account;
     struct iter_pos ip;
     if (iter_decode(text, tl, ITER_SHARD, &ip) != 0)
         return op_invalid(c, "Invalid ShardIterator.");
@@ -339,7 +339,7 @@ int op_get_records(struct op_call *c)
                        "further in the future than the tolerated delay of %lld milliseconds.",
                        then, now, (long long)c->emu->cfg.iterator_ttl_ms);
     }
-    struct stream *s = store_find(&c->emu->store, ip.region, ip.stream, c->now_ms);
+    struct stream *s = store_find(&c->emu->store, c->account, ip.region, ip.stream, c->now_ms);
     enum stream_status st = s ? stream_status(s, c->now_ms) : ST_GONE;
     if (!s || s->epoch != ip.epoch || ip.shard >= s->nshards || (st != ST_ACTIVE && st != ST_UPDATING))
         return op_fail(c, 400, "ResourceNotFoundException", "Shard shardId-%012u in stream %s under account %s does "

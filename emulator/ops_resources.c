@@ -79,7 +79,7 @@ int op_tags_valid(struct op_call *c, const char *stream, int removing, const str
                               "characters. The allowed characters are Unicode letters, white-spaces, "
                               "'_',',','/','=','+','-','@',':'.",
                            removing ? "remove tags from" : "add tags to", stream ? stream : "",
-                           c->emu->cfg.account);
+                           c->account);
                 return 0;
             }
         }
@@ -97,7 +97,7 @@ int op_apply_tags(struct op_call *c, struct tagset *set, const char *name, const
     if (set->n + new_keys > MAX_TAGS)
         return op_invalid(c, "Failed to add tags to stream %s under account %s because a given stream cannot "
                              "have more than %d tags.",
-                          name, c->emu->cfg.account, MAX_TAGS);
+                          name, c->account, MAX_TAGS);
     for (const struct in_val *k = in_first(in, tags); k; k = in_next(in, tags, k)) {
         size_t kl, vl;
         const char *key = in_str(in, k, &kl);
@@ -175,13 +175,13 @@ struct resource {
 static int find_resource(struct op_call *c, struct resource *r, int change)
 {
     const char *arn = op_str(c, "ResourceARN", NULL);
-    const char *acct = c->emu->cfg.account;
+    const char *acct = c->account;
     char region[64], account[13], stream[129], cname[129];
     memset(r, 0, sizeof *r);
     if (strstr(arn, "/consumer/")) {
         if (op_parse_consumer_arn(arn, region, sizeof region, account, stream, cname) != 0)
             return op_invalid(c, "Invalid ResourceARN %s.", arn);
-        r->s = strcmp(account, acct) == 0 ? store_find(&c->emu->store, region, stream, c->now_ms) : NULL;
+        r->s = strcmp(account, acct) == 0 ? store_find(&c->emu->store, account, region, stream, c->now_ms) : NULL;
         r->cn = r->s ? stream_consumer_find(r->s, cname) : NULL;
         if (!r->cn || strcmp(r->cn->arn, arn) != 0)
             return op_fail(c, 400, "ResourceNotFoundException", "Consumer %s under stream %s not found.", arn, stream);
@@ -192,7 +192,7 @@ static int find_resource(struct op_call *c, struct resource *r, int change)
     }
     if (op_parse_stream_arn(arn, strlen(arn), region, sizeof region, account, stream, sizeof stream) != 0)
         return op_invalid(c, "Invalid ResourceARN %s.", arn);
-    r->s = strcmp(account, acct) == 0 ? store_find(&c->emu->store, region, stream, c->now_ms) : NULL;
+    r->s = strcmp(account, acct) == 0 ? store_find(&c->emu->store, account, region, stream, c->now_ms) : NULL;
     if (!r->s)
         return op_fail(c, 400, "ResourceNotFoundException", "Stream %s under account %s not found.", stream, account);
     enum stream_status st = stream_status(r->s, c->now_ms);

@@ -59,7 +59,7 @@ static int change_encryption(struct op_call *c, int start)
         s->key_id = xstrdup(key);
     } else {
         if (!s->key_id)
-            return op_invalid(c, "Stream %s under account %s is not encrypted.", s->name, c->emu->cfg.account);
+            return op_invalid(c, "Stream %s under account %s is not encrypted.", s->name, c->account);
         free(s->key_id);
         s->key_id = NULL;
     }
@@ -140,7 +140,7 @@ int op_update_stream_mode(struct op_call *c)
             return op_fail(c, 400, "LimitExceededException",
                            "This request would exceed the on-demand stream limit for the account %s in %s. "
                            "Current on-demand stream count for the account: %ld. Limit: %ld.",
-                           c->emu->cfg.account, c->region, od, limit);
+                           c->account, c->region, od, limit);
     }
     s->on_demand = on_demand;
     s->warm_mibps = on_demand ? (int)warm : 0;
@@ -172,7 +172,7 @@ int op_update_warm_throughput(struct op_call *c)
     if (!s->on_demand)
         return op_invalid(c, "Warm throughput can only be set for a stream in ON_DEMAND mode; stream %s under "
                              "account %s is PROVISIONED.",
-                          s->name, c->emu->cfg.account);
+                          s->name, c->account);
     long long mibps = 0;
     op_int(c, "WarmThroughputMiBps", &mibps);
     s->warm_mibps = (int)mibps;
@@ -193,7 +193,7 @@ int op_update_warm_throughput(struct op_call *c)
 
 static void write_commitment(struct op_call *c)
 {
-    const struct account_settings *a = &c->emu->store.account;
+    const struct account_settings *a = store_account(&c->emu->store, c->account);
     const char *status = "DISABLED";
     if (a->committed)
         status = a->ended_ms ? "ENABLED_UNTIL_EARLIEST_ALLOWED_END" : "ENABLED";
@@ -221,7 +221,7 @@ static void write_commitment(struct op_call *c)
 /* The commitment as of now: one that asked to end has ended once its earliest end has passed. */
 static void settle(struct op_call *c)
 {
-    struct account_settings *a = &c->emu->store.account;
+    struct account_settings *a = store_account(&c->emu->store, c->account);
     if (a->committed && a->ended_ms && c->now_ms >= a->ended_ms)
         a->committed = 0;
 }
@@ -236,7 +236,7 @@ int op_describe_account_settings(struct op_call *c)
 int op_update_account_settings(struct op_call *c)
 {
     settle(c);
-    struct account_settings *a = &c->emu->store.account;
+    struct account_settings *a = store_account(&c->emu->store, c->account);
     const char *status = op_member_str(c, op_get(c, "MinimumThroughputBillingCommitment"), "Status", NULL);
     if (strcmp(status, "ENABLED") == 0) {
         if (!a->committed || a->ended_ms) {

@@ -23,7 +23,7 @@ static struct shard *named_shard(struct op_call *c, const char *member, struct s
     long long si = op_shard_index(text);
     if (si < 0) {
         op_fail(c, 400, "ResourceNotFoundException", "Could not find shard %s in stream %s under account %s.", text,
-                name ? name : "", c->emu->cfg.account);
+                name ? name : "", c->account);
         return NULL;
     }
     if (!*sp && !(*sp = op_stream(c, 0)))
@@ -31,7 +31,7 @@ static struct shard *named_shard(struct op_call *c, const char *member, struct s
     struct stream *s = *sp;
     if (si >= s->nshards) {
         op_fail(c, 400, "ResourceNotFoundException", "Could not find shard shardId-%012lld in stream %s under "
-                "account %s.", si, s->name, c->emu->cfg.account);
+                "account %s.", si, s->name, c->account);
         return NULL;
     }
     return s->shards[si];
@@ -42,7 +42,7 @@ static int refuse_closed(struct op_call *c, const struct stream *s, const struct
     char id[SHARD_ID_MAX];
     shard_id_format(id, sh->index);
     return op_invalid(c, "Shard %s in stream %s under account %s has already been merged or split, and thus is "
-                         "not eligible for %s.", id, s->name, c->emu->cfg.account, what);
+                         "not eligible for %s.", id, s->name, c->account, what);
 }
 
 static int require_active(struct op_call *c, const struct stream *s)
@@ -51,7 +51,7 @@ static int require_active(struct op_call *c, const struct stream *s)
     if (st == ST_ACTIVE)
         return 0;
     return op_fail(c, 400, "ResourceInUseException", "Stream %s under account %s not ACTIVE, instead in state %s",
-                   s->name, c->emu->cfg.account, stream_status_name(st));
+                   s->name, c->account, stream_status_name(st));
 }
 
 static void updating(struct op_call *c, struct stream *s)
@@ -81,14 +81,14 @@ int op_split_shard(struct op_call *c)
         return op_invalid(c, "NewStartingHashKey %s used in SplitShard() on shard %s in stream %s under account %s "
                              "is not both greater than one plus the shard's StartingHashKey %s and less than the "
                              "shard's EndingHashKey %s.",
-                          ht, id, s->name, c->emu->cfg.account, lo, hi);
+                          ht, id, s->name, c->account, lo, hi);
     if (require_active(c, s) != 0)
         return -1;
     if (sh->closed_ms)
         return refuse_closed(c, s, sh, "splitting");
     if (s->nopen + 1 > MAX_SHARDS_PER_STREAM)
         return op_fail(c, 400, "LimitExceededException", "Stream %s under account %s would have more than %d open "
-                       "shards.", s->name, c->emu->cfg.account, MAX_SHARDS_PER_STREAM);
+                       "shards.", s->name, c->account, MAX_SHARDS_PER_STREAM);
     stream_split(&c->emu->store, s, sh, at, c->now_ms);
     updating(c, s);
     return 0;
@@ -111,7 +111,7 @@ int op_merge_shards(struct op_call *c)
     if (a == b || !(a->end + 1 == b->start || b->end + 1 == a->start))
         return op_invalid(c, "Shards %s and %s in stream %s under account %s are not an adjacent pair of shards "
                              "eligible for merging",
-                          ida, idb, s->name, c->emu->cfg.account);
+                          ida, idb, s->name, c->account);
     if (require_active(c, s) != 0)
         return -1;
     if (a->closed_ms || b->closed_ms)
@@ -135,19 +135,19 @@ int op_update_shard_count(struct op_call *c)
     if (s->on_demand)
         return op_invalid(c, "UpdateShardCount is not supported for stream %s under account %s: its capacity mode "
                              "is ON_DEMAND.",
-                          s->name, c->emu->cfg.account);
+                          s->name, c->account);
     long long open = s->nopen;
     if (target > 2 * open)
         return op_invalid(c, "UpdateShardCount failed for stream %s under account %s: the target shard count %lld "
                              "is more than double the current shard count %lld.",
-                          s->name, c->emu->cfg.account, target, open);
+                          s->name, c->account, target, open);
     if (2 * target < open)
         return op_invalid(c, "UpdateShardCount failed for stream %s under account %s: the target shard count %lld "
                              "is less than half the current shard count %lld.",
-                          s->name, c->emu->cfg.account, target, open);
+                          s->name, c->account, target, open);
     if (target > MAX_SHARDS_PER_STREAM)
         return op_fail(c, 400, "LimitExceededException", "UpdateShardCount failed for stream %s under account %s: "
-                       "a stream can have at most %d shards.", s->name, c->emu->cfg.account, MAX_SHARDS_PER_STREAM);
+                       "a stream can have at most %d shards.", s->name, c->account, MAX_SHARDS_PER_STREAM);
     if (target > open && op_shard_limit_check(c, target - open) != 0)
         return -1;
     if (target != open)

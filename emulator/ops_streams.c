@@ -102,21 +102,21 @@ static const char *status_of(struct op_call *c, const struct stream *s)
 int op_create_stream_named(struct op_call *c, const char *name, long long shards, int on_demand)
 {
     struct emu *emu = c->emu;
-    if (store_find(&emu->store, c->region, name, c->now_ms))
+    if (store_find(&emu->store, c->account, c->region, name, c->now_ms))
         return op_fail(c, 400, "ResourceInUseException", "Stream %s under account %s already exists.", name,
-                       emu->cfg.account);
+                       c->account);
     long od = 0;
     op_region_shards(c, &od);
     if (on_demand && emu->cfg.on_demand_stream_limit >= 0 && od >= emu->cfg.on_demand_stream_limit)
         return op_fail(c, 400, "LimitExceededException",
                        "This request would exceed the on-demand stream limit for the account %s in %s. "
                        "Current on-demand stream count for the account: %ld. Limit: %ld.",
-                       emu->cfg.account, c->region, od, emu->cfg.on_demand_stream_limit);
+                       c->account, c->region, od, emu->cfg.on_demand_stream_limit);
     if (op_shard_limit_check(c, shards) != 0)
         return -1;
     if (shards > 100000)
         return op_invalid(c, "ShardCount %lld is larger than the emulator supports (100000).", shards);
-    store_add(&emu->store, emu->cfg.account, c->region, name, (uint32_t)shards, on_demand, c->now_ms,
+    store_add(&emu->store, c->account, c->region, name, (uint32_t)shards, on_demand, c->now_ms,
               emu->cfg.create_delay_ms);
     return 0;
 }
@@ -142,7 +142,7 @@ int op_create_stream(struct op_call *c)
         return -1;
     if (op_create_stream_named(c, name, shards, on_demand) != 0)
         return -1;
-    struct stream *s = store_find(&c->emu->store, c->region, name, c->now_ms);
+    struct stream *s = store_find(&c->emu->store, c->account, c->region, name, c->now_ms);
     long long kib;
     if (op_int(c, "MaxRecordSizeInKiB", &kib))
         s->max_record_kib = (int)kib;
@@ -163,13 +163,13 @@ int op_delete_stream(struct op_call *c)
     enum stream_status st = stream_status(s, c->now_ms);
     if (st == ST_DELETING)
         return op_fail(c, 400, "ResourceNotFoundException", "Stream %s under account %s not found.", s->name,
-                       c->emu->cfg.account);
+                       c->account);
     const struct in_val *force = op_get(c, "EnforceConsumerDeletion");
     if (s->nconsumers && !(force && in_bool(c->in, force)))
         return op_fail(c, 400, "ResourceInUseException",
                        "Stream %s under account %s has registered consumers: deregister them first, or set "
                        "EnforceConsumerDeletion.",
-                       s->name, c->emu->cfg.account);
+                       s->name, c->account);
     /* A stream still CREATING may be deleted too, as on AWS: it goes DELETING. */
     if (c->emu->cfg.delete_delay_ms <= 0)
         store_remove(&c->emu->store, s);
@@ -256,7 +256,7 @@ int op_describe_stream_summary(struct op_call *c)
 /* ------------------------------------------------------------ ListStreams */
 
 struct stream_list {
-    const char *region;
+    const char *account, *region;
     struct stream **v;
     size_t n, cap;
 };
@@ -264,7 +264,7 @@ struct stream_list {
 static void collect_stream(struct stream *s, void *arg)
 {
     struct stream_list *l = arg;
-    if (strcmp(s->region, l->region) != 0)
+    if (strcmp(s->region, l->region) != 0 || strcmp(s->account, l->account) != 0)
         return;
     if (l->n == l->cap) {
         l->cap = l->cap ? l->cap * 2 : 16;
@@ -294,7 +294,7 @@ int op_list_streams(struct op_call *c)
                                                                 "than 300 seconds ago.");
         after = tp.stream;
     }
-    struct stream_list l = {c->region, NULL, 0, 0};
+    struct stream_list l = {c->account, c->region, NULL, 0, 0};
     store_each(&c->emu->store, c->now_ms, collect_stream, &l);
     if (l.n)
         qsort(l.v, l.n, sizeof *l.v, by_name);
@@ -400,10 +400,10 @@ int op_list_shards(struct op_call *c)
         if (c->now_ms - tp.issued_ms > TOKEN_TTL_MS)
             return op_fail(c, 400, "ExpiredNextTokenException",
                            "The timestamp on the NextToken has expired: it was issued more than 300 seconds ago.");
-        s = store_find(&c->emu->store, tp.region, tp.stream, c->now_ms);
+        s = store_find(&c->emu->store, c->account, tp.region, tp.stream, c->now_ms);
         if (!s || s->epoch != tp.epoch)
             return op_fail(c, 400, "ResourceNotFoundException", "Stream %s under account %s not found.",
-                           tp.stream, c->emu->cfg.account);
+                           tp.stream, c->account);
         first = tp.shard;
         f = (enum shard_filter)(tp.index >> 56); /* the filter goes on: its type, and its time below */
         ts = (int64_t)(tp.index & (((uint64_t)1 << 56) - 1)) - ((int64_t)1 << 55);

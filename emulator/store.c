@@ -190,10 +190,12 @@ void stream_rescale(struct store *st, struct stream *s, uint32_t n, int64_t now_
 
 /* --------------------------------------------------------------- streams */
 
-static uint64_t name_hash(const char *region, const char *name)
+static uint64_t name_hash(const char *account, const char *region, const char *name)
 {
     static const char sep = '\xff'; /* no region ends with it, so ("ab","c") and ("a","bc") differ */
-    uint64_t h = kt_fnv1a(KT_FNV_OFFSET, region, strlen(region));
+    uint64_t h = kt_fnv1a(KT_FNV_OFFSET, account, strlen(account));
+    h = kt_fnv1a(h, &sep, 1);
+    h = kt_fnv1a(h, region, strlen(region));
     h = kt_fnv1a(h, &sep, 1);
     return kt_fnv1a(h, name, strlen(name));
 }
@@ -241,6 +243,11 @@ void store_free(struct store *st)
         }
     }
     free(st->buckets);
+    while (st->accounts) {
+        struct account_settings *a = st->accounts;
+        st->accounts = a->next;
+        free(a);
+    }
     pthread_rwlock_destroy(&st->lock);
 }
 
@@ -274,11 +281,12 @@ const char *stream_status_name(enum stream_status status)
     return names[status];
 }
 
-struct stream *store_find(struct store *st, const char *region, const char *name, int64_t now_ms)
+struct stream *store_find(struct store *st, const char *account, const char *region, const char *name,
+                          int64_t now_ms)
 {
-    size_t b = name_hash(region, name) & (st->nbuckets - 1);
+    size_t b = name_hash(account, region, name) & (st->nbuckets - 1);
     for (struct stream *s = st->buckets[b]; s; s = s->next)
-        if (strcmp(s->name, name) == 0 && strcmp(s->region, region) == 0 &&
+        if (strcmp(s->name, name) == 0 && strcmp(s->region, region) == 0 && strcmp(s->account, account) == 0 &&
             stream_status(s, now_ms) != ST_GONE)
             return s;
     return NULL;
@@ -292,7 +300,7 @@ static void grow_buckets(struct store *st)
         struct stream *s = st->buckets[b];
         while (s) {
             struct stream *next = s->next;
-            size_t nbk = name_hash(s->region, s->name) & (n - 1);
+            size_t nbk = name_hash(s->account, s->region, s->name) & (n - 1);
             s->next = nb[nbk];
             nb[nbk] = s;
             s = next;
@@ -321,6 +329,7 @@ struct stream *store_add(struct store *st, const char *account, const char *regi
     if (st->nstreams + 1 > st->nbuckets)
         grow_buckets(st);
     struct stream *s = xcalloc(1, sizeof *s);
+    snprintf(s->account, sizeof s->account, "%s", account);
     snprintf(s->region, sizeof s->region, "%s", region);
     snprintf(s->name, sizeof s->name, "%s", name);
     snprintf(s->arn, sizeof s->arn, "arn:aws:kinesis:%s:%s:stream/%s", region, account, name);
@@ -347,7 +356,7 @@ struct stream *store_add(struct store *st, const char *account, const char *regi
     memcpy(s->open, s->shards, nshards * sizeof *s->open);
     s->nopen = nshards;
     s->even = 1;
-    size_t b = name_hash(region, name) & (st->nbuckets - 1);
+    size_t b = name_hash(account, region, name) & (st->nbuckets - 1);
     s->next = st->buckets[b];
     st->buckets[b] = s;
     st->nstreams++;
@@ -356,7 +365,7 @@ struct stream *store_add(struct store *st, const char *account, const char *regi
 
 void store_remove(struct store *st, struct stream *s)
 {
-    size_t b = name_hash(s->region, s->name) & (st->nbuckets - 1);
+    size_t b = name_hash(s->account, s->region, s->name) & (st->nbuckets - 1);
     for (struct stream **pp = &st->buckets[b]; *pp; pp = &(*pp)->next) {
         if (*pp == s) {
             *pp = s->next;
@@ -579,6 +588,18 @@ void tagset_free(struct tagset *t)
     free(t->v);
     t->v = NULL;
     t->n = 0;
+}
+
+struct account_settings *store_account(struct store *st, const char *account)
+{
+    for (struct account_settings *a = st->accounts; a; a = a->next)
+        if (strcmp(a->account, account) == 0)
+            return a;
+    struct account_settings *a = xcalloc(1, sizeof *a);
+    snprintf(a->account, sizeof a->account, "%s", account);
+    a->next = st->accounts;
+    st->accounts = a;
+    return a;
 }
 
 static void trim_stream(struct stream *s, void *arg)

@@ -1,7 +1,7 @@
 /*
  * store.h — the emulator's streams and shards.
  *
- * Streams are keyed by (region, name). Each shard's records are in its
+ * Streams are keyed by (account, region, name). Each shard's records are in its
  * record log (reclog.h), an interface with its own locking; the store
  * makes a log for every shard it creates through its reclog_factory
  * (memory unless told otherwise). Records older than the stream's retention
@@ -100,6 +100,7 @@ struct consumer {
 
 struct stream {
     struct stream *next;    /* hash bucket chain */
+    char account[13];
     char region[64];
     char name[129];
     char arn[320];
@@ -135,13 +136,15 @@ struct reclog_factory {
 
 /* UpdateAccountSettings: the minimum throughput billing commitment (recorded, billed to no one). */
 struct account_settings {
+    struct account_settings *next;
+    char account[13];
     int committed;
     int64_t started_ms, ended_ms, earliest_end_ms;
 };
 
 struct store {
     pthread_rwlock_t lock;
-    struct account_settings account;
+    struct account_settings *accounts;
     struct stream **buckets;
     size_t nbuckets;
     size_t nstreams;
@@ -162,7 +165,8 @@ enum stream_status stream_status(const struct stream *s, int64_t now_ms);
 const char *stream_status_name(enum stream_status status);
 
 /* Finds a stream that is not gone (lock held). */
-struct stream *store_find(struct store *st, const char *region, const char *name, int64_t now_ms);
+struct stream *store_find(struct store *st, const char *account, const char *region, const char *name,
+                          int64_t now_ms);
 
 /*
  * Adds a stream (write lock held). The store owns it. `account` names the
@@ -235,6 +239,9 @@ struct shard *stream_split(struct store *st, struct stream *s, struct shard *sh,
 struct shard *stream_merge(struct store *st, struct stream *s, struct shard *a, struct shard *b, int64_t now_ms);
 /* UNIFORM_SCALING to n open shards of even ranges, by splits and then merges, as AWS does it. */
 void stream_rescale(struct store *st, struct stream *s, uint32_t n, int64_t now_ms);
+
+/* An account's settings, made on first use (write lock held). */
+struct account_settings *store_account(struct store *st, const char *account);
 
 /* Frees the records past every stream's retention (store lock held for reading). */
 void store_trim(struct store *st, int64_t now_ms);

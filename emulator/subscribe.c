@@ -134,7 +134,7 @@ static struct stream *locate(struct sub *s, struct shard **shp)
 {
     char msg[512];
     struct stream *st = s->watching && s->watch.gone ? NULL
-                                                     : store_find(&s->w->emu->store, s->req.region, s->req.stream,
+                                                     : store_find(&s->w->emu->store, s->req.account, s->req.region, s->req.stream,
                                                                   emu_now_ms(s->w->emu));
     enum stream_status status = st ? stream_status(st, emu_now_ms(s->w->emu)) : ST_GONE;
     if (!st || st->epoch != s->req.epoch || (status != ST_ACTIVE && status != ST_UPDATING)) {

@@ -172,8 +172,9 @@ int main(void)
     struct stream *t = store_add(&st, "000000000000", "us-east-1", "other", 1, 0, 1000, 0);
     store_unlock(&st);
     CHECK(s->epoch < t->epoch); /* epochs are unique even within one millisecond */
-    CHECK(store_find(&st, "us-east-1", "orders", 1000) == s);
-    CHECK(store_find(&st, "eu-west-1", "orders", 1000) == NULL);
+    CHECK(store_find(&st, "000000000000", "us-east-1", "orders", 1000) == s);
+    CHECK(store_find(&st, "000000000000", "eu-west-1", "orders", 1000) == NULL);
+    CHECK(store_find(&st, "111111111111", "us-east-1", "orders", 1000) == NULL);
     CHECK_STR(s->arn, "arn:aws:kinesis:us-east-1:000000000000:stream/orders");
     CHECK_INT(strlen(s->id), 24);
 
@@ -286,7 +287,7 @@ int main(void)
     /* Deletion with a delay: DELETING, then gone and reaped. */
     t->delete_at_ms = 2000;
     CHECK_INT(stream_status(t, 1500), ST_DELETING);
-    CHECK(store_find(&st, "us-east-1", "other", 2500) == NULL);
+    CHECK(store_find(&st, "000000000000", "us-east-1", "other", 2500) == NULL);
     store_reap(&st, 2500);
     CHECK_INT(st.nstreams, 1);
     store_remove(&st, s);
