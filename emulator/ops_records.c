@@ -144,9 +144,11 @@ static int write_allowed(struct op_call *c, struct shard *sh, size_t bytes)
 }
 
 /* A write refused: at random (--error-probability), or over the shard's limits (--enforce-limits). */
-static int throttle(struct op_call *c, struct shard *sh, size_t bytes)
+static int throttle(struct op_call *c, struct stream *s, struct shard *sh, size_t bytes)
 {
     double p = c->emu->cfg.error_probability;
+    if (c->emu->cfg.enforce_limits && s->on_demand)
+        stream_demand_add(s, c->now_ms, bytes); /* what it is asked to take drives its scaling */
     return (p > 0 && op_random(c) < p) || !write_allowed(c, sh, bytes);
 }
 
@@ -166,7 +168,7 @@ int op_put_record(struct op_call *c)
     kbuf_reset(c->scratch);
     if (decode_data(c, &r, 0) != 0)
         return -1;
-    if (throttle(c, sh, r.data_len + r.key_len))
+    if (throttle(c, s, sh, r.data_len + r.key_len))
         return op_fail(c, 400, "ProvisionedThroughputExceededException",
                        "Rate exceeded for shard %s in stream %s under account %s.", sid, s->name,
                        c->account);
@@ -229,7 +231,7 @@ int op_put_records(struct op_call *c)
         struct shard *sh = stream_shard_for(s, r->hash);
         shard_id_format(sid, sh->index);
         rw_map(w);
-        if (throttle(c, sh, r->data_len + r->key_len)) {
+        if (throttle(c, s, sh, r->data_len + r->key_len)) {
             failed++;
             snprintf(msg, sizeof msg, "Rate exceeded for shard %s in stream %s under account %s.", sid, s->name,
                      c->account);

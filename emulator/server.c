@@ -214,7 +214,13 @@ static void stop_cb(evutil_socket_t fd, short what, void *arg)
     event_base_loopbreak(s->base);
 }
 
-/* Every second: streams past their DELETING time go, and records past retention give their memory back. */
+/* An ON_DEMAND stream's write quota: 200 MiB/s, as AWS's default. */
+#define ON_DEMAND_MAX_SHARDS 200
+
+/*
+ * Every second: streams past their DELETING time go, busy ON_DEMAND streams
+ * scale (--enforce-limits), and records past retention give their memory back.
+ */
 static void reap_cb(evutil_socket_t fd, short what, void *arg)
 {
     struct server *s = arg;
@@ -222,6 +228,11 @@ static void reap_cb(evutil_socket_t fd, short what, void *arg)
     if (s->emu->cfg.delete_delay_ms > 0) {
         store_wrlock(&s->emu->store);
         store_reap(&s->emu->store, now);
+        store_unlock(&s->emu->store);
+    }
+    if (s->emu->cfg.enforce_limits) {
+        store_wrlock(&s->emu->store);
+        store_scale_on_demand(&s->emu->store, now, ON_DEMAND_MAX_SHARDS);
         store_unlock(&s->emu->store);
     }
     store_rdlock(&s->emu->store);

@@ -590,6 +590,52 @@ void tagset_free(struct tagset *t)
     t->n = 0;
 }
 
+void stream_demand_add(struct stream *s, int64_t now_ms, uint64_t bytes)
+{
+    struct demand *d = &s->demand;
+    int64_t sec = now_ms / 1000, cur = atomic_load(&d->sec);
+    if (cur != sec && atomic_compare_exchange_strong(&d->sec, &cur, sec)) {
+        /* the second before, when it was the last one: its totals (approximate at the edge) */
+        atomic_store(&d->prev_records, cur == sec - 1 ? atomic_load(&d->records) : 0);
+        atomic_store(&d->prev_bytes, cur == sec - 1 ? atomic_load(&d->bytes) : 0);
+        atomic_store(&d->records, 0);
+        atomic_store(&d->bytes, 0);
+    }
+    atomic_fetch_add(&d->records, 1);
+    atomic_fetch_add(&d->bytes, bytes);
+}
+
+struct scale {
+    int64_t now;
+    uint32_t max;
+    struct store *st;
+};
+
+static void scale_stream(struct stream *s, void *arg)
+{
+    struct scale *sc = arg;
+    if (!s->on_demand || stream_status(s, sc->now) != ST_ACTIVE || s->nopen * 2 > sc->max)
+        return;
+    struct demand *d = &s->demand;
+    int64_t sec = sc->now / 1000, at = atomic_load(&d->sec);
+    uint64_t records = 0, bytes = 0; /* the last whole second */
+    if (at == sec) {
+        records = atomic_load(&d->prev_records);
+        bytes = atomic_load(&d->prev_bytes);
+    } else if (at == sec - 1) {
+        records = atomic_load(&d->records);
+        bytes = atomic_load(&d->bytes);
+    }
+    if (records * 2 > (uint64_t)s->nopen * 1000 || bytes * 2 > (uint64_t)s->nopen << 20)
+        stream_rescale(sc->st, s, s->nopen * 2, sc->now);
+}
+
+void store_scale_on_demand(struct store *st, int64_t now_ms, uint32_t max_shards)
+{
+    struct scale sc = {now_ms, max_shards, st};
+    store_each(st, now_ms, scale_stream, &sc);
+}
+
 struct account_settings *store_account(struct store *st, const char *account)
 {
     for (struct account_settings *a = st->accounts; a; a = a->next)

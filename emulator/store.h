@@ -56,6 +56,12 @@ struct shard_watch {
  * no more records, its EndingSequenceNumber is that of its last record
  * (its start when it had none) and its children carry on its hash keys.
  */
+/* What an ON_DEMAND stream took in, this second and the one before (--enforce-limits), for its scaling. */
+struct demand {
+    _Atomic int64_t sec;
+    _Atomic uint64_t records, bytes, prev_records, prev_bytes;
+};
+
 struct shard {
     uint32_t index;
     u128 start, end;
@@ -124,6 +130,7 @@ struct stream {
     char *key_id;           /* StartStreamEncryption's KMS key (recorded: payloads are not encrypted), or NULL */
     unsigned metrics;       /* EnableEnhancedMonitoring: bit i for shard-level metric i */
     int warm_mibps;         /* UpdateStreamWarmThroughput (ON_DEMAND), 0 when none */
+    struct demand demand;
     struct consumer *consumers; /* newest first */
     size_t nconsumers;
 };
@@ -242,6 +249,15 @@ void stream_rescale(struct store *st, struct stream *s, uint32_t n, int64_t now_
 
 /* An account's settings, made on first use (write lock held). */
 struct account_settings *store_account(struct store *st, const char *account);
+
+/*
+ * Counts a write of `bytes` into an ON_DEMAND stream (any thread, store lock held for reading).
+ * store_scale_on_demand (write lock held, once a second) doubles the open shards of an ON_DEMAND
+ * stream that took more than half its capacity in the last whole second (1 MiB or 1,000 records
+ * a second a shard), up to max_shards, as AWS scales on-demand streams with their traffic.
+ */
+void stream_demand_add(struct stream *s, int64_t now_ms, uint64_t bytes);
+void store_scale_on_demand(struct store *st, int64_t now_ms, uint32_t max_shards);
 
 /* Frees the records past every stream's retention (store lock held for reading). */
 void store_trim(struct store *st, int64_t now_ms);

@@ -625,6 +625,35 @@ class Boto3Configuration(unittest.TestCase):
         finally:
             self.check_exit(emu)
 
+    def test_on_demand_streams_scale_with_their_traffic(self):
+        """With --enforce-limits an ON_DEMAND stream that takes more than half its capacity doubles its shards;
+        a PROVISIONED one under the same load does not, and an idle ON_DEMAND one stays as it is."""
+        emu = Emulator("--enforce-limits")
+        try:
+            k = boto3_client(emu)
+            for name, mode in (("od-busy", "ON_DEMAND"), ("od-idle", "ON_DEMAND")):
+                k.create_stream(StreamName=name, StreamModeDetails={"StreamMode": mode})
+            k.create_stream(StreamName="pv-busy", ShardCount=4)
+
+            def open_shards(name):
+                return len(k.list_shards(StreamName=name, ShardFilter={"Type": "AT_LATEST"})["Shards"])
+
+            self.assertEqual([open_shards(n) for n in ("od-busy", "od-idle", "pv-busy")], [4, 4, 4])
+            batch = [{"Data": b"x" * 100, "PartitionKey": f"key{i}"} for i in range(500)]
+            deadline = time.monotonic() + 15
+            while open_shards("od-busy") == 4 and time.monotonic() < deadline:
+                for name in ("od-busy", "pv-busy"):  # about 2,500 records a second each: over half of 4,000
+                    k.put_records(StreamName=name, Records=batch)
+            self.assertGreaterEqual(open_shards("od-busy"), 8)
+            self.assertEqual(open_shards("pv-busy"), 4)
+            self.assertEqual(open_shards("od-idle"), 4)
+            # the closed shards lead to the new ones, as after UpdateShardCount
+            closed = [s for s in k.list_shards(StreamName="od-busy")["Shards"]
+                      if "EndingSequenceNumber" in s["SequenceNumberRange"]]
+            self.assertEqual(len(closed), 4)
+        finally:
+            self.check_exit(emu)
+
     def test_bad_configuration_is_refused(self):
         import subprocess
         from .kt import kintape_bin
