@@ -11,6 +11,9 @@ and the emulator's resident memory against the payload bytes it holds.
 
 emulator-wire (wire.py): the same load over TLS, as CBOR and with
 --verify-signatures, each beside plain HTTP/1.1 JSON in the same round.
+
+emulator-fanout (fanout.py): the same load with 0, 1, 10 and 100
+SubscribeToShard readers: records/s in and delivered, put-to-receipt latency.
 """
 import argparse
 import base64
@@ -469,8 +472,8 @@ def main():
     ap.add_argument("--connections", type=int, default=16)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--only", help="comma-separated servers: kintape,kinesalite,kinesis-mock")
-    ap.add_argument("--parts", default="emulator,wire,capture,replay,proxy",
-                    help="benchmarks to run: emulator,wire,capture,replay,proxy")
+    ap.add_argument("--parts", default="emulator,wire,fanout,capture,replay,proxy",
+                    help="benchmarks to run: emulator,wire,fanout,capture,replay,proxy")
     ap.add_argument("--replay-records", type=int, default=1000000)
     ap.add_argument("--timed-seconds", type=int, default=int(os.environ.get("BENCH_TIMED_SECONDS", "60")))
     args = ap.parse_args()
@@ -482,6 +485,9 @@ def main():
         if "wire" in args.parts:
             import wire
             wire.bench_wire(args, tmp, records, sys.modules[__name__], run_wrk)
+        if "fanout" in args.parts:
+            import fanout
+            fanout.bench_fanout(args, tmp, sys.modules[__name__])
         if "capture" in args.parts:
             bench_capture(args, tmp, records, lua, body_file)
         if "replay" in args.parts:
