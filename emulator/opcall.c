@@ -285,18 +285,37 @@ void op_write_child_shards(struct rw *w, const struct stream *s, const struct sh
     rw_end(w);
 }
 
+int op_require_active(struct op_call *c, const struct stream *s)
+{
+    enum stream_status st = stream_status(s, c->now_ms);
+    if (st == ST_ACTIVE)
+        return 0;
+    return op_fail(c, 400, "ResourceInUseException", "Stream %s under account %s not ACTIVE, instead in state %s",
+                   s->name, c->account, stream_status_name(st));
+}
+
 struct stream *op_stream_to_change(struct op_call *c)
 {
     struct stream *s = op_stream(c, 0);
-    if (!s)
-        return NULL;
-    enum stream_status st = stream_status(s, c->now_ms);
-    if (st != ST_ACTIVE) {
-        op_fail(c, 400, "ResourceInUseException", "Stream %s under account %s not ACTIVE, instead in state %s",
-                s->name, c->account, stream_status_name(st));
-        return NULL;
-    }
-    return s;
+    return s && op_require_active(c, s) == 0 ? s : NULL;
+}
+
+void op_updating(struct op_call *c, struct stream *s)
+{
+    if (c->emu->cfg.update_delay_ms > 0)
+        s->update_until_ms = c->now_ms + c->emu->cfg.update_delay_ms;
+}
+
+int op_on_demand_limit_check(struct op_call *c)
+{
+    long od = 0, limit = c->emu->cfg.on_demand_stream_limit;
+    op_region_shards(c, &od);
+    if (limit < 0 || od < limit)
+        return 0;
+    return op_fail(c, 400, "LimitExceededException",
+                   "This request would exceed the on-demand stream limit for the account %s in %s. "
+                   "Current on-demand stream count for the account: %ld. Limit: %ld.",
+                   c->account, c->region, od, limit);
 }
 
 int op_start_position(struct op_call *c, const struct stream *s, const struct shard *sh, const char *type,
@@ -363,7 +382,7 @@ int op_start_position(struct op_call *c, const struct stream *s, const struct sh
     } else {
         pos = reclog_index_at(sh->log, ts_ms);
     }
-    uint64_t horizon = reclog_trim_horizon(sh->log, c->now_ms, (int64_t)s->retention_hours * 3600000);
+    uint64_t horizon = reclog_trim_horizon(sh->log, c->now_ms, stream_retention_ms(s));
     if (pos < horizon)
         pos = horizon;
 

@@ -72,8 +72,14 @@ struct stream *op_stream(struct op_call *c, int active);
  */
 struct stream *op_find_stream(struct op_call *c, int active, char *name, size_t cap, int *missing);
 
+/* 0 when the stream is ACTIVE; else -1 after AWS's ResourceInUseException. */
+int op_require_active(struct op_call *c, const struct stream *s);
 /* The stream of op_stream, which must be ACTIVE to be changed (ResourceInUseException otherwise). */
 struct stream *op_stream_to_change(struct op_call *c);
+/* A change (a reshard, encryption, the mode) leaves the stream UPDATING for --update-stream-ms. */
+void op_updating(struct op_call *c, struct stream *s);
+/* 0 when one more ON_DEMAND stream fits the region's limit; else -1 after AWS's LimitExceededException. */
+int op_on_demand_limit_check(struct op_call *c);
 
 /* A ShardId as AWS reads it: the digits after its first '-' (up to the next), or all of it; -1 when not 0..2^31-1. */
 long long op_shard_index(const char *text);

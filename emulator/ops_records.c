@@ -19,12 +19,7 @@
 
 #define PUT_RECORDS_MAX_BYTES ((size_t)5 << 20)
 #define GET_RECORDS_MAX_BYTES ((size_t)10 << 20)
-#define HOUR_MS 3600000LL
 
-static int64_t retention_ms(const struct stream *s)
-{
-    return (int64_t)s->retention_hours * HOUR_MS;
-}
 
 /* "records.3.member." for the 3rd record of PutRecords, "" for PutRecord. */
 static void record_where(char *out, size_t cap, size_t pos)
@@ -108,7 +103,7 @@ static uint64_t store_record(struct op_call *c, struct stream *s, struct shard *
 {
     int64_t ts;
     const uint8_t *data = (const uint8_t *)c->scratch->p + r->data_off;
-    return reclog_append(sh->log, r->key, r->key_len, data, r->data_len, c->now_ms, retention_ms(s), &ts);
+    return reclog_append(sh->log, r->key, r->key_len, data, r->data_len, c->now_ms, stream_retention_ms(s), &ts);
 }
 
 #define LIMIT_WRITE_RECORDS 1000
@@ -374,7 +369,7 @@ int op_get_records(struct op_call *c)
     long long n = 0;
     uint64_t pos = ip.index;
     int64_t behind = 0;
-    reclog_seek(sh->log, &cur, pos, c->now_ms, retention_ms(s));
+    reclog_seek(sh->log, &cur, pos, c->now_ms, stream_retention_ms(s));
     while (reclog_peek(&cur, &v)) {
         if (n >= limit || (n > 0 && bytes + v.dlen + v.klen > GET_RECORDS_MAX_BYTES)) {
             behind = c->now_ms - v.ts_ms; /* the oldest record not handed over */

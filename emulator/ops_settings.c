@@ -27,12 +27,6 @@ static const char *const metric_names[] = {"IncomingBytes", "IncomingRecords", "
 #define NMETRICS (sizeof metric_names / sizeof metric_names[0])
 #define ALL_METRICS ((1u << NMETRICS) - 1)
 
-static void updating(struct op_call *c, struct stream *s)
-{
-    if (c->emu->cfg.update_delay_ms > 0)
-        s->update_until_ms = c->now_ms + c->emu->cfg.update_delay_ms;
-}
-
 void op_write_metrics(struct rw *w, unsigned metrics)
 {
     rw_list(w);
@@ -63,7 +57,7 @@ static int change_encryption(struct op_call *c, int start)
         free(s->key_id);
         s->key_id = NULL;
     }
-    updating(c, s);
+    op_updating(c, s);
     return 0;
 }
 
@@ -132,19 +126,11 @@ int op_update_stream_mode(struct op_call *c)
     int has_warm = op_int(c, "WarmThroughputMiBps", &warm);
     if (has_warm && !on_demand)
         return op_invalid(c, "WarmThroughputMiBps can only be given for a stream in ON_DEMAND mode.");
-    if (on_demand && !s->on_demand) {
-        long od = 0;
-        op_region_shards(c, &od);
-        long limit = c->emu->cfg.on_demand_stream_limit;
-        if (limit >= 0 && od >= limit)
-            return op_fail(c, 400, "LimitExceededException",
-                           "This request would exceed the on-demand stream limit for the account %s in %s. "
-                           "Current on-demand stream count for the account: %ld. Limit: %ld.",
-                           c->account, c->region, od, limit);
-    }
+    if (on_demand && !s->on_demand && op_on_demand_limit_check(c) != 0)
+        return -1;
     s->on_demand = on_demand;
     s->warm_mibps = on_demand ? (int)warm : 0;
-    updating(c, s);
+    op_updating(c, s);
     return 0;
 }
 
@@ -158,7 +144,7 @@ int op_update_max_record_size(struct op_call *c)
     long long kib = 0;
     op_int(c, "MaxRecordSizeInKiB", &kib);
     s->max_record_kib = (int)kib;
-    updating(c, s);
+    op_updating(c, s);
     return 0;
 }
 

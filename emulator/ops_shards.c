@@ -45,21 +45,6 @@ static int refuse_closed(struct op_call *c, const struct stream *s, const struct
                          "not eligible for %s.", id, s->name, c->account, what);
 }
 
-static int require_active(struct op_call *c, const struct stream *s)
-{
-    enum stream_status st = stream_status(s, c->now_ms);
-    if (st == ST_ACTIVE)
-        return 0;
-    return op_fail(c, 400, "ResourceInUseException", "Stream %s under account %s not ACTIVE, instead in state %s",
-                   s->name, c->account, stream_status_name(st));
-}
-
-static void updating(struct op_call *c, struct stream *s)
-{
-    if (c->emu->cfg.update_delay_ms > 0)
-        s->update_until_ms = c->now_ms + c->emu->cfg.update_delay_ms;
-}
-
 /* ------------------------------------------------------------- SplitShard */
 
 int op_split_shard(struct op_call *c)
@@ -82,7 +67,7 @@ int op_split_shard(struct op_call *c)
                              "is not both greater than one plus the shard's StartingHashKey %s and less than the "
                              "shard's EndingHashKey %s.",
                           ht, id, s->name, c->account, lo, hi);
-    if (require_active(c, s) != 0)
+    if (op_require_active(c, s) != 0)
         return -1;
     if (sh->closed_ms)
         return refuse_closed(c, s, sh, "splitting");
@@ -90,7 +75,7 @@ int op_split_shard(struct op_call *c)
         return op_fail(c, 400, "LimitExceededException", "Stream %s under account %s would have more than %d open "
                        "shards.", s->name, c->account, MAX_SHARDS_PER_STREAM);
     stream_split(&c->emu->store, s, sh, at, c->now_ms);
-    updating(c, s);
+    op_updating(c, s);
     return 0;
 }
 
@@ -112,12 +97,12 @@ int op_merge_shards(struct op_call *c)
         return op_invalid(c, "Shards %s and %s in stream %s under account %s are not an adjacent pair of shards "
                              "eligible for merging",
                           ida, idb, s->name, c->account);
-    if (require_active(c, s) != 0)
+    if (op_require_active(c, s) != 0)
         return -1;
     if (a->closed_ms || b->closed_ms)
         return refuse_closed(c, s, a->closed_ms ? a : b, "merging");
     stream_merge(&c->emu->store, s, a, b, c->now_ms);
-    updating(c, s);
+    op_updating(c, s);
     return 0;
 }
 
@@ -130,7 +115,7 @@ int op_update_shard_count(struct op_call *c)
         return -1;
     long long target = 0;
     op_int(c, "TargetShardCount", &target);
-    if (require_active(c, s) != 0)
+    if (op_require_active(c, s) != 0)
         return -1;
     if (s->on_demand)
         return op_invalid(c, "UpdateShardCount is not supported for stream %s under account %s: its capacity mode "
@@ -152,7 +137,7 @@ int op_update_shard_count(struct op_call *c)
         return -1;
     if (target != open)
         stream_rescale(&c->emu->store, s, (uint32_t)target, c->now_ms);
-    updating(c, s);
+    op_updating(c, s);
     struct rw *w = c->w;
     rw_map(w);
     rw_kstr(w, "StreamName", s->name);

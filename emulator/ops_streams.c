@@ -66,7 +66,7 @@ static uint32_t shards_shown(const struct op_call *c, const struct stream *s)
 /* A closed shard is listed until its records are all past retention, as on AWS. */
 static int shard_listed(const struct op_call *c, const struct stream *s, const struct shard *sh)
 {
-    return !sh->closed_ms || sh->closed_ms + (int64_t)s->retention_hours * 3600000 > c->now_ms;
+    return !sh->closed_ms || sh->closed_ms + stream_retention_ms(s) > c->now_ms;
 }
 
 static void write_mode(struct rw *w, const struct stream *s)
@@ -105,13 +105,8 @@ int op_create_stream_named(struct op_call *c, const char *name, long long shards
     if (store_find(&emu->store, c->account, c->region, name, c->now_ms))
         return op_fail(c, 400, "ResourceInUseException", "Stream %s under account %s already exists.", name,
                        c->account);
-    long od = 0;
-    op_region_shards(c, &od);
-    if (on_demand && emu->cfg.on_demand_stream_limit >= 0 && od >= emu->cfg.on_demand_stream_limit)
-        return op_fail(c, 400, "LimitExceededException",
-                       "This request would exceed the on-demand stream limit for the account %s in %s. "
-                       "Current on-demand stream count for the account: %ld. Limit: %ld.",
-                       c->account, c->region, od, emu->cfg.on_demand_stream_limit);
+    if (on_demand && op_on_demand_limit_check(c) != 0)
+        return -1;
     if (op_shard_limit_check(c, shards) != 0)
         return -1;
     if (shards > 100000)
@@ -360,7 +355,7 @@ static int shard_passes(const struct op_call *c, const struct stream *s, const s
     if (!shard_listed(c, s, sh))
         return 0;
     if (f == SF_AT_TRIM_HORIZON || f == SF_FROM_TRIM_HORIZON)
-        ts = c->now_ms - (int64_t)s->retention_hours * 3600000;
+        ts = c->now_ms - stream_retention_ms(s);
     if (ts < s->created_ms)
         ts = s->created_ms;
     switch (f) {

@@ -650,7 +650,7 @@ struct account_settings *store_account(struct store *st, const char *account)
 
 static void trim_stream(struct stream *s, void *arg)
 {
-    int64_t now = *(const int64_t *)arg, retention = (int64_t)s->retention_hours * 3600000;
+    int64_t now = *(const int64_t *)arg, retention = stream_retention_ms(s);
     for (uint32_t i = 0; i < s->nshards; i++)
         reclog_trim(s->shards[i]->log, now, retention);
 }

@@ -167,6 +167,12 @@ void store_rdlock(struct store *st);
 void store_wrlock(struct store *st);
 void store_unlock(struct store *st);
 
+/* The stream's retention period in milliseconds. */
+static inline int64_t stream_retention_ms(const struct stream *s)
+{
+    return (int64_t)s->retention_hours * 3600000;
+}
+
 /* Status of a stream at time now. */
 enum stream_status stream_status(const struct stream *s, int64_t now_ms);
 const char *stream_status_name(enum stream_status status);

@@ -30,7 +30,6 @@
 #include "seqnum.h"
 
 #define LIMIT_BYTES_PER_SEC ((uint64_t)2 << 20) /* per subscription (consumer and shard), --enforce-limits */
-#define HOUR_MS 3600000LL
 
 struct sub {
     struct shard_watch watch;  /* first: the store wakes &sub->watch */
@@ -170,7 +169,7 @@ static uint64_t rate_room(struct sub *s, int64_t now_ms)
  */
 static int one_event(struct sub *s, struct stream *st, struct shard *sh, int64_t now_ms)
 {
-    int64_t retention = (int64_t)st->retention_hours * HOUR_MS;
+    int64_t retention = stream_retention_ms(st);
     uint64_t room = rate_room(s, now_ms);
     struct rw w;
     begin_payload(s, &w);
