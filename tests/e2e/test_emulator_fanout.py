@@ -448,6 +448,45 @@ class FlowControl(unittest.TestCase):
         self.assertEqual(rc, 0, log)
 
 
+class SubscriptionLimits(unittest.TestCase):
+    """--enforce-limits: a subscription is sent at most 2 MiB a second; deregistering its consumer ends it."""
+
+    def test_two_mib_a_second_and_the_end_of_a_consumer(self):
+        emu = Emulator("--enforce-limits", "--subscription-ms", "60000")
+        try:
+            k = boto3_client(emu)
+            arn, carn = consumer(k, "fo-rate", "c", shards=1)
+            # 6 MiB in the shard, put across 7 seconds (the shard takes 1 MiB a second)
+            for i in range(7):
+                t0 = time.monotonic()
+                r = k.put_records(StreamName="fo-rate", Records=[{"Data": bytes(100000), "PartitionKey": f"{i}-{j}"}
+                                                                 for j in range(9)])
+                self.assertEqual(r["FailedRecordCount"], 0)
+                time.sleep(max(0, 1.05 - (time.monotonic() - t0)))
+            sock, _ = raw_subscribe(emu, carn)
+            r, got, t0 = EventReader(sock), 0, time.monotonic()
+            while got < 63:
+                msgs = r.messages(10)
+                self.assertTrue(msgs, f"stalled at {got} records")
+                got += sum(len(json.loads(p)["Records"]) for h, p in msgs
+                           if h.get(":event-type") == "SubscribeToShardEvent")
+            took = time.monotonic() - t0
+            self.assertGreater(took, 1.0, "6 MiB at 2 MiB a second spans three one-second windows")
+            # the consumer goes: the stream ends with an exception event
+            k.deregister_stream_consumer(ConsumerARN=carn)
+            ended = []
+            while not r.ended:
+                ended += r.messages(10)
+                if not ended and not r.ended:
+                    break
+            self.assertEqual([h.get(":exception-type") for h, p in ended if h.get(":message-type") == "exception"],
+                             ["ResourceNotFoundException"])
+            sock.close()
+        finally:
+            rc, log = emu.close()
+        self.assertEqual(rc, 0, log)
+
+
 def evs_messages_prefix(data):
     """The whole messages at the start of data (a stream still arriving)."""
     out, i = [], 0
