@@ -6,7 +6,6 @@
 
 #include <pthread.h>
 #include <regex.h>
-
 #include <stdio.h>
 #include <string.h>
 
