@@ -1,4 +1,8 @@
-/* store.c — streams and shards (see store.h); records are in each shard's log (reclog.h), consumers, tags and account settings in store_meta.c. */
+/*
+ * store.c — streams and shards (see store.h): the stream table, resharding,
+ * on-demand scaling and retention trimming. Records are in each shard's log
+ * (reclog.h); consumers, tags and account settings in store_meta.c.
+ */
 #include "store.h"
 
 #include <openssl/rand.h>
