@@ -191,15 +191,6 @@ class BadInput(EmulatorTestCase, unittest.TestCase):
                                                            '{"StreamName":"tagchars"}').json()["Tags"]}
         self.assertEqual(tags, {"Az09 _./=+-@:": "v", "\u00e9t\u00e9": "\u4e2d\u6587", "k": ""})
 
-    def test_data_size_is_in_the_validation_list_before_the_stream(self):
-        body = json.dumps({"StreamName": "no-such-stream", "Data": base64.b64encode(bytes(10485761)).decode(),
-                           "PartitionKey": ""})
-        b = self.assertError(call(self.emu, "PutRecord", body), 400, "ValidationException")
-        self.assertEqual(b["message"], "2 validation errors detected: Value at 'data' failed to satisfy constraint: "
-                                       "Member must have length less than or equal to 10485760; Value '' at "
-                                       "'partitionKey' failed to satisfy constraint: Member must have length "
-                                       "greater than or equal to 1")
-
     def test_every_operation_of_the_model_is_answered(self):
         import botocore
         import gzip

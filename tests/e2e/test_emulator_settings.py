@@ -1,11 +1,12 @@
 """Stream and account settings, tags and policies by ARN, against the emulator with boto3 and the AWS CLI:
 encryption, enhanced monitoring, stream mode, record size, warm throughput, account settings."""
+import base64
 import json
 import unittest
 
 from botocore.exceptions import ClientError
 
-from .kt import EmulatorTestCase, aws, boto3_client
+from .kt import EmulatorTestCase, aws, boto3_client, call
 
 
 def code_of(cm):
@@ -142,6 +143,16 @@ class Settings(EmulatorTestCase, unittest.TestCase):
         self.assertEqual(r["MinimumThroughputBillingCommitment"]["Status"], "ENABLED_UNTIL_EARLIEST_ALLOWED_END")
         k.update_account_settings(MinimumThroughputBillingCommitment={"Status": "ENABLED"})
         self.assertEqual(k.describe_account_settings()["MinimumThroughputBillingCommitment"]["Status"], "ENABLED")
+
+    def test_data_size_is_in_the_validation_list_before_the_stream(self):
+        body = json.dumps({"StreamName": "no-such-stream", "Data": base64.b64encode(bytes(10485761)).decode(),
+                           "PartitionKey": ""})
+        r = call(self.emu, "PutRecord", body)
+        self.assertEqual((r.status, r.json()["__type"]), (400, "ValidationException"))
+        self.assertEqual(r.json()["message"], "2 validation errors detected: Value at 'data' failed to satisfy constraint: "
+                                       "Member must have length less than or equal to 10485760; Value '' at "
+                                       "'partitionKey' failed to satisfy constraint: Member must have length "
+                                       "greater than or equal to 1")
 
     def test_every_new_operation_from_the_cli(self):
         def ok(*args):
