@@ -60,6 +60,7 @@ struct h1 {
     unsigned turn;             /* requests answered since the last yield */
     struct kbuf pending;       /* input read while paused, fed when it may go on */
     struct sub *sub;           /* a SubscribeToShard stream being sent: requests after it wait for its end */
+    int sub_close;             /* ... and the connection ends with it (Connection: close) */
 };
 
 static struct h1 *h1_of(http_parser *p)
@@ -327,15 +328,18 @@ static void sink_end(void *ctx)
     c->streaming--;
     c->waiting = 0;
     kbuf_puts(conn_out(c), "0\r\n\r\n");
+    if (h->sub_close)
+        c->close_after = 1;
     h1_resume(c);
 }
 
 static const struct sub_sink h1_sink = {sink_send, sink_backlog, sink_flush, sink_end};
 
 /* The 200 of a SubscribeToShard, and its subscription: parsing waits until it ends. */
-static void start_stream(struct conn *c, const struct http_response *resp)
+static void start_stream(struct conn *c, const struct http_response *resp, int keep)
 {
     struct h1 *h = state(c);
+    h->sub_close = !keep;
     char rid[40];
     worker_request_id(c->w, rid);
     kbuf_appendf(conn_out(c),
@@ -390,7 +394,7 @@ static int on_message_complete(http_parser *p)
     route_serve(w, &req, &resp);
     if (resp.streaming) {
         kbuf_reset(&w->resp);
-        start_stream(c, &resp);
+        start_stream(c, &resp, keep);
         return 0;
     }
     respond(c, resp.status, resp.content_type, &resp.cors, &w->resp, !keep);
