@@ -6,7 +6,7 @@ shards) read it with SubscribeToShard (HTTP/1.1, JSON). A prober puts one
 record every 10 ms on each shard in turn, its partition key carrying the time
 it was sent. Printed for each N: PutRecords records/s (beside N = 0),
 records/s delivered to all subscribers, and put-to-receipt latency p50/p99 of
-the probes. The subscribers run in their own process (this file, run as a
+the probes; first, the probes alone with one subscriber (no other load). The subscribers run in their own process (this file, run as a
 script), reading raw sockets and counting records without decoding them.
 """
 import json
@@ -105,7 +105,7 @@ def bench_fanout(args, tmp, bench):
     print(f"\n== emulator-fanout: PutRecords load (500 x 100 B, {args.connections} connections) on a {SHARDS}-shard "
           f"stream with N SubscribeToShard readers, {args.duration}s each")
     base = None
-    for n in (0, 1, 10, 100):
+    for n, load in ((1, False), (0, True), (1, True), (10, True), (100, True)):
         proc, port = bench.start_server("kintape", args.bin, None)
         try:
             bench.create_stream(port, SHARDS)
@@ -123,12 +123,19 @@ def bench_fanout(args, tmp, bench):
             stop, sent = threading.Event(), [0]
             pt = threading.Thread(target=prober, args=(port, stop, sent))
             pt.start()
-            w = bench.run_wrk(port, args.duration, args.threads, args.connections, lua, body_file)
+            if load:
+                w = bench.run_wrk(port, args.duration, args.threads, args.connections, lua, body_file)
+            else:
+                time.sleep(args.duration)
             stop.set()
             pt.join()
             res = json.loads(rd.communicate(timeout=120)[0].strip().splitlines()[-1]) if rd else None
         finally:
             bench.stop(proc)
+        if not load:
+            print(f"  idle, N=1: put-to-receipt p50 {res['p50']:.2f} ms p99 {res['p99']:.2f} ms ({res['probes']} probes "
+                  f"of {sent[0]} put, no other load)", flush=True)
+            continue
         put = w["rps"] * 500
         if n == 0:
             base = put
