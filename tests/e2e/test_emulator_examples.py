@@ -92,7 +92,8 @@ class ExamplesUnderThrottling(unittest.TestCase):
 
     def test_producers_retry(self):
         npm_install()
-        # 0.2: a record fails all 10 of a producer's attempts with odds 0.2^10 (1 in 10 million), not 0.3^10 (1 in 170,000)
+        # 0.2: a record fails all 10 of a producer's attempts with odds 0.2^10 (1 in 10 million),
+        # not 0.3^10 (1 in 170,000)
         emu = Emulator(env={"KINESIS_ERROR_PROBABILITY": "0.2"})
         try:
             for name in ("boto3", "js"):
