@@ -19,6 +19,7 @@ struct conn;
 struct pool;
 struct pool_job;
 struct sub;
+struct sub_cache;
 
 struct worker {
     pthread_t tid;
@@ -48,6 +49,7 @@ struct worker {
     int sub_fd;                /* an eventfd appenders signal */
     struct event *sub_ev;
     _Atomic int sub_signalled;
+    struct sub_cache *sub_cache; /* the events it encoded last, for its other subscribers of the same shard */
 };
 
 /* "Tue, 24 Nov 2026 22:02:46 GMT", cached per second. */
