@@ -246,3 +246,13 @@ def closed_by_peer(sock, timeout=10):
         return True
     except socket.timeout:
         return False
+
+
+def assert_each_once_in_order(test, got, sent):
+    """got, (partition key, number) pairs as read, holds every number of sent once, in order within each key."""
+    test.assertEqual(sorted(v for _, v in got), sorted(sent))
+    by_key = {}
+    for key, v in got:
+        by_key.setdefault(key, []).append(v)
+    for key, vs in by_key.items():
+        test.assertEqual(vs, sorted(vs), f"{key} out of order")

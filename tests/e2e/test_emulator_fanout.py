@@ -16,7 +16,7 @@ import zlib
 
 from botocore.exceptions import ClientError
 
-from .kt import Emulator, EmulatorTestCase, boto3_client, client_env, request_bytes
+from .kt import Emulator, EmulatorTestCase, assert_each_once_in_order, boto3_client, client_env, request_bytes
 from .test_emulator_cbor import cbor_calls
 from .test_emulator_examples import npm_install, JS
 
@@ -402,12 +402,7 @@ class Lineage(EmulatorTestCase, unittest.TestCase):
         tf.join(timeout=120)
         self.assertFalse(tf.is_alive())
         self.assertEqual(errors, [])
-        self.assertEqual(sorted(v for _, v in got), sorted(sent))
-        by_key = {}
-        for key, v in got:
-            by_key.setdefault(key, []).append(v)
-        for key, vs in by_key.items():
-            self.assertEqual(vs, sorted(vs), f"{key} out of order")
+        assert_each_once_in_order(self, got, sent)
 
 
 class FlowControl(unittest.TestCase):

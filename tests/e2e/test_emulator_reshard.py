@@ -6,7 +6,7 @@ import unittest
 
 from botocore.exceptions import ClientError
 
-from .kt import Emulator, EmulatorTestCase, aws, boto3_client
+from .kt import Emulator, EmulatorTestCase, assert_each_once_in_order, aws, boto3_client
 
 MAX = 2 ** 128 - 1
 
@@ -215,12 +215,7 @@ class Reshard(EmulatorTestCase, unittest.TestCase):
                     break  # an open shard read to its tip
                 it = r["NextShardIterator"]
             done.add(sid)
-        self.assertEqual(sorted(v for _, v in got), sorted(sent))
-        by_key = {}
-        for key, v in got:
-            by_key.setdefault(key, []).append(v)
-        for key, vs in by_key.items():
-            self.assertEqual(vs, sorted(vs), f"{key} out of order")
+        assert_each_once_in_order(self, got, sent)
 
 
 class ReshardUpdating(unittest.TestCase):
