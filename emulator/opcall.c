@@ -150,6 +150,24 @@ int op_parse_consumer_arn(const char *arn, char *region, size_t rcap, char *acco
     return 0;
 }
 
+struct consumer *op_consumer_by_arn(struct op_call *c, const char *arn, const char *member, struct stream **sp)
+{
+    char region[64], account[13], stream[129], cname[129];
+    if (op_parse_consumer_arn(arn, region, sizeof region, account, stream, cname) != 0) {
+        op_invalid(c, "Invalid %s %s.", member, arn);
+        return NULL;
+    }
+    struct stream *s =
+        strcmp(account, c->account) == 0 ? store_find(&c->emu->store, account, region, stream, c->now_ms) : NULL;
+    struct consumer *cn = s ? stream_consumer_find(s, cname) : NULL;
+    if (!cn || strcmp(cn->arn, arn) != 0) {
+        op_fail(c, 400, "ResourceNotFoundException", "Consumer %s under stream %s not found.", arn, stream);
+        return NULL;
+    }
+    *sp = s;
+    return cn;
+}
+
 struct stream *op_find_stream(struct op_call *c, int active, char *name, size_t cap, int *missing)
 {
     size_t nl = 0, al = 0;

@@ -59,6 +59,9 @@ int op_parse_stream_arn(const char *arn, size_t n, char *region, size_t rcap, ch
 /* arn:aws:kinesis:<region>:<account>:stream/<stream>/consumer/<name>:<seconds>: 0 with its parts, or -1. */
 int op_parse_consumer_arn(const char *arn, char *region, size_t rcap, char *account, char *stream, char *name);
 
+/* The consumer of a consumer ARN (member names it in messages), its stream in *sp; NULL after the error. */
+struct consumer *op_consumer_by_arn(struct op_call *c, const char *arn, const char *member, struct stream **sp);
+
 /*
  * The stream named by StreamName and/or StreamARN. With `active`, a stream
  * that is not ACTIVE counts as not found (as for record operations).

@@ -34,21 +34,11 @@ static struct consumer *named_consumer(struct op_call *c, struct stream **sp)
     const char *arn = op_str(c, "ConsumerARN", NULL);
     const char *sarn = op_str(c, "StreamARN", NULL);
     const char *name = op_str(c, "ConsumerName", NULL);
-    const char *acct = c->account;
     struct stream *s;
     struct consumer *cn;
     if (arn) {
-        char region[64], account[13], stream[129], cname[129];
-        if (op_parse_consumer_arn(arn, region, sizeof region, account, stream, cname) != 0) {
-            op_invalid(c, "Invalid ConsumerARN %s.", arn);
+        if (!(cn = op_consumer_by_arn(c, arn, "ConsumerARN", &s)))
             return NULL;
-        }
-        s = strcmp(account, acct) == 0 ? store_find(&c->emu->store, account, region, stream, c->now_ms) : NULL;
-        cn = s ? stream_consumer_find(s, cname) : NULL;
-        if (!cn || strcmp(cn->arn, arn) != 0) {
-            op_fail(c, 400, "ResourceNotFoundException", "Consumer %s under stream %s not found.", arn, stream);
-            return NULL;
-        }
     } else {
         if (!sarn || !name) {
             op_invalid(c, "Either ConsumerARN or both ConsumerName and StreamARN must be provided.");

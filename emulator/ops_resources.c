@@ -175,16 +175,11 @@ struct resource {
 static int find_resource(struct op_call *c, struct resource *r, int change)
 {
     const char *arn = op_str(c, "ResourceARN", NULL);
-    const char *acct = c->account;
-    char region[64], account[13], stream[129], cname[129];
+    char region[64], account[13], stream[129];
     memset(r, 0, sizeof *r);
     if (strstr(arn, "/consumer/")) {
-        if (op_parse_consumer_arn(arn, region, sizeof region, account, stream, cname) != 0)
-            return op_invalid(c, "Invalid ResourceARN %s.", arn);
-        r->s = strcmp(account, acct) == 0 ? store_find(&c->emu->store, account, region, stream, c->now_ms) : NULL;
-        r->cn = r->s ? stream_consumer_find(r->s, cname) : NULL;
-        if (!r->cn || strcmp(r->cn->arn, arn) != 0)
-            return op_fail(c, 400, "ResourceNotFoundException", "Consumer %s under stream %s not found.", arn, stream);
+        if (!(r->cn = op_consumer_by_arn(c, arn, "ResourceARN", &r->s)))
+            return -1;
         r->tags = &r->cn->tags;
         r->policy = &r->cn->policy;
         r->name = r->cn->name;
@@ -192,13 +187,11 @@ static int find_resource(struct op_call *c, struct resource *r, int change)
     }
     if (op_parse_stream_arn(arn, strlen(arn), region, sizeof region, account, stream, sizeof stream) != 0)
         return op_invalid(c, "Invalid ResourceARN %s.", arn);
-    r->s = strcmp(account, acct) == 0 ? store_find(&c->emu->store, account, region, stream, c->now_ms) : NULL;
+    r->s = strcmp(account, c->account) == 0 ? store_find(&c->emu->store, account, region, stream, c->now_ms) : NULL;
     if (!r->s)
         return op_fail(c, 400, "ResourceNotFoundException", "Stream %s under account %s not found.", stream, account);
-    enum stream_status st = stream_status(r->s, c->now_ms);
-    if (change && st != ST_ACTIVE)
-        return op_fail(c, 400, "ResourceInUseException", "Stream %s under account %s not ACTIVE, instead in state %s",
-                       stream, acct, stream_status_name(st));
+    if (change && op_require_active(c, r->s) != 0)
+        return -1;
     r->tags = &r->s->tags;
     r->policy = &r->s->policy;
     r->name = r->s->name;

@@ -69,6 +69,64 @@ static int shard_listed(const struct op_call *c, const struct stream *s, const s
     return !sh->closed_ms || sh->closed_ms + stream_retention_ms(s) > c->now_ms;
 }
 
+/* ShardFilter types, as they travel in a NextToken. */
+enum shard_filter { SF_NONE, SF_AFTER_SHARD_ID, SF_AT_TRIM_HORIZON, SF_FROM_TRIM_HORIZON, SF_AT_LATEST,
+                    SF_AT_TIMESTAMP, SF_FROM_TIMESTAMP };
+static const char *const filter_names[] = {"", "AFTER_SHARD_ID", "AT_TRIM_HORIZON", "FROM_TRIM_HORIZON",
+                                           "AT_LATEST", "AT_TIMESTAMP", "FROM_TIMESTAMP"};
+
+/*
+ * Whether a shard passes the filter (AWS's ListShards ShardFilter): open at
+ * the time (AT_*), or open at it or after (FROM_*); the trim horizon is the
+ * retention period ago, and a time before the stream existed is its creation.
+ */
+static int shard_passes(const struct op_call *c, const struct stream *s, const struct shard *sh,
+                        enum shard_filter f, int64_t ts)
+{
+    if (!shard_listed(c, s, sh))
+        return 0;
+    if (f == SF_AT_TRIM_HORIZON || f == SF_FROM_TRIM_HORIZON)
+        ts = c->now_ms - stream_retention_ms(s);
+    if (ts < s->created_ms)
+        ts = s->created_ms;
+    switch (f) {
+    case SF_AT_LATEST:
+        return !sh->closed_ms;
+    case SF_AT_TRIM_HORIZON:
+    case SF_AT_TIMESTAMP:
+        return sh->created_ms <= ts && (!sh->closed_ms || sh->closed_ms >= ts);
+    case SF_FROM_TRIM_HORIZON:
+    case SF_FROM_TIMESTAMP:
+        return !sh->closed_ms || sh->closed_ms >= ts;
+    default:
+        return 1;
+    }
+}
+
+/*
+ * The Shards list: the shards from index `first` that pass the filter, up to
+ * limit. Returns where a next page would start (shards_shown when none is left).
+ */
+static uint32_t write_shard_list(struct op_call *c, const struct stream *s, uint32_t first, long long limit,
+                                 enum shard_filter f, int64_t ts)
+{
+    struct rw *w = c->w;
+    uint32_t i = first, shown = shards_shown(c, s);
+    long long n = 0;
+    rw_key(w, "Shards");
+    rw_list(w);
+    for (; i < shown && n < limit; i++) {
+        if (shard_passes(c, s, s->shards[i], f, ts)) {
+            write_shard(w, s, s->shards[i]);
+            n++;
+        }
+    }
+    while (i < shown && !shard_passes(c, s, s->shards[i], f, ts))
+        i++;
+    rw_end(w);
+    return i;
+}
+
 static void write_mode(struct rw *w, const struct stream *s)
 {
     rw_key(w, "StreamModeDetails");
@@ -192,20 +250,9 @@ int op_describe_stream(struct op_call *c)
     rw_kstr(w, "StreamARN", s->arn);
     rw_kstr(w, "StreamStatus", status_of(c, s));
     write_mode(w, s);
-    rw_key(w, "Shards");
-    rw_list(w);
-    uint32_t i = first, n = 0, shown = shards_shown(c, s);
-    for (; i < shown && n < limit; i++) {
-        if (shard_listed(c, s, s->shards[i])) {
-            write_shard(w, s, s->shards[i]);
-            n++;
-        }
-    }
-    while (i < shown && !shard_listed(c, s, s->shards[i]))
-        i++;
-    rw_end(w);
+    uint32_t next = write_shard_list(c, s, first, limit, SF_NONE, 0);
     rw_key(w, "HasMoreShards");
-    rw_bool(w, i < shown);
+    rw_bool(w, next < shards_shown(c, s));
     rw_ki64(w, "RetentionPeriodHours", s->retention_hours);
     rw_key(w, "StreamCreationTimestamp");
     rw_timestamp_ms(w, s->created_ms);
@@ -338,40 +385,6 @@ int op_list_streams(struct op_call *c)
 
 /* ------------------------------------------------------------- ListShards */
 
-/* ShardFilter types, as they travel in a NextToken. */
-enum shard_filter { SF_NONE, SF_AFTER_SHARD_ID, SF_AT_TRIM_HORIZON, SF_FROM_TRIM_HORIZON, SF_AT_LATEST,
-                    SF_AT_TIMESTAMP, SF_FROM_TIMESTAMP };
-static const char *const filter_names[] = {"", "AFTER_SHARD_ID", "AT_TRIM_HORIZON", "FROM_TRIM_HORIZON",
-                                           "AT_LATEST", "AT_TIMESTAMP", "FROM_TIMESTAMP"};
-
-/*
- * Whether a shard passes the filter (AWS's ListShards ShardFilter): open at
- * the time (AT_*), or open at it or after (FROM_*); the trim horizon is the
- * retention period ago, and a time before the stream existed is its creation.
- */
-static int shard_passes(const struct op_call *c, const struct stream *s, const struct shard *sh,
-                        enum shard_filter f, int64_t ts)
-{
-    if (!shard_listed(c, s, sh))
-        return 0;
-    if (f == SF_AT_TRIM_HORIZON || f == SF_FROM_TRIM_HORIZON)
-        ts = c->now_ms - stream_retention_ms(s);
-    if (ts < s->created_ms)
-        ts = s->created_ms;
-    switch (f) {
-    case SF_AT_LATEST:
-        return !sh->closed_ms;
-    case SF_AT_TRIM_HORIZON:
-    case SF_AT_TIMESTAMP:
-        return sh->created_ms <= ts && (!sh->closed_ms || sh->closed_ms >= ts);
-    case SF_FROM_TRIM_HORIZON:
-    case SF_FROM_TIMESTAMP:
-        return !sh->closed_ms || sh->closed_ms >= ts;
-    default:
-        return 1;
-    }
-}
-
 int op_list_shards(struct op_call *c)
 {
     size_t tl = 0;
@@ -433,19 +446,8 @@ int op_list_shards(struct op_call *c)
     }
     struct rw *w = c->w;
     rw_map(w);
-    rw_key(w, "Shards");
-    rw_list(w);
-    uint32_t i = first, n = 0, shown = shards_shown(c, s);
-    for (; i < shown && n < limit; i++) {
-        if (shard_passes(c, s, s->shards[i], f, ts)) {
-            write_shard(w, s, s->shards[i]);
-            n++;
-        }
-    }
-    while (i < shown && !shard_passes(c, s, s->shards[i], f, ts))
-        i++;
-    rw_end(w);
-    if (i < shown) {
+    uint32_t i = write_shard_list(c, s, first, limit, f, ts);
+    if (i < shards_shown(c, s)) {
         struct iter_pos np = {.kind = ITER_LIST_SHARDS, .epoch = s->epoch, .shard = i, .issued_ms = c->now_ms};
         np.index = ((uint64_t)f << 56) | ((uint64_t)(ts + ((int64_t)1 << 55)) & (((uint64_t)1 << 56) - 1));
         snprintf(np.region, sizeof np.region, "%s", s->region);

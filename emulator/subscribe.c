@@ -151,13 +151,13 @@ static void send_exception(struct sub *s, const char *type, const char *msg)
 }
 
 /* Its stream, consumer and shard, or an exception sent and NULL (store lock held). */
-static struct stream *locate(struct sub *s, struct shard **shp)
+static struct stream *locate(struct sub *s, struct shard **shp, int64_t now_ms)
 {
     char msg[512];
-    struct stream *st = s->watching && s->watch.gone ? NULL
-                                                     : store_find(&s->w->emu->store, s->req.account, s->req.region, s->req.stream,
-                                                                  emu_now_ms(s->w->emu));
-    enum stream_status status = st ? stream_status(st, emu_now_ms(s->w->emu)) : ST_GONE;
+    struct stream *st = s->watching && s->watch.gone
+                            ? NULL
+                            : store_find(&s->w->emu->store, s->req.account, s->req.region, s->req.stream, now_ms);
+    enum stream_status status = st ? stream_status(st, now_ms) : ST_GONE;
     if (!st || st->epoch != s->req.epoch || (status != ST_ACTIVE && status != ST_UPDATING)) {
         snprintf(msg, sizeof msg, "Stream %s under account %s not found.", s->req.stream, s->req.account);
         send_exception(s, "ResourceNotFoundException", msg);
@@ -329,7 +329,7 @@ static void pump(struct sub *s)
     int64_t now_ms = emu_now_ms(s->w->emu);
     store_rdlock(store);
     struct shard *sh = NULL;
-    struct stream *st = locate(s, &sh);
+    struct stream *st = locate(s, &sh, now_ms);
     if (!st) {
         s->ending = 1;
     } else {
