@@ -185,6 +185,21 @@ static uint64_t rate_room(struct sub *s, int64_t now_ms)
     return s->rate_bytes >= LIMIT_BYTES_PER_SEC ? 0 : LIMIT_BYTES_PER_SEC - s->rate_bytes;
 }
 
+/*
+ * 2 MiB sent this second: the rest at the next. The timer runs on the event
+ * loop's clock, which may be a little behind the store's; one that fires
+ * before the second has turned finds no room and comes here again.
+ */
+static void wait_next_second(struct sub *s, int64_t now_ms)
+{
+    struct timeval tv = {0, (suseconds_t)((1000 - now_ms % 1000 + 1) * 1000)};
+    if (tv.tv_usec >= 1000000) {
+        tv.tv_sec = 1;
+        tv.tv_usec -= 1000000;
+    }
+    evtimer_add(s->rate_ev, &tv);
+}
+
 /* The entry for this subscription's next event, if one is still good (store lock held). */
 static struct cache_entry *cache_find(struct sub *s, const struct stream *st, const struct shard *sh)
 {
@@ -255,12 +270,12 @@ static int one_event(struct sub *s, struct stream *st, struct shard *sh, int64_t
     struct rec_view v;
     size_t n = 0, bytes = 0;
     int64_t behind = 0;
-    int more = 0;
+    int more = 0, paced = 0;
     reclog_seek(sh->log, &cur, s->pos, now_ms, retention);
     while (reclog_peek(&cur, &v)) {
         size_t sz = v.dlen + v.klen;
-        if (n >= SUB_EVENT_RECORDS || (n > 0 && (bytes + sz > SUB_EVENT_BYTES || bytes + sz > room)) ||
-            (n == 0 && room == 0)) {
+        paced = room != UINT64_MAX && (room == 0 || (n > 0 && bytes + sz > room));
+        if (n >= SUB_EVENT_RECORDS || (n > 0 && bytes + sz > SUB_EVENT_BYTES) || paced) {
             behind = now_ms - v.ts_ms;
             more = 1;
             break;
@@ -279,6 +294,9 @@ static int one_event(struct sub *s, struct stream *st, struct shard *sh, int64_t
         s->pos = horizon; /* records dropped meanwhile (retention): go on at the oldest kept */
     rw_end(&w);
     int at_end = sh->closed_ms && s->pos >= sh->end_next;
+    int wait = paced || (more && room != UINT64_MAX && bytes >= room);
+    if (wait)
+        wait_next_second(s, now_ms);
     if (n == 0 && s->first_sent && !at_end)
         return 0;
     char seq[SEQ_LEN + 1];
@@ -297,13 +315,7 @@ static int one_event(struct sub *s, struct stream *st, struct shard *sh, int64_t
         s->ending = 1;
         return 0;
     }
-    if (more && room != UINT64_MAX && bytes >= room) {
-        /* over 2 MiB this second: the rest at the next */
-        struct timeval tv = {0, (suseconds_t)((1000 - now_ms % 1000) * 1000)};
-        evtimer_add(s->rate_ev, &tv);
-        return 0;
-    }
-    return more;
+    return more && !wait;
 }
 
 static void finish(struct sub *s)
