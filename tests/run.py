@@ -77,7 +77,16 @@ def run_fuzz_replays(unit_dir, label):
 
 
 class Result(unittest.TextTestResult):
-    pass
+    """Also keeps how long each test took, so the summary can name the slowest."""
+    durations = []
+
+    def startTest(self, test):
+        self._t0 = time.monotonic()
+        super().startTest(test)
+
+    def stopTest(self, test):
+        super().stopTest(test)
+        Result.durations.append((time.monotonic() - self._t0, test.id()))
 
 
 def run_e2e(binary, label, patterns, keyword):
@@ -90,7 +99,10 @@ def run_e2e(binary, label, patterns, keyword):
     print(f"[{label}] end-to-end tests ({' '.join(patterns)}) against {binary}", flush=True)
     t0 = time.time()
     runner = unittest.TextTestRunner(stream=sys.stdout, verbosity=2, resultclass=Result)
+    Result.durations = []
     result = runner.run(suite)
+    slowest = sorted(Result.durations, reverse=True)[:8]
+    print(f"[{label}] slowest: " + ", ".join(f"{t.split('.', 1)[1]} {d:.0f}s" for d, t in slowest), flush=True)
     failed = len(result.failures) + len(result.errors) + len(result.unexpectedSuccesses)
     passed = result.testsRun - failed - len(result.skipped)
     print(f"[{label}] e2e: {passed} passed, {failed} failed, {len(result.skipped)} skipped "

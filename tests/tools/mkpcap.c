@@ -20,18 +20,24 @@
 static int link_type = DLT_EN10MB;
 static int vlan;
 
+static int nibble(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* Hex digits into bytes (a 64 KiB payload is 128 KiB of hex: one pass, no sscanf per byte). */
 static size_t hex_decode(const char *hex, unsigned char *out, size_t cap)
 {
     size_t n = 0;
     if (strcmp(hex, "-") == 0)
         return 0;
     for (const char *p = hex; p[0] && p[1] && n < cap; p += 2) {
-        unsigned v;
-        if (sscanf(p, "%2x", &v) != 1) {
+        int hi = nibble(p[0]), lo = nibble(p[1]);
+        if (hi < 0 || lo < 0) {
             fprintf(stderr, "mkpcap: bad hex at '%.8s'\n", p);
             exit(2);
         }
-        out[n++] = (unsigned char)v;
+        out[n++] = (unsigned char)(hi << 4 | lo);
     }
     return n;
 }
