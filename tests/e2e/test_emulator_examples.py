@@ -1,8 +1,10 @@
 """The producers and consumers in examples/ (AWS CLI, boto3, AWS SDK for
 JavaScript v3) run against the emulator, and read each other's records."""
+import fcntl
 import json
 import os
 import subprocess
+import tempfile
 import unittest
 
 from .kt import ROOT, Emulator, EmulatorTestCase, client_env
@@ -12,11 +14,21 @@ JS = os.path.join(EX, "js")
 
 
 def npm_install():
-    """Installs @aws-sdk/client-kinesis into examples/js/node_modules (ignored by git) once."""
-    if os.path.isdir(os.path.join(JS, "node_modules", "@aws-sdk", "client-kinesis")):
+    """Installs @aws-sdk/client-kinesis into examples/js/node_modules (ignored by git) once.
+
+    Test modules run in parallel processes: a lock keeps a second one from
+    using (or starting) an install that is under way.
+    """
+    done = os.path.join(JS, "node_modules", ".kintape-installed")
+    if os.path.exists(done):
         return
-    subprocess.run(["npm", "install", "--no-save", "--no-package-lock", "--no-audit", "--no-fund",
-                    "--loglevel=error"], cwd=JS, check=True, timeout=600)
+    with open(os.path.join(tempfile.gettempdir(), "kintape-npm-install.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if os.path.exists(done):
+            return
+        subprocess.run(["npm", "install", "--no-save", "--no-package-lock", "--no-audit", "--no-fund",
+                        "--loglevel=error"], cwd=JS, check=True, timeout=600)
+        open(done, "w").close()
 
 
 def run(emu, cmd, *args, timeout=300):
