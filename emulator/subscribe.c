@@ -274,7 +274,8 @@ static int one_event(struct sub *s, struct stream *st, struct shard *sh, int64_t
     reclog_seek(sh->log, &cur, s->pos, now_ms, retention);
     while (reclog_peek(&cur, &v)) {
         size_t sz = v.dlen + v.klen;
-        paced = room != UINT64_MAX && (room == 0 || (n > 0 && bytes + sz > room));
+        /* the first record of a second goes out whole, even past 2 MiB (records may be 10 MiB) */
+        paced = room != UINT64_MAX && (room == 0 || (bytes + sz > room && (n > 0 || s->rate_bytes > 0)));
         if (n >= SUB_EVENT_RECORDS || (n > 0 && bytes + sz > SUB_EVENT_BYTES) || paced) {
             behind = now_ms - v.ts_ms;
             more = 1;
